@@ -1,0 +1,81 @@
+// Finds the real compiler an invocation names and fingerprints it by content, memoised by
+// path and stat so a replaced binary at the same path is noticed.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { type ContentHash, sha256Hex } from "../platform/hash.ts";
+import { sameSnapshot, type StatSnapshot, snapshotOf } from "../platform/fsx.ts";
+
+const RACY_WINDOW_NS = 2_000_000_000n;
+
+export interface CompilerIdentity {
+  /** Absolute path of the executable we will run. */
+  readonly path: string;
+  /** Content hash of the file the path resolves to. */
+  readonly hash: ContentHash;
+  /** Basename of the real file, after symlinks: "gcc-12", "clang-14", … */
+  readonly realName: string;
+}
+
+function realOrNull(p: string): string | null {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return null;
+  }
+}
+
+function isExecutableFile(p: string): boolean {
+  try {
+    const st = fs.statSync(p);
+    if (!st.isFile()) return false;
+    fs.accessSync(p, fs.constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Resolves a compiler name the way execvp would, optionally skipping our own binary. */
+export function resolveCompiler(name: string, cwd: string, pathVar: string, skip: string | null): string | null {
+  if (name.includes("/")) {
+    const p = path.resolve(cwd, name);
+    return isExecutableFile(p) ? p : null;
+  }
+  const skipReal = skip === null ? null : realOrNull(skip);
+  for (const dir of pathVar.split(":")) {
+    const candidate = path.resolve(cwd, dir === "" ? "." : dir, name);
+    if (!isExecutableFile(candidate)) continue;
+    if (skipReal !== null && realOrNull(candidate) === skipReal) continue;
+    return candidate;
+  }
+  return null;
+}
+
+export class CompilerIdentities {
+  private readonly memo = new Map<string, { snapshot: StatSnapshot; hashedAtNs: bigint; identity: CompilerIdentity }>();
+
+  identify(compilerPath: string): CompilerIdentity | null {
+    const real = realOrNull(compilerPath);
+    if (real === null) return null;
+    const st = fs.statSync(real, { bigint: true, throwIfNoEntry: false });
+    if (!st?.isFile()) return null;
+    const snap = snapshotOf(st);
+    const known = this.memo.get(compilerPath);
+    const newestNs = st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs;
+    if (
+      known &&
+      sameSnapshot(known.snapshot, snap) &&
+      known.identity.realName === path.basename(real) &&
+      known.hashedAtNs - newestNs > RACY_WINDOW_NS
+    ) {
+      return known.identity;
+    }
+    const identity: CompilerIdentity = {
+      path: compilerPath,
+      hash: sha256Hex(fs.readFileSync(real)),
+      realName: path.basename(real),
+    };
+    this.memo.set(compilerPath, { snapshot: snap, hashedAtNs: BigInt(Date.now()) * 1_000_000n, identity });
+    return identity;
+  }
+}

@@ -1,0 +1,60 @@
+// Memoised content hashes keyed by stat snapshot. A snapshot is trusted only when the file
+// was already old when we hashed it; a file written within the racy window is re-hashed,
+// because a same-size rewrite inside one timestamp tick leaves stat unchanged.
+import * as fs from "node:fs";
+import { type ContentHash, sha256Hex } from "../platform/hash.ts";
+import { sameSnapshot, type StatSnapshot, snapshotOf } from "../platform/fsx.ts";
+import { usesTimeMacros } from "../compilers/cc/time-macros.ts";
+
+const RACY_WINDOW_NS = 2_000_000_000n;
+const MAX_ENTRIES = 500_000;
+
+export interface FileFacts {
+  readonly hash: ContentHash;
+  readonly timeMacros: boolean;
+  readonly snapshot: StatSnapshot;
+}
+
+interface Memo extends FileFacts {
+  readonly hashedAtNs: bigint;
+}
+
+export class FileHashes {
+  private readonly memo = new Map<string, Memo>();
+  hashedFiles = 0;
+
+  /** Current facts for a regular file, or null when it is missing or not a file. */
+  facts(p: string): FileFacts | null {
+    const st = fs.statSync(p, { bigint: true, throwIfNoEntry: false });
+    if (!st?.isFile()) {
+      this.memo.delete(p);
+      return null;
+    }
+    const snap = snapshotOf(st);
+    const known = this.memo.get(p);
+    if (known !== undefined && sameSnapshot(known.snapshot, snap)) {
+      const newest = st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs;
+      if (known.hashedAtNs - newest > RACY_WINDOW_NS) return known;
+    }
+    let bytes: Buffer;
+    try {
+      bytes = fs.readFileSync(p);
+    } catch {
+      return null;
+    }
+    this.hashedFiles++;
+    const hashedAtNs = BigInt(Date.now()) * 1_000_000n;
+    const memo: Memo = { hash: sha256Hex(bytes), timeMacros: usesTimeMacros(bytes), snapshot: snap, hashedAtNs };
+    if (this.memo.size >= MAX_ENTRIES) this.memo.clear();
+    this.memo.set(p, memo);
+    return memo;
+  }
+
+  hash(p: string): ContentHash | null {
+    return this.facts(p)?.hash ?? null;
+  }
+
+  clear(): void {
+    this.memo.clear();
+  }
+}

@@ -1,0 +1,22 @@
+// Cache keys: a format-version tag, then named fields with explicit delimiters.
+// Changing what goes in here must change the known-answer vector in key.test.ts.
+import { KeyHasher } from "../platform/hash.ts";
+
+export type CacheKey = string & { readonly __brand: "CacheKey" };
+
+/** Bump when the meaning of any field changes: old entries then simply stop matching. */
+export const KEY_FORMAT = "zccache-key-v1";
+
+export interface KeyField {
+  readonly name: string;
+  readonly value: string | readonly string[];
+}
+
+export function cacheKey(kind: string, fields: readonly KeyField[]): CacheKey {
+  const h = new KeyHasher(`${KEY_FORMAT}/${kind}`);
+  for (const f of fields) {
+    if (typeof f.value === "string") h.field(f.name, f.value);
+    else h.list(f.name, f.value as readonly string[]);
+  }
+  return h.hex() as CacheKey;
+}

@@ -1,0 +1,128 @@
+// The per-request pipeline for C and C++: classify → key → lookup → deliver | run → store.
+import * as path from "node:path";
+import { classifyCc, type CcInvocation } from "../compilers/cc/args.ts";
+import {
+  CC_UNCACHEABLE_ENV_VARS,
+  type CcJob,
+  ccJobs,
+  ccKeyFields,
+  type ColorMode,
+} from "../compilers/cc/plan.ts";
+import { expandResponseFiles } from "../compilers/cc/response-files.ts";
+import { compilerFamily } from "../compilers/family.ts";
+import type { CompileRequest } from "../protocol/messages.ts";
+import { isAbsent } from "../platform/fsx.ts";
+import { describeOutcome, type Language, type MissReason, type Outcome, type UncacheableReason } from "../stats/outcomes.ts";
+import type { CompilerIdentity } from "./compiler-identity.ts";
+import { resolveCompiler } from "./compiler-identity.ts";
+import type { CompileReply, PipelineContext } from "./context.ts";
+import { cacheKey } from "./key.ts";
+import { runCcMiss } from "./cc-miss.ts";
+import { findValidEntry } from "./validate.ts";
+
+export interface JobResult {
+  readonly exitCode: number;
+  readonly stdout: Buffer;
+  readonly stderr: Buffer;
+  readonly outcome: Outcome;
+}
+
+function languageOf(job: CcJob): Language {
+  return job.language.includes("++") ? "c++" : "c";
+}
+
+function runLocal(ctx: PipelineContext, reason: UncacheableReason, compilerPath: string | null, lang: Language): CompileReply {
+  ctx.stats.record({ kind: "uncacheable", reason }, lang);
+  return { kind: "run-local", reason, compilerPath };
+}
+
+export async function handleCompile(req: CompileRequest, ctx: PipelineContext): Promise<CompileReply> {
+  const env = req.env;
+  const compilerPath = resolveCompiler(req.compiler, req.cwd, env.PATH ?? "", req.selfExe ?? null);
+  if (compilerPath === null) return runLocal(ctx, "unknown-compiler", null, "other");
+  const ident = ctx.compilers.identify(compilerPath);
+  const invokedName = path.basename(req.compiler);
+  const family = ident === null ? null : compilerFamily(invokedName, ident.realName);
+  if (ident === null || family === null) return runLocal(ctx, "unknown-compiler", compilerPath, "other");
+  if (ctx.store === null) return runLocal(ctx, "cache-unavailable", compilerPath, "other");
+  if (CC_UNCACHEABLE_ENV_VARS.some((v) => env[v] !== undefined)) return runLocal(ctx, "too-hard", compilerPath, "other");
+
+  const expanded = expandResponseFiles(req.args, req.cwd);
+  if (!expanded.ok) return runLocal(ctx, "too-hard", compilerPath, "other");
+  const cls = classifyCc(expanded.value.args);
+  if (cls.kind === "not-cacheable") return runLocal(ctx, cls.reason, compilerPath, "other");
+  const inv = cls.inv;
+  for (const src of inv.sources) {
+    if (isAbsent(path.resolve(req.cwd, src.path))) return runLocal(ctx, "missing-input", compilerPath, "other");
+  }
+  const colorMode: ColorMode = req.stderrIsTty && !inv.explicitColor ? "tty" : "pipe";
+  const jobs = ccJobs(inv, req.cwd);
+  const results = await Promise.all(jobs.map((job) => runJob(job, inv, ident, invokedName, colorMode, req, ctx)));
+  let exitCode = 0;
+  for (const r of results) if (exitCode === 0 && r.exitCode !== 0) exitCode = r.exitCode;
+  return {
+    kind: "result",
+    exitCode,
+    stdout: Buffer.concat(results.map((r) => r.stdout)),
+    stderr: Buffer.concat(results.map((r) => r.stderr)),
+    outcome: results.map((r) => describeOutcome(r.outcome)).join(","),
+  };
+}
+
+async function runJob(
+  job: CcJob,
+  inv: CcInvocation,
+  ident: CompilerIdentity,
+  invokedName: string,
+  colorMode: ColorMode,
+  req: CompileRequest,
+  ctx: PipelineContext,
+): Promise<JobResult> {
+  const store = ctx.store;
+  const lang = languageOf(job);
+  const source = ctx.files.facts(job.sourceAbs);
+  if (store === null || source === null) {
+    return runCcMiss({ job, inv, ident, colorMode, req, ctx, key: null, sourceHash: null, missReason: "new-source", lang });
+  }
+  const key = cacheKey(
+    "cc",
+    ccKeyFields(job, {
+      compilerHash: ident.hash,
+      invokedName,
+      cwd: req.cwd,
+      env: req.env,
+      colorMode,
+      sourceHash: source.hash,
+    }),
+  );
+  const entries = store.entries(key);
+  let missReason: MissReason = entries.length === 0 ? "new-source" : "inputs-changed";
+  const hit = findValidEntry(entries, ctx.files, ctx.absence);
+  if (hit !== null) {
+    let failed: "corrupt" | "missing" | "io" | null = null;
+    for (const out of hit.outputs) {
+      const r = store.materialize(out, ctx.deliveryMode);
+      if (!r.ok) {
+        failed = r.error;
+        break;
+      }
+    }
+    if (failed === null) {
+      store.touch(hit.id);
+      const outcome: Outcome = { kind: "hit" };
+      ctx.stats.record(outcome, lang);
+      return {
+        exitCode: hit.exitCode,
+        stdout: Buffer.from(hit.stdout, "base64"),
+        stderr: Buffer.from(hit.stderr, "base64"),
+        outcome,
+      };
+    }
+    if (failed === "io") missReason = "delivery-failed";
+    else {
+      missReason = "corrupt-entry";
+      store.remove(hit.id);
+    }
+  }
+  return runCcMiss({ job, inv, ident, colorMode, req, ctx, key, sourceHash: source.hash, missReason, lang });
+}

@@ -1,0 +1,65 @@
+// Reaching the daemon: connect, start it when absent, replace it when it is older than us.
+import type { Endpoint } from "../protocol/endpoint.ts";
+import type { Request } from "../protocol/messages.ts";
+import { type RoundTrip, roundTrip } from "./transport.ts";
+
+/** How long a client waits for a daemon it just spawned before compiling by itself. */
+const START_WAIT_MS = 15_000;
+const STOP_WAIT_MS = 10_000;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+async function waitUntilReachable(ep: Endpoint, request: Request): Promise<RoundTrip | null> {
+  const deadline = Date.now() + START_WAIT_MS;
+  let delayMs = 2;
+  let last: RoundTrip | null = null;
+  while (Date.now() < deadline) {
+    await sleep(delayMs);
+    delayMs = Math.min(delayMs * 2, 50);
+    last = await roundTrip(ep.socketPath, request);
+    if (last.ok || last.failure.kind !== "no-daemon") return last;
+  }
+  return last;
+}
+
+export async function waitForExit(pid: number): Promise<boolean> {
+  const deadline = Date.now() + STOP_WAIT_MS;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return true;
+    }
+    await sleep(10);
+  }
+  return false;
+}
+
+async function spawnDaemon(ep: Endpoint, env: Env): Promise<boolean> {
+  const { spawnDetachedDaemon } = await import("./spawn-daemon.ts");
+  return spawnDetachedDaemon(ep, env);
+}
+
+/**
+ * Sends `request`, starting a daemon first if none answers. A daemon older than
+ * this client answers "daemon-outdated" and exits; we then start a new one and retry once.
+ */
+export async function requestWithStart(ep: Endpoint, env: Env, request: Request): Promise<RoundTrip> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    let r = await roundTrip(ep.socketPath, request);
+    if (!r.ok && r.failure.kind === "no-daemon") {
+      if (!(await spawnDaemon(ep, env))) return r;
+      r = (await waitUntilReachable(ep, request)) ?? r;
+    }
+    if (r.ok && r.response.type === "error" && r.response.code === "daemon-outdated") {
+      await waitForExit(r.response.pid);
+      continue;
+    }
+    return r;
+  }
+  return roundTrip(ep.socketPath, request);
+}

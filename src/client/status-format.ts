@@ -1,0 +1,40 @@
+// The human-readable status summary.
+function num(v: unknown): number {
+  return typeof v === "number" ? v : 0;
+}
+
+function bytes(n: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
+}
+
+export function formatStatus(s: Record<string, unknown>): string {
+  const hits = num(s.hits);
+  const misses = num(s.misses);
+  const lookups = hits + misses;
+  const rate = lookups === 0 ? "-" : `${((100 * hits) / lookups).toFixed(1)}%`;
+  const lines = [
+    `zccache ${String(s.version)} (pid ${num(s.pid)}, up ${num(s.uptime_secs)} s)`,
+    `cache dir     ${String(s.cache_dir)}`,
+    `store         ${String(s.store)}, ${num(s.entries)} entries, ${bytes(num(s.bytes))} of ${bytes(num(s.cache_size_limit_bytes))}`,
+    `hits          ${hits}`,
+    `misses        ${misses}`,
+    `hit rate      ${rate}`,
+    `uncacheable   ${num(s.uncacheable)}`,
+    `errors        ${num(s.errors)}`,
+  ];
+  const reasons = (s.reasons ?? {}) as Record<string, number>;
+  const keys = Object.keys(reasons).sort((a, b) => (reasons[b] ?? 0) - (reasons[a] ?? 0));
+  if (keys.length > 0) {
+    lines.push("reasons");
+    for (const k of keys) lines.push(`  ${k.padEnd(22)}${reasons[k]}`);
+  }
+  if (s.log_file) lines.push(`log           ${String(s.log_file)}`);
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,220 @@
+// The gcc/clang option table: how each option takes its argument and what it means for caching.
+// Data, not control flow: the parser looks an option up here and acts on its properties.
+
+export type OptionRole =
+  | "plain" // affects the output; hashed as written
+  | "output" // -o
+  | "language" // -x
+  | "include-dir-quote"
+  | "include-dir"
+  | "include-dir-system"
+  | "include-dir-after"
+  | "dep-md"
+  | "dep-mmd"
+  | "dep-file" // -MF
+  | "dep-target" // -MT, -MQ
+  | "dep-flag" // -MP, -MG
+  | "mode-compile" // -c
+  | "mode-assemble" // -S
+  | "preprocess-only" // -E, -M, -MM
+  | "save-temps"
+  | "too-hard" // reads or writes files we cannot account for
+  | "color" // diagnostics colour switches
+  | "arch"
+  | "linker"; // meaningful only when linking; harmless with -c
+
+/** How an option is spelled with its argument. */
+export type ArgStyle =
+  | "none" // -c
+  | "separate" // -o file (also accepts joined -ofile unless listed as separate-only)
+  | "separate-only" // -include file
+  | "joined" // -std=c11 (prefix match)
+  | "joined-or-separate"; // -I dir or -Idir
+
+export interface OptionSpec {
+  readonly style: ArgStyle;
+  readonly role: OptionRole;
+}
+
+const s = (style: ArgStyle, role: OptionRole): OptionSpec => ({ style, role });
+
+/** Options matched exactly (with a following argument when the style says so). */
+export const EXACT_OPTIONS: ReadonlyMap<string, OptionSpec> = new Map<string, OptionSpec>([
+  ["-c", s("none", "mode-compile")],
+  ["-S", s("none", "mode-assemble")],
+  ["-E", s("none", "preprocess-only")],
+  ["-M", s("none", "preprocess-only")],
+  ["-MM", s("none", "preprocess-only")],
+  ["-MD", s("none", "dep-md")],
+  ["-MMD", s("none", "dep-mmd")],
+  ["-MP", s("none", "dep-flag")],
+  ["-MG", s("none", "dep-flag")],
+  ["-save-temps", s("none", "save-temps")],
+  ["-v", s("none", "too-hard")],
+  ["-###", s("none", "too-hard")],
+  ["-Q", s("none", "too-hard")],
+  ["-fsyntax-only", s("none", "too-hard")],
+  ["-o", s("joined-or-separate", "output")],
+  ["-x", s("joined-or-separate", "language")],
+  ["-I", s("joined-or-separate", "include-dir")],
+  ["-iquote", s("joined-or-separate", "include-dir-quote")],
+  ["-isystem", s("joined-or-separate", "include-dir-system")],
+  ["-idirafter", s("joined-or-separate", "include-dir-after")],
+  ["-cxx-isystem", s("joined-or-separate", "include-dir-system")],
+  ["-D", s("joined-or-separate", "plain")],
+  ["-U", s("joined-or-separate", "plain")],
+  ["-A", s("joined-or-separate", "plain")],
+  ["-MF", s("joined-or-separate", "dep-file")],
+  ["-MT", s("joined-or-separate", "dep-target")],
+  ["-MQ", s("joined-or-separate", "dep-target")],
+  ["-include", s("separate-only", "plain")],
+  ["-imacros", s("separate-only", "plain")],
+  ["-iprefix", s("separate-only", "too-hard")],
+  ["-iwithprefix", s("separate-only", "too-hard")],
+  ["-iwithprefixbefore", s("separate-only", "too-hard")],
+  ["-isysroot", s("separate-only", "plain")],
+  ["-imultilib", s("separate-only", "plain")],
+  ["--sysroot", s("separate-only", "plain")],
+  ["-include-pch", s("separate-only", "too-hard")],
+  ["-Xpreprocessor", s("separate-only", "too-hard")],
+  ["-Xassembler", s("separate-only", "plain")],
+  ["-Xlinker", s("separate-only", "linker")],
+  ["-Xclang", s("separate-only", "plain")],
+  ["-mllvm", s("separate-only", "plain")],
+  ["-target", s("separate-only", "plain")],
+  ["--target", s("separate-only", "plain")],
+  ["-arch", s("separate-only", "arch")],
+  ["--param", s("separate-only", "plain")],
+  ["-aux-info", s("separate-only", "too-hard")],
+  ["-L", s("joined-or-separate", "linker")],
+  ["-l", s("joined-or-separate", "linker")],
+  ["-T", s("joined-or-separate", "linker")],
+  ["-u", s("joined-or-separate", "linker")],
+  ["-z", s("joined-or-separate", "linker")],
+  ["-e", s("joined-or-separate", "linker")],
+  ["-B", s("joined-or-separate", "too-hard")],
+  ["-F", s("joined-or-separate", "too-hard")],
+  ["-iframework", s("joined-or-separate", "too-hard")],
+  ["-ivfsoverlay", s("separate-only", "too-hard")],
+  ["-working-directory", s("separate-only", "too-hard")],
+  ["-wrapper", s("separate-only", "too-hard")],
+  ["--serialize-diagnostics", s("separate-only", "too-hard")],
+  ["-MJ", s("joined-or-separate", "too-hard")],
+  ["-fcolor-diagnostics", s("none", "color")],
+  ["-fno-color-diagnostics", s("none", "color")],
+  ["-fdiagnostics-color", s("none", "color")],
+  ["-fno-diagnostics-color", s("none", "color")],
+  ["-pipe", s("none", "plain")],
+  ["-pthread", s("none", "plain")],
+  ["-w", s("none", "plain")],
+  ["-ansi", s("none", "plain")],
+  ["-p", s("none", "plain")],
+  ["-pg", s("none", "plain")],
+  ["-P", s("none", "plain")],
+  ["-C", s("none", "plain")],
+  ["-CC", s("none", "plain")],
+  ["-H", s("none", "too-hard")],
+  ["-trigraphs", s("none", "plain")],
+  ["-traditional", s("none", "plain")],
+  ["-traditional-cpp", s("none", "plain")],
+  ["-undef", s("none", "plain")],
+  ["-nostdinc", s("none", "plain")],
+  ["-nostdinc++", s("none", "plain")],
+  ["-nostdlib", s("none", "linker")],
+  ["-nostdlib++", s("none", "linker")],
+  ["-nodefaultlibs", s("none", "linker")],
+  ["-nostartfiles", s("none", "linker")],
+  ["-static", s("none", "linker")],
+  ["-shared", s("none", "linker")],
+  ["-rdynamic", s("none", "linker")],
+  ["-s", s("none", "linker")],
+  ["-static-libgcc", s("none", "linker")],
+  ["-static-libstdc++", s("none", "linker")],
+  ["-pie", s("none", "linker")],
+  ["-no-pie", s("none", "linker")],
+  ["-integrated-as", s("none", "plain")],
+  ["-no-integrated-as", s("none", "plain")],
+  ["-time", s("none", "too-hard")],
+  ["-dumpmachine", s("none", "too-hard")],
+  ["-dumpversion", s("none", "too-hard")],
+  ["-dumpfullversion", s("none", "too-hard")],
+  ["--version", s("none", "too-hard")],
+  ["--help", s("none", "too-hard")],
+  ["-print-search-dirs", s("none", "too-hard")],
+  ["-gsplit-dwarf", s("none", "plain")],
+  ["--coverage", s("none", "plain")],
+]);
+
+/**
+ * Joined options matched by prefix, longest first. Families of simple flags (-f…, -W…,
+ * -m…, -O…, -g…) are plain unless listed here with another role.
+ */
+export const PREFIX_OPTIONS: readonly (readonly [string, OptionSpec])[] = [
+  ["-save-temps=", s("joined", "save-temps")],
+  ["-fdiagnostics-color=", s("joined", "color")],
+  ["-specs=", s("joined", "too-hard")],
+  ["--specs=", s("joined", "too-hard")],
+  ["-fplugin", s("joined", "too-hard")],
+  ["-fprofile-use", s("joined", "too-hard")],
+  ["-fauto-profile", s("joined", "too-hard")],
+  ["-fprofile-sample-use", s("joined", "too-hard")],
+  ["-fprofile-instr-use", s("joined", "too-hard")],
+  ["-fdump-", s("joined", "too-hard")],
+  ["-fcallgraph-info", s("joined", "too-hard")],
+  ["-fsave-optimization-record", s("joined", "too-hard")],
+  ["-fdebug-prefix-map=", s("joined", "plain")],
+  ["-ffile-prefix-map=", s("joined", "plain")],
+  ["-fmacro-prefix-map=", s("joined", "plain")],
+  ["--sysroot=", s("joined", "plain")],
+  ["--param=", s("joined", "plain")],
+  ["--target=", s("joined", "plain")],
+  ["--gcc-toolchain=", s("joined", "plain")],
+  ["-Wp,", s("joined", "plain")],
+  ["-Wa,", s("joined", "plain")],
+  ["-Wl,", s("joined", "linker")],
+  ["-Xarch_", s("joined", "too-hard")],
+  ["-std=", s("joined", "plain")],
+  ["--std=", s("joined", "plain")],
+  ["-stdlib=", s("joined", "plain")],
+  ["-rtlib=", s("joined", "linker")],
+  ["-fuse-ld=", s("joined", "linker")],
+  ["-print-", s("joined", "too-hard")],
+  ["-dump", s("joined", "too-hard")],
+  ["-pedantic", s("joined", "plain")],
+  ["--pedantic", s("joined", "plain")],
+  ["-f", s("joined", "plain")],
+  ["-W", s("joined", "plain")],
+  ["-m", s("joined", "plain")],
+  ["-O", s("joined", "plain")],
+  ["-g", s("joined", "plain")],
+];
+
+/** Looks an option up: exact first, then the longest matching prefix. */
+export function lookupOption(arg: string): { name: string; spec: OptionSpec } | null {
+  const exact = EXACT_OPTIONS.get(arg);
+  if (exact) return { name: arg, spec: exact };
+  // Joined forms of exact options that take an argument: -Idir, -DFOO, -ofile, -MFfile.
+  for (const [name, spec] of EXACT_OPTIONS) {
+    if ((spec.style === "joined-or-separate" || spec.style === "separate") && arg.startsWith(name) && arg.length > name.length) {
+      // Prefer the longest name: -MF before -M, -isystem before -I.
+      const longer = longestExactPrefix(arg);
+      if (longer) return longer;
+      return { name, spec };
+    }
+  }
+  for (const [prefix, spec] of PREFIX_OPTIONS) {
+    if (arg.startsWith(prefix)) return { name: prefix, spec };
+  }
+  return null;
+}
+
+function longestExactPrefix(arg: string): { name: string; spec: OptionSpec } | null {
+  let best: { name: string; spec: OptionSpec } | null = null;
+  for (const [name, spec] of EXACT_OPTIONS) {
+    if (spec.style !== "joined-or-separate" && spec.style !== "separate") continue;
+    if (arg.startsWith(name) && arg.length > name.length && (best === null || name.length > best.name.length)) {
+      best = { name, spec };
+    }
+  }
+  return best;
+}

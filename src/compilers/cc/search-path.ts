@@ -1,0 +1,132 @@
+// The ordered include search list of a compile, used to name the paths where a new header
+// would shadow one that was read. System directories come from the compiler itself (-v).
+import * as path from "node:path";
+import type { CcInvocation, Language } from "./args.ts";
+
+/** Flags that change which system directories the compiler searches. */
+function systemAffecting(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    if (a === "--sysroot" || a === "-isysroot" || a === "-target" || a === "--target" || a === "--gcc-toolchain") {
+      out.push(a, args[i + 1] ?? "");
+      i++;
+    } else if (
+      a.startsWith("-nostdinc") ||
+      a.startsWith("--sysroot=") ||
+      a.startsWith("--target=") ||
+      a.startsWith("--gcc-toolchain=") ||
+      a.startsWith("-stdlib=") ||
+      a.startsWith("-m") ||
+      a.startsWith("-std=")
+    ) {
+      out.push(a);
+    }
+  }
+  return out;
+}
+
+const LANGUAGE_FLAG: Readonly<Record<Language, string>> = {
+  c: "c",
+  "c++": "c++",
+  "objective-c": "objective-c",
+  "objective-c++": "objective-c++",
+  "c-cpp-output": "c",
+  "c++-cpp-output": "c++",
+};
+
+export function parseVerboseSearchList(stderr: string): string[] {
+  const lines = stderr.split("\n");
+  const dirs: string[] = [];
+  let inside = false;
+  for (const line of lines) {
+    if (line.startsWith("#include <...> search starts here:") || line.startsWith('#include "..." search starts here:')) {
+      inside = true;
+      continue;
+    }
+    if (line.startsWith("End of search list.")) break;
+    if (inside && line.startsWith(" ")) dirs.push(line.trim().replace(/ \(framework directory\)$/, ""));
+  }
+  return dirs;
+}
+
+export class SystemDirs {
+  private readonly memo = new Map<string, Promise<string[]>>();
+
+  /** System include directories for this compiler, language and system-affecting flags. */
+  get(compilerPath: string, compilerHash: string, lang: Language, args: readonly string[], env: Record<string, string>): Promise<string[]> {
+    const flags = systemAffecting(args);
+    const key = JSON.stringify([compilerHash, compilerPath, lang, flags]);
+    let p = this.memo.get(key);
+    if (p === undefined) {
+      p = this.query(compilerPath, lang, flags, env);
+      this.memo.set(key, p);
+      p.catch(() => this.memo.delete(key));
+    }
+    return p;
+  }
+
+  private async query(compilerPath: string, lang: Language, flags: string[], env: Record<string, string>): Promise<string[]> {
+    const cleanEnv = { ...env };
+    for (const k of ["CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH", "OBJC_INCLUDE_PATH"]) delete cleanEnv[k];
+    const proc = Bun.spawn([compilerPath, "-x", LANGUAGE_FLAG[lang], ...flags, "-E", "-v", "/dev/null"], {
+      stdin: "ignore",
+      stdout: "ignore",
+      stderr: "pipe",
+      env: { ...cleanEnv, LC_ALL: "C" },
+    });
+    const [text, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+    if (code !== 0) throw new Error(`${compilerPath} -v failed`);
+    return parseVerboseSearchList(text).map((d) => path.resolve(d));
+  }
+}
+
+function envDirs(value: string | undefined, cwd: string): string[] {
+  if (!value) return [];
+  return value.split(":").map((d) => path.resolve(cwd, d === "" ? "." : d));
+}
+
+/** The full search order: source dir, -iquote, -I, CPATH, -isystem, *_INCLUDE_PATH, system, -idirafter. */
+export function searchOrder(
+  inv: CcInvocation,
+  sourcePath: string,
+  lang: Language,
+  systemDirs: readonly string[],
+  cwd: string,
+  env: Record<string, string>,
+): string[] {
+  const abs = (d: string): string => path.resolve(cwd, d);
+  const langEnv =
+    lang === "c++" || lang === "c++-cpp-output" || lang === "objective-c++" ? env.CPLUS_INCLUDE_PATH : env.C_INCLUDE_PATH;
+  const ordered = [
+    path.dirname(path.resolve(cwd, sourcePath)),
+    ...inv.includeDirs.quote.map(abs),
+    ...inv.includeDirs.bracket.map(abs),
+    ...envDirs(env.CPATH, cwd),
+    ...inv.includeDirs.system.map(abs),
+    ...envDirs(langEnv, cwd),
+    ...systemDirs,
+    ...inv.includeDirs.after.map(abs),
+  ];
+  const seen = new Set<string>();
+  return ordered.filter((d) => (seen.has(d) ? false : (seen.add(d), true)));
+}
+
+/**
+ * For each header, the same relative name in every directory searched before the one
+ * where it was found: if any of those appears later, the compiler would read it instead.
+ */
+export function shadowProbes(headers: readonly string[], order: readonly string[]): string[] {
+  const probes = new Set<string>();
+  for (const h of headers) {
+    const k = order.findIndex((d) => h.startsWith(d.endsWith("/") ? d : `${d}/`));
+    if (k < 0) continue;
+    const base = order[k] as string;
+    const rel = h.slice(base.endsWith("/") ? base.length : base.length + 1);
+    for (let j = 0; j < k; j++) {
+      const p = path.join(order[j] as string, rel);
+      if (p !== h) probes.add(p);
+    }
+  }
+  return [...probes];
+}

@@ -1,0 +1,147 @@
+// Effective settings: defaults, then the config file in the cache root, then ZCCACHE_* env.
+// Every value remembers where it came from, for `zccache config`.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { err, ok, type Result } from "../platform/result.ts";
+import type { DeliveryMode } from "../store/store.ts";
+
+export type Source = "default" | "file" | "env";
+
+export interface Setting<T> {
+  readonly value: T;
+  readonly source: Source;
+}
+
+export interface Config {
+  readonly cacheDir: string;
+  readonly idleTimeoutSecs: Setting<number>;
+  readonly delivery: Setting<DeliveryMode>;
+  readonly cacheSizeBytes: Setting<number>;
+  readonly logLevel: Setting<"error" | "info" | "debug">;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+interface KeySpec<T> {
+  readonly env: string;
+  readonly file: string;
+  readonly parse: (raw: string) => Result<T, string>;
+}
+
+export function parseBool(raw: string): Result<boolean, string> {
+  const v = raw.trim().toLowerCase();
+  if (v === "1" || v === "true") return ok(true);
+  if (v === "0" || v === "false") return ok(false);
+  return err(`expected 1, 0, true or false, got '${raw}'`);
+}
+
+export function parseSize(raw: string): Result<number, string> {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?)?B?\s*$/i.exec(raw);
+  if (!m) return err(`expected a size like 500M, 10G or a byte count, got '${raw}'`);
+  const n = Number(m[1]);
+  const unit = (m[2] ?? "").toUpperCase().replace("I", "");
+  const mult: Record<string, number> = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
+  const bytes = Math.floor(n * (mult[unit] ?? 1));
+  if (bytes <= 0) return err(`size must be positive, got '${raw}'`);
+  return ok(bytes);
+}
+
+function parseSecs(raw: string): Result<number, string> {
+  if (!/^\s*\d+\s*$/.test(raw)) return err(`expected whole seconds, got '${raw}'`);
+  return ok(Number(raw));
+}
+
+function parseDelivery(raw: string): Result<DeliveryMode, string> {
+  const v = raw.trim();
+  if (v === "copy" || v === "hardlink") return ok(v);
+  return err(`expected copy or hardlink, got '${raw}'`);
+}
+
+function parseLogLevel(raw: string): Result<"error" | "info" | "debug", string> {
+  const v = raw.trim();
+  if (v === "error" || v === "info" || v === "debug") return ok(v);
+  return err(`expected error, info or debug, got '${raw}'`);
+}
+
+const DEFAULT_CACHE_SIZE_BYTES = 10 * 1024 ** 3;
+
+const SPECS = {
+  idleTimeoutSecs: { env: "ZCCACHE_IDLE_TIMEOUT_SECS", file: "idle_timeout_secs", parse: parseSecs },
+  delivery: { env: "ZCCACHE_DELIVERY", file: "delivery", parse: parseDelivery },
+  cacheSizeBytes: { env: "ZCCACHE_CACHE_SIZE", file: "cache_size", parse: parseSize },
+  logLevel: { env: "ZCCACHE_LOG_LEVEL", file: "log_level", parse: parseLogLevel },
+} as const satisfies Record<string, KeySpec<unknown>>;
+
+const DEFAULTS = {
+  idleTimeoutSecs: 3600,
+  delivery: "copy" as DeliveryMode,
+  cacheSizeBytes: DEFAULT_CACHE_SIZE_BYTES,
+  logLevel: "info" as const,
+};
+
+export const CONFIG_FILE_NAME = "zccache.conf";
+
+/** Reads `key = value` lines; unknown keys and bad values are errors naming the line. */
+function readConfigFile(file: string): Result<Map<string, { value: string; line: number }>, string> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch {
+    return ok(new Map());
+  }
+  const known = new Set<string>(Object.values(SPECS).map((s) => s.file));
+  const out = new Map<string, { value: string; line: number }>();
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = (lines[i] as string).trim();
+    if (line === "" || line.startsWith("#")) continue;
+    const eq = line.indexOf("=");
+    if (eq < 0) return err(`${file}:${i + 1}: expected 'key = value'`);
+    const key = line.slice(0, eq).trim();
+    if (!known.has(key)) return err(`${file}:${i + 1}: unknown key '${key}'`);
+    out.set(key, { value: line.slice(eq + 1).trim(), line: i + 1 });
+  }
+  return ok(out);
+}
+
+function resolveSetting<T>(
+  spec: KeySpec<T>,
+  fallback: T,
+  env: Env,
+  fileValues: Map<string, { value: string; line: number }>,
+  file: string,
+): Result<Setting<T>, string> {
+  const fromEnv = env[spec.env];
+  if (fromEnv !== undefined && fromEnv !== "") {
+    const r = spec.parse(fromEnv);
+    return r.ok ? ok({ value: r.value, source: "env" }) : err(`${spec.env}: ${r.error}`);
+  }
+  const fromFile = fileValues.get(spec.file);
+  if (fromFile !== undefined) {
+    const r = spec.parse(fromFile.value);
+    return r.ok ? ok({ value: r.value, source: "file" }) : err(`${file}:${fromFile.line}: ${spec.file}: ${r.error}`);
+  }
+  return ok({ value: fallback, source: "default" });
+}
+
+export function loadConfig(cacheDir: string, env: Env): Result<Config, string> {
+  const file = path.join(cacheDir, CONFIG_FILE_NAME);
+  const fileValues = readConfigFile(file);
+  if (!fileValues.ok) return fileValues;
+  const fv = fileValues.value;
+  const idle = resolveSetting(SPECS.idleTimeoutSecs, DEFAULTS.idleTimeoutSecs, env, fv, file);
+  if (!idle.ok) return idle;
+  const delivery = resolveSetting(SPECS.delivery, DEFAULTS.delivery, env, fv, file);
+  if (!delivery.ok) return delivery;
+  const size = resolveSetting(SPECS.cacheSizeBytes, DEFAULTS.cacheSizeBytes, env, fv, file);
+  if (!size.ok) return size;
+  const logLevel = resolveSetting(SPECS.logLevel, DEFAULTS.logLevel, env, fv, file);
+  if (!logLevel.ok) return logLevel;
+  return ok({
+    cacheDir,
+    idleTimeoutSecs: idle.value,
+    delivery: delivery.value,
+    cacheSizeBytes: size.value,
+    logLevel: logLevel.value,
+  });
+}

@@ -1,0 +1,36 @@
+// Routes a decoded request to its handler; the switch is exhaustive over request types.
+import { unreachable } from "../platform/result.ts";
+import type { Request, ResponseBody } from "../protocol/messages.ts";
+import { compileHandler } from "./handlers/compile.ts";
+import { statusReport } from "./handlers/status.ts";
+import type { DaemonState } from "./state.ts";
+
+export interface Control {
+  /** Stop after the current responses have been written. */
+  requestShutdown(): void;
+}
+
+export async function dispatch(req: Request, state: DaemonState, control: Control): Promise<ResponseBody> {
+  switch (req.type) {
+    case "compile":
+      return compileHandler(req, state, () => control.requestShutdown());
+    case "ping":
+      return { type: "pong" };
+    case "status":
+      return { type: "status", status: statusReport(state) };
+    case "stop":
+      control.requestShutdown();
+      return { type: "ok", message: "stopping" };
+    case "clear":
+      if (state.store === null) return { type: "error", code: "cache-unavailable", message: state.storeProblem ?? "" };
+      state.store.clear();
+      state.ctx.files.clear();
+      return { type: "ok", message: "cache cleared" };
+    case "stats-zero":
+      state.counters.reset();
+      state.persist();
+      return { type: "ok", message: "statistics zeroed" };
+    default:
+      return unreachable(req);
+  }
+}

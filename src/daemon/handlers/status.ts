@@ -1,0 +1,44 @@
+// Builds the status report: totals, reasons, per-language counts, store and daemon facts.
+import { ERROR_REASONS, MISS_REASONS, UNCACHEABLE_REASONS } from "../../stats/outcomes.ts";
+import type { DaemonState } from "../state.ts";
+
+export function statusReport(state: DaemonState): Record<string, unknown> {
+  const c = state.counters;
+  const reasons: Record<string, number> = {};
+  for (const r of [...UNCACHEABLE_REASONS, ...MISS_REASONS, ...ERROR_REASONS]) {
+    const n = c.get(`reason.${r}`);
+    if (n > 0) reasons[r] = n;
+  }
+  const languages: Record<string, Record<string, number>> = {};
+  for (const lang of ["c", "c++", "other"]) {
+    const row = {
+      hits: c.get(`${lang}.hit`),
+      misses: c.get(`${lang}.miss`),
+      uncacheable: c.get(`${lang}.uncacheable`),
+      errors: c.get(`${lang}.error`),
+    };
+    if (row.hits + row.misses + row.uncacheable + row.errors > 0) languages[lang] = row;
+  }
+  const totals = state.store?.totals() ?? { entries: 0, bytes: 0 };
+  return {
+    version: state.version,
+    pid: process.pid,
+    uptime_secs: Math.round((Date.now() - state.startedAtMs) / 1000),
+    cache_dir: state.ep.cacheRoot,
+    socket: state.ep.socketPath,
+    runtime_dir: state.ep.runtimeDir,
+    log_file: state.log.file,
+    store: state.store === null ? `unavailable: ${state.storeProblem}` : "ok",
+    delivery: state.config.delivery.value,
+    idle_timeout_secs: state.config.idleTimeoutSecs.value,
+    cache_size_limit_bytes: state.config.cacheSizeBytes.value,
+    hits: c.get("hit"),
+    misses: c.get("miss"),
+    uncacheable: c.get("uncacheable"),
+    errors: c.get("error"),
+    entries: totals.entries,
+    bytes: totals.bytes,
+    reasons,
+    languages,
+  };
+}

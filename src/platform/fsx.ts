@@ -1,0 +1,84 @@
+// File-system helpers: stat snapshots, atomic writes, directories.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { errorCode } from "./result.ts";
+
+/** What a hit compares to decide whether a file may have changed. */
+export interface StatSnapshot {
+  readonly size: number;
+  readonly mtimeNs: string;
+  readonly ctimeNs: string;
+  readonly ino: string;
+}
+
+export function snapshotOf(st: fs.BigIntStats): StatSnapshot {
+  return {
+    size: Number(st.size),
+    mtimeNs: st.mtimeNs.toString(),
+    ctimeNs: st.ctimeNs.toString(),
+    ino: st.ino.toString(),
+  };
+}
+
+/** stat that returns null for a missing file instead of throwing. */
+export function statSnapshot(p: string): StatSnapshot | null {
+  const st = fs.statSync(p, { bigint: true, throwIfNoEntry: false });
+  if (!st?.isFile()) return null;
+  return snapshotOf(st);
+}
+
+export function sameSnapshot(a: StatSnapshot, b: StatSnapshot): boolean {
+  return a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.ino === b.ino;
+}
+
+/** True when a path does not exist at all (any type). */
+export function isAbsent(p: string): boolean {
+  try {
+    fs.lstatSync(p);
+    return false;
+  } catch (e) {
+    const code = errorCode(e);
+    return code === "ENOENT" || code === "ENOTDIR";
+  }
+}
+
+export function mkdirp(dir: string, mode?: number): void {
+  fs.mkdirSync(dir, { recursive: true, mode });
+}
+
+let tmpCounter = 0;
+/** A temp name in the same directory as `target`, so a rename is atomic. */
+export function siblingTemp(target: string): string {
+  tmpCounter += 1;
+  return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${tmpCounter}.tmp`);
+}
+
+/** Writes bytes to `target` through a temp file and a rename. */
+export function writeFileAtomic(target: string, data: Uint8Array | string): void {
+  const tmp = siblingTemp(target);
+  try {
+    fs.writeFileSync(tmp, data);
+    fs.renameSync(tmp, target);
+  } catch (e) {
+    removeQuietly(tmp);
+    throw e;
+  }
+}
+
+export function removeQuietly(p: string): void {
+  try {
+    fs.rmSync(p, { force: true });
+  } catch {
+    // best effort
+  }
+}
+
+export function readIfExists(p: string): Buffer | null {
+  try {
+    return fs.readFileSync(p);
+  } catch (e) {
+    const code = errorCode(e);
+    if (code === "ENOENT" || code === "ENOTDIR" || code === "EISDIR") return null;
+    throw e;
+  }
+}

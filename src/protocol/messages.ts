@@ -1,0 +1,111 @@
+// Request and response messages exchanged over frames, and their decoders.
+import { err, ok, type Result } from "../platform/result.ts";
+
+export interface CompileRequest {
+  readonly type: "compile";
+  readonly clientVersion: string;
+  /** The compiler as the build named it: "gcc", "/usr/bin/clang", … */
+  readonly compiler: string;
+  readonly args: readonly string[];
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly stderrIsTty: boolean;
+  /** Set in symlink mode: our own executable, which PATH lookup must skip. */
+  readonly selfExe?: string | undefined;
+  readonly sessionId?: string | undefined;
+}
+
+export type Request =
+  | CompileRequest
+  | { readonly type: "ping"; readonly clientVersion: string }
+  | { readonly type: "status" }
+  | { readonly type: "stop" }
+  | { readonly type: "clear" }
+  | { readonly type: "stats-zero" };
+
+export type RequestType = Request["type"];
+
+/** What the daemon did with a compile, reported to the client. */
+export interface CompileResult {
+  readonly type: "compile-result";
+  readonly exitCode: number;
+  readonly stdout: string; // base64
+  readonly stderr: string; // base64
+  readonly outcome: string;
+}
+
+export type ResponseBody =
+  | CompileResult
+  | { readonly type: "run-local"; readonly reason: string; readonly compilerPath?: string }
+  | { readonly type: "pong" }
+  | { readonly type: "status"; readonly status: Record<string, unknown> }
+  | { readonly type: "ok"; readonly message?: string }
+  | { readonly type: "error"; readonly code: string; readonly message: string };
+
+export type Response = ResponseBody & { readonly daemonVersion: string; readonly pid: number };
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function isStringArray(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((x) => typeof x === "string");
+}
+
+function isStringRecord(v: unknown): v is Record<string, string> {
+  return isRecord(v) && Object.values(v).every((x) => typeof x === "string");
+}
+
+export function decodeRequest(raw: unknown): Result<Request, string> {
+  if (!isRecord(raw) || typeof raw.type !== "string") return err("request has no type");
+  switch (raw.type) {
+    case "compile": {
+      const { clientVersion, compiler, args, cwd, env, stderrIsTty, selfExe, sessionId } = raw;
+      if (typeof clientVersion !== "string") return err("compile: clientVersion must be a string");
+      if (typeof compiler !== "string" || compiler === "") return err("compile: compiler must be a string");
+      if (!isStringArray(args)) return err("compile: args must be strings");
+      if (typeof cwd !== "string" || !cwd.startsWith("/")) return err("compile: cwd must be absolute");
+      if (!isStringRecord(env)) return err("compile: env must map strings to strings");
+      if (typeof stderrIsTty !== "boolean") return err("compile: stderrIsTty must be a boolean");
+      if (sessionId !== undefined && typeof sessionId !== "string") return err("compile: bad sessionId");
+      if (selfExe !== undefined && typeof selfExe !== "string") return err("compile: bad selfExe");
+      return ok({ type: "compile", clientVersion, compiler, args, cwd, env, stderrIsTty, selfExe, sessionId });
+    }
+    case "ping":
+      if (typeof raw.clientVersion !== "string") return err("ping: clientVersion must be a string");
+      return ok({ type: "ping", clientVersion: raw.clientVersion });
+    case "status":
+    case "stop":
+    case "clear":
+    case "stats-zero":
+      return ok({ type: raw.type });
+    default:
+      return err(`unknown request type ${JSON.stringify(raw.type)}`);
+  }
+}
+
+export function decodeResponse(raw: unknown): Result<Response, string> {
+  if (!isRecord(raw) || typeof raw.type !== "string") return err("response has no type");
+  if (typeof raw.daemonVersion !== "string" || typeof raw.pid !== "number") return err("response has no daemon identity");
+  switch (raw.type) {
+    case "compile-result":
+      if (typeof raw.exitCode !== "number" || typeof raw.stdout !== "string" || typeof raw.stderr !== "string") {
+        return err("compile-result is malformed");
+      }
+      return ok(raw as unknown as Response);
+    case "run-local":
+      if (typeof raw.reason !== "string") return err("run-local has no reason");
+      return ok(raw as unknown as Response);
+    case "status":
+      if (!isRecord(raw.status)) return err("status has no body");
+      return ok(raw as unknown as Response);
+    case "pong":
+    case "ok":
+      return ok(raw as unknown as Response);
+    case "error":
+      if (typeof raw.code !== "string" || typeof raw.message !== "string") return err("error is malformed");
+      return ok(raw as unknown as Response);
+    default:
+      return err(`unknown response type ${JSON.stringify(raw.type)}`);
+  }
+}

@@ -1,0 +1,50 @@
+// Every outcome a request can have, each with a named reason. One union, mapped one-to-one
+// onto counters, so a new reason cannot go uncounted.
+
+export const UNCACHEABLE_REASONS = [
+  "preprocess-only",
+  "stdin-input",
+  "save-temps",
+  "time-macro",
+  "missing-input",
+  "link",
+  "unknown-compiler",
+  "unknown-option",
+  "multiple-arch",
+  "no-input",
+  "too-hard",
+  "unsupported-language",
+  "compile-failed",
+  "racy-input",
+  "no-output",
+  "cache-unavailable",
+] as const;
+export type UncacheableReason = (typeof UNCACHEABLE_REASONS)[number];
+
+export const MISS_REASONS = ["new-source", "inputs-changed", "corrupt-entry", "delivery-failed"] as const;
+export type MissReason = (typeof MISS_REASONS)[number];
+
+export const ERROR_REASONS = ["store-write-failed", "store-read-failed", "internal"] as const;
+export type ErrorReason = (typeof ERROR_REASONS)[number];
+
+export type Language = "c" | "c++" | "other";
+
+export type Outcome =
+  | { readonly kind: "hit" }
+  | { readonly kind: "miss"; readonly reason: MissReason }
+  | { readonly kind: "uncacheable"; readonly reason: UncacheableReason }
+  | { readonly kind: "error"; readonly reason: ErrorReason };
+
+export type OutcomeKind = Outcome["kind"];
+
+/** The counters an outcome increments: the total, the reason, and the per-language total. */
+export function counterNames(outcome: Outcome, language: Language): string[] {
+  const total = `${outcome.kind}`;
+  const names = [total, `${language}.${total}`];
+  if (outcome.kind !== "hit") names.push(`reason.${outcome.reason}`);
+  return names;
+}
+
+export function describeOutcome(outcome: Outcome): string {
+  return outcome.kind === "hit" ? "hit" : `${outcome.kind}:${outcome.reason}`;
+}

@@ -1,0 +1,159 @@
+// The SQLite index (WAL): entries by manifest key, blob reference counts, counters.
+import { Database, type Statement } from "bun:sqlite";
+import * as fs from "node:fs";
+
+const SCHEMA_VERSION = "1";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS entries(
+  id INTEGER PRIMARY KEY,
+  manifest_key TEXT NOT NULL,
+  record TEXT NOT NULL,
+  bytes INTEGER NOT NULL,
+  created_ms INTEGER NOT NULL,
+  last_used_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS entries_by_manifest ON entries(manifest_key);
+CREATE INDEX IF NOT EXISTS entries_by_use ON entries(last_used_ms);
+CREATE TABLE IF NOT EXISTS blobs(hash TEXT PRIMARY KEY, size INTEGER NOT NULL, refs INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+`;
+
+export interface EntryRow {
+  id: number;
+  record: string;
+  bytes: number;
+}
+
+export class IndexDb {
+  readonly db: Database;
+  private readonly q: {
+    byManifest: Statement<EntryRow, [string]>;
+    insertEntry: Statement<unknown, [string, string, number, number, number]>;
+    entryRecord: Statement<{ record: string; bytes: number }, [number]>;
+    deleteEntry: Statement<unknown, [number]>;
+    touch: Statement<unknown, [number, number]>;
+    addBlobRef: Statement<unknown, [string, number]>;
+    dropBlobRef: Statement<unknown, [string]>;
+    blobRefs: Statement<{ refs: number }, [string]>;
+    deleteBlob: Statement<unknown, [string]>;
+    totals: Statement<{ entries: number; bytes: number | null }, []>;
+    counters: Statement<{ name: string; value: number }, []>;
+    setCounter: Statement<unknown, [string, number]>;
+  };
+
+  /** Opens the index; a file that is not a usable database is moved aside and recreated. */
+  static open(file: string): { db: IndexDb; recreated: boolean } {
+    try {
+      return { db: new IndexDb(file), recreated: false };
+    } catch {
+      for (const suffix of ["", "-wal", "-shm"]) {
+        try {
+          fs.renameSync(file + suffix, `${file}${suffix}.corrupt-${Date.now()}`);
+        } catch {
+          // absent is fine
+        }
+      }
+      return { db: new IndexDb(file), recreated: true };
+    }
+  }
+
+  private constructor(file: string) {
+    this.db = new Database(file, { create: true, strict: true });
+    this.db.exec("PRAGMA journal_mode = WAL");
+    this.db.exec("PRAGMA synchronous = NORMAL");
+    this.db.exec("PRAGMA busy_timeout = 5000");
+    this.db.exec(SCHEMA);
+    const check = this.db.query<{ quick_check: string }, []>("PRAGMA quick_check").get();
+    if (check?.quick_check !== "ok") throw new Error("index failed its integrity check");
+    this.db.query("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', ?)").run(SCHEMA_VERSION);
+    this.q = {
+      byManifest: this.db.query(
+        "SELECT id, record, bytes FROM entries WHERE manifest_key = ? ORDER BY last_used_ms DESC, id DESC",
+      ),
+      insertEntry: this.db.query(
+        "INSERT INTO entries(manifest_key, record, bytes, created_ms, last_used_ms) VALUES (?, ?, ?, ?, ?)",
+      ),
+      entryRecord: this.db.query("SELECT record, bytes FROM entries WHERE id = ?"),
+      deleteEntry: this.db.query("DELETE FROM entries WHERE id = ?"),
+      touch: this.db.query("UPDATE entries SET last_used_ms = ? WHERE id = ?"),
+      addBlobRef: this.db.query(
+        "INSERT INTO blobs(hash, size, refs) VALUES (?, ?, 1) ON CONFLICT(hash) DO UPDATE SET refs = refs + 1",
+      ),
+      dropBlobRef: this.db.query("UPDATE blobs SET refs = refs - 1 WHERE hash = ?"),
+      blobRefs: this.db.query("SELECT refs FROM blobs WHERE hash = ?"),
+      deleteBlob: this.db.query("DELETE FROM blobs WHERE hash = ?"),
+      totals: this.db.query("SELECT COUNT(*) AS entries, SUM(bytes) AS bytes FROM entries"),
+      counters: this.db.query("SELECT name, value FROM counters"),
+      setCounter: this.db.query(
+        "INSERT INTO counters(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+      ),
+    };
+  }
+
+  byManifest(key: string): EntryRow[] {
+    return this.q.byManifest.all(key);
+  }
+
+  insert(key: string, record: string, bytes: number, blobs: readonly { hash: string; size: number }[]): number {
+    const now = Date.now();
+    return this.db.transaction(() => {
+      const r = this.q.insertEntry.run(key, record, bytes, now, now) as { lastInsertRowid: number | bigint };
+      for (const b of blobs) this.q.addBlobRef.run(b.hash, b.size);
+      return Number(r.lastInsertRowid);
+    })();
+  }
+
+  /** Deletes an entry; returns the blobs that no entry references any more. */
+  delete(id: number, blobsOf: (record: string) => string[]): string[] {
+    return this.db.transaction(() => {
+      const row = this.q.entryRecord.get(id);
+      if (row === null) return [];
+      this.q.deleteEntry.run(id);
+      const orphaned: string[] = [];
+      for (const hash of blobsOf(row.record)) {
+        this.q.dropBlobRef.run(hash);
+        const refs = this.q.blobRefs.get(hash);
+        if (refs !== null && refs.refs <= 0) {
+          this.q.deleteBlob.run(hash);
+          orphaned.push(hash);
+        }
+      }
+      return orphaned;
+    })();
+  }
+
+  touchMany(uses: ReadonlyMap<number, number>): void {
+    this.db.transaction(() => {
+      for (const [id, ms] of uses) this.q.touch.run(ms, id);
+    })();
+  }
+
+  totals(): { entries: number; bytes: number } {
+    const t = this.q.totals.get();
+    return { entries: t?.entries ?? 0, bytes: t?.bytes ?? 0 };
+  }
+
+  clearEntries(): void {
+    this.db.transaction(() => {
+      this.db.exec("DELETE FROM entries");
+      this.db.exec("DELETE FROM blobs");
+    })();
+  }
+
+  counters(): [string, number][] {
+    return this.q.counters.all().map((r) => [r.name, r.value]);
+  }
+
+  saveCounters(values: ReadonlyMap<string, number>): void {
+    this.db.transaction(() => {
+      this.db.exec("DELETE FROM counters");
+      for (const [k, v] of values) this.q.setCounter.run(k, v);
+    })();
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

@@ -1,0 +1,169 @@
+// The local tier: SQLite index plus blob directory under the cache root.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { isContentHash } from "../../platform/hash.ts";
+import { mkdirp } from "../../platform/fsx.ts";
+import { err, errorMessage, ok, type Result } from "../../platform/result.ts";
+import type {
+  DeliveryMode,
+  EntryRecord,
+  MaterializeFailure,
+  NewOutput,
+  OutputRecord,
+  Store,
+  StoredEntry,
+  StoreTotals,
+} from "../store.ts";
+import { BlobDir } from "./blobs.ts";
+import { IndexDb } from "./index-db.ts";
+
+/** Parsed entries kept in memory, by manifest key, most recently used last. */
+const MANIFEST_CACHE_LIMIT = 4096;
+
+function parseRecord(id: number, json: string): StoredEntry | null {
+  try {
+    const r = JSON.parse(json) as EntryRecord;
+    if (!Array.isArray(r.deps) || !Array.isArray(r.outputs) || !Array.isArray(r.absent)) return null;
+    if (typeof r.exitCode !== "number" || typeof r.stdout !== "string" || typeof r.stderr !== "string") return null;
+    if (!r.outputs.every((o) => isContentHash(o.hash) && typeof o.path === "string")) return null;
+    if (!r.deps.every((d) => isContentHash(d.hash) && typeof d.path === "string")) return null;
+    return { ...r, id };
+  } catch {
+    return null;
+  }
+}
+
+function blobsOfRecord(json: string): string[] {
+  try {
+    const r = JSON.parse(json) as EntryRecord;
+    return Array.isArray(r.outputs) ? r.outputs.map((o) => o.hash) : [];
+  } catch {
+    return [];
+  }
+}
+
+export class LocalStore implements Store {
+  readonly blobs: BlobDir;
+  private readonly index: IndexDb;
+  private readonly cache = new Map<string, StoredEntry[]>();
+  private readonly pendingTouches = new Map<number, number>();
+  /** Rows found unreadable since start; reported as corrupt entries. */
+  corruptRows = 0;
+  readonly recreatedIndex: boolean;
+
+  constructor(readonly root: string) {
+    mkdirp(root);
+    this.blobs = new BlobDir(path.join(root, "blobs"));
+    const opened = IndexDb.open(path.join(root, "index.sqlite"));
+    this.index = opened.db;
+    this.recreatedIndex = opened.recreated;
+  }
+
+  entries(manifestKey: string): readonly StoredEntry[] {
+    const cached = this.cache.get(manifestKey);
+    if (cached !== undefined) {
+      this.cache.delete(manifestKey);
+      this.cache.set(manifestKey, cached);
+      return cached;
+    }
+    const list: StoredEntry[] = [];
+    for (const row of this.index.byManifest(manifestKey)) {
+      const e = parseRecord(row.id, row.record);
+      if (e === null) {
+        this.corruptRows++;
+        this.dropRow(row.id);
+      } else list.push(e);
+    }
+    this.remember(manifestKey, list);
+    return list;
+  }
+
+  put(
+    manifestKey: string,
+    record: Omit<EntryRecord, "outputs">,
+    outputs: readonly NewOutput[],
+  ): Result<StoredEntry, string> {
+    try {
+      const stored: OutputRecord[] = [];
+      for (const o of outputs) {
+        const bytes = fs.readFileSync(o.path);
+        const hash = this.blobs.write(bytes);
+        stored.push({ role: o.role, path: o.path, hash, size: bytes.length });
+      }
+      const full: EntryRecord = { ...record, outputs: stored };
+      const json = JSON.stringify(full);
+      const bytes = stored.reduce((n, o) => n + o.size, 0) + json.length;
+      const id = this.index.insert(manifestKey, json, bytes, stored);
+      const entry: StoredEntry = { ...full, id };
+      const list = this.cache.get(manifestKey);
+      if (list !== undefined) list.unshift(entry);
+      return ok(entry);
+    } catch (e) {
+      return err(errorMessage(e));
+    }
+  }
+
+  materialize(output: OutputRecord, mode: DeliveryMode): Result<void, MaterializeFailure> {
+    return this.blobs.materialize(output.hash, output.size, output.path, mode);
+  }
+
+  touch(id: number): void {
+    this.pendingTouches.set(id, Date.now());
+  }
+
+  remove(id: number): void {
+    for (const [key, list] of this.cache) {
+      const i = list.findIndex((e) => e.id === id);
+      if (i >= 0) {
+        list.splice(i, 1);
+        if (list.length === 0) this.cache.delete(key);
+        break;
+      }
+    }
+    this.dropRow(id);
+  }
+
+  private dropRow(id: number): void {
+    const orphaned = this.index.delete(id, blobsOfRecord);
+    for (const h of orphaned) if (isContentHash(h)) this.blobs.remove(h);
+  }
+
+  private remember(key: string, list: StoredEntry[]): void {
+    this.cache.set(key, list);
+    if (this.cache.size > MANIFEST_CACHE_LIMIT) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
+    }
+  }
+
+  totals(): StoreTotals {
+    return this.index.totals();
+  }
+
+  clear(): void {
+    this.cache.clear();
+    this.pendingTouches.clear();
+    this.index.clearEntries();
+    this.blobs.clear();
+  }
+
+  loadCounters(): [string, number][] {
+    return this.index.counters();
+  }
+
+  saveCounters(values: ReadonlyMap<string, number>): void {
+    this.index.saveCounters(values);
+  }
+
+  flush(): void {
+    if (this.pendingTouches.size === 0) return;
+    const touches = new Map(this.pendingTouches);
+    this.pendingTouches.clear();
+    this.index.touchMany(touches);
+  }
+
+  close(): void {
+    this.flush();
+    this.index.close();
+  }
+}
