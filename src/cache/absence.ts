@@ -3,7 +3,7 @@
 // gained that name; otherwise we stat the path itself. Cheap for hundreds of probes.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { sameSnapshot, type StatSnapshot, snapshotOf } from "../platform/fsx.ts";
+import { newestChangeNs, sameSnapshot, type StatSnapshot, snapshotOf } from "../platform/fsx.ts";
 
 const RACY_WINDOW_NS = 2_000_000_000n;
 const MAX_DIRS = 100_000;
@@ -37,7 +37,7 @@ export class AbsenceChecker {
       // No such directory (or not a directory): nothing can exist below it.
       if (st === null) return true;
       const snap = snapshotOf(st);
-      const newestNs = st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs;
+      const newestNs = newestChangeNs(st);
       const known = this.dirs.get(dir);
       const memo =
         known && sameSnapshot(known.snapshot, snap) && known.verifiedAtNs - newestNs > RACY_WINDOW_NS ? known : null;

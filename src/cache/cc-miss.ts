@@ -40,7 +40,7 @@ function tooNew(snap: StatSnapshot, startNs: bigint): boolean {
 function writtenSince(p: string, startNs: bigint): boolean {
   const st = fs.statSync(p, { bigint: true, throwIfNoEntry: false });
   // Generous slack: a file stamped by the coarse kernel clock can predate our start by a tick.
-  return st !== undefined && st.isFile() && st.mtimeNs >= startNs - 50_000_000n;
+  return st?.isFile() === true && st.mtimeNs >= startNs - 50_000_000n;
 }
 
 export async function runCcMiss(m: MissInput): Promise<JobResult> {
@@ -104,9 +104,11 @@ export async function runCcMiss(m: MissInput): Promise<JobResult> {
       return notStored("too-hard");
     }
     const order = searchOrder(inv, job.source.path, job.language, systemDirs, req.cwd, req.env);
-    const absent = shadowProbes(headers, order);
+    // A probe that exists now was there when the compiler chose a later directory
+    // (#include_next, or a quote include): it did not shadow anything, so only the
+    // paths missing now must stay missing.
     const check = ctx.absence.pass();
-    if (!absent.every(check)) return notStored("racy-input");
+    const absent = shadowProbes(headers, order).filter(check);
 
     const put = ctx.store.put(
       m.key,

@@ -3,7 +3,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { type ContentHash, sha256Hex } from "../platform/hash.ts";
-import { sameSnapshot, type StatSnapshot, snapshotOf } from "../platform/fsx.ts";
+import { newestChangeNs, sameSnapshot, type StatSnapshot, snapshotOf } from "../platform/fsx.ts";
 
 const RACY_WINDOW_NS = 2_000_000_000n;
 
@@ -61,7 +61,7 @@ export class CompilerIdentities {
     if (!st?.isFile()) return null;
     const snap = snapshotOf(st);
     const known = this.memo.get(compilerPath);
-    const newestNs = st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs;
+    const newestNs = newestChangeNs(st);
     if (
       known &&
       sameSnapshot(known.snapshot, snap) &&

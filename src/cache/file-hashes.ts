@@ -3,7 +3,7 @@
 // because a same-size rewrite inside one timestamp tick leaves stat unchanged.
 import * as fs from "node:fs";
 import { type ContentHash, sha256Hex } from "../platform/hash.ts";
-import { sameSnapshot, type StatSnapshot, snapshotOf } from "../platform/fsx.ts";
+import { newestChangeNs, sameSnapshot, type StatSnapshot, snapshotOf } from "../platform/fsx.ts";
 import { usesTimeMacros } from "../compilers/cc/time-macros.ts";
 
 const RACY_WINDOW_NS = 2_000_000_000n;
@@ -33,8 +33,7 @@ export class FileHashes {
     const snap = snapshotOf(st);
     const known = this.memo.get(p);
     if (known !== undefined && sameSnapshot(known.snapshot, snap)) {
-      const newest = st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs;
-      if (known.hashedAtNs - newest > RACY_WINDOW_NS) return known;
+      if (known.hashedAtNs - newestChangeNs(st) > RACY_WINDOW_NS) return known;
     }
     let bytes: Buffer;
     try {

@@ -65,7 +65,7 @@ export async function compileMain(compiler: string, args: string[], symlinkMode:
 async function runFallback(compiler: string, args: string[], env: Env, symlinkMode: boolean): Promise<number> {
   if (symlinkMode) {
     const { findCompilerSkippingSelf } = await import("./which.ts");
-    const real = findCompilerSkippingSelf(compiler, env.PATH ?? "", process.execPath);
+    const real = await findCompilerSkippingSelf(compiler, env.PATH ?? "", process.execPath);
     if (real === null) {
       process.stderr.write(`zccache: no '${compiler}' on PATH other than zccache itself\n`);
       return 127;

@@ -1,6 +1,7 @@
 // Reaching the daemon: connect, start it when absent, replace it when it is older than us.
 import type { Endpoint } from "../protocol/endpoint.ts";
 import type { Request } from "../protocol/messages.ts";
+import { spawnDetachedDaemon } from "./spawn-daemon.ts";
 import { type RoundTrip, roundTrip } from "./transport.ts";
 
 /** How long a client waits for a daemon it just spawned before compiling by itself. */
@@ -39,10 +40,6 @@ export async function waitForExit(pid: number): Promise<boolean> {
   return false;
 }
 
-async function spawnDaemon(ep: Endpoint, env: Env): Promise<boolean> {
-  const { spawnDetachedDaemon } = await import("./spawn-daemon.ts");
-  return spawnDetachedDaemon(ep, env);
-}
 
 /**
  * Sends `request`, starting a daemon first if none answers. A daemon older than
@@ -52,7 +49,7 @@ export async function requestWithStart(ep: Endpoint, env: Env, request: Request)
   for (let attempt = 0; attempt < 2; attempt++) {
     let r = await roundTrip(ep.socketPath, request);
     if (!r.ok && r.failure.kind === "no-daemon") {
-      if (!(await spawnDaemon(ep, env))) return r;
+      if (!spawnDetachedDaemon(ep, env)) return r;
       r = (await waitUntilReachable(ep, request)) ?? r;
     }
     if (r.ok && r.response.type === "error" && r.response.code === "daemon-outdated") {

@@ -1,28 +1,21 @@
 // PATH lookup that skips zccache itself, for symlink mode ("gcc" -> zccache).
-import * as fs from "node:fs";
-import * as path from "node:path";
+// Same-file checks compare device and inode, so symlinks and hard links to us are skipped.
 
-function realOrNull(p: string): string | null {
+async function fileId(p: string): Promise<string | null> {
   try {
-    return fs.realpathSync(p);
+    const st = await Bun.file(p).stat();
+    return `${st.dev}:${st.ino}`;
   } catch {
     return null;
   }
 }
 
-export function findCompilerSkippingSelf(name: string, pathVar: string, selfExe: string): string | null {
-  const self = realOrNull(selfExe);
+export async function findCompilerSkippingSelf(name: string, pathVar: string, selfExe: string): Promise<string | null> {
+  const self = await fileId(selfExe);
   for (const dir of pathVar.split(":")) {
-    if (dir === "") continue;
-    const candidate = path.join(dir, name);
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-    } catch {
-      continue;
-    }
-    const st = fs.statSync(candidate, { throwIfNoEntry: false });
-    if (!st?.isFile()) continue;
-    if (self !== null && realOrNull(candidate) === self) continue;
+    const candidate = Bun.which(name, { PATH: dir === "" ? "." : dir });
+    if (candidate === null) continue;
+    if (self !== null && (await fileId(candidate)) === self) continue;
     return candidate;
   }
   return null;

@@ -111,17 +111,20 @@ function resolveSetting<T>(
   fileValues: Map<string, { value: string; line: number }>,
   file: string,
 ): Result<Setting<T>, string> {
+  // A malformed file is an error even where the environment overrides it: never guess.
+  const fromFile = fileValues.get(spec.file);
+  let fileSetting: Setting<T> | null = null;
+  if (fromFile !== undefined) {
+    const r = spec.parse(fromFile.value);
+    if (!r.ok) return err(`${file}:${fromFile.line}: ${spec.file}: ${r.error}`);
+    fileSetting = { value: r.value, source: "file" };
+  }
   const fromEnv = env[spec.env];
   if (fromEnv !== undefined && fromEnv !== "") {
     const r = spec.parse(fromEnv);
     return r.ok ? ok({ value: r.value, source: "env" }) : err(`${spec.env}: ${r.error}`);
   }
-  const fromFile = fileValues.get(spec.file);
-  if (fromFile !== undefined) {
-    const r = spec.parse(fromFile.value);
-    return r.ok ? ok({ value: r.value, source: "file" }) : err(`${file}:${fromFile.line}: ${spec.file}: ${r.error}`);
-  }
-  return ok({ value: fallback, source: "default" });
+  return ok(fileSetting ?? { value: fallback, source: "default" });
 }
 
 export function loadConfig(cacheDir: string, env: Env): Result<Config, string> {

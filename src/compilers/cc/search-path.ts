@@ -108,8 +108,7 @@ export function searchOrder(
     ...systemDirs,
     ...inv.includeDirs.after.map(abs),
   ];
-  const seen = new Set<string>();
-  return ordered.filter((d) => (seen.has(d) ? false : (seen.add(d), true)));
+  return [...new Set(ordered)];
 }
 
 /**

@@ -1,0 +1,238 @@
+// Daemon lifecycle end to end: detached spawn, start/status/stop, single-flight cold start
+// under a 32-client race, idle shutdown, version hand-over, and recovery from a kill -9.
+import { afterAll, describe, expect, test } from "bun:test";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { bare, CacheEnv, daemonPidsFor, isAlive, type RunResult, sleepMs, tempDir } from "../helpers.ts";
+
+const SOURCE = (n: number): string => `int value_${n}(int x) { return x * ${n + 3} + ${n}; }\n`;
+
+async function waitUntil(pred: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (pred()) return true;
+    await sleepMs(25);
+  }
+  return pred();
+}
+
+/** Session id (field 6 of /proc/<pid>/stat); a detached daemon leads its own session. */
+function sessionOf(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(fields[3]);
+}
+
+/** Compiles `rel` (already written in `dir`) with plain gcc into `<bareDir>/<name>.o`. */
+function bareObject(srcDir: string, rel: string): Buffer {
+  const bareDir = tempDir("zc-bare-");
+  fs.copyFileSync(path.join(srcDir, rel), path.join(bareDir, rel));
+  const obj = rel.replace(/\.c$/, ".o");
+  const r = bare(["gcc", "-c", rel, "-o", obj], bareDir);
+  if (r.code !== 0) throw new Error(`bare gcc failed: ${r.err}`);
+  return fs.readFileSync(path.join(bareDir, obj));
+}
+
+function expectOk(r: RunResult): void {
+  if (r.code !== 0) throw new Error(`exit ${r.code}: ${r.err}`);
+  expect(r.code).toBe(0);
+}
+
+function compileIn(c: CacheEnv, rel: string, env: Record<string, string | undefined> = {}): RunResult {
+  return c.zc(["gcc", "-c", rel, "-o", rel.replace(/\.c$/, ".o")], { env });
+}
+
+const extraKills: number[] = [];
+afterAll(() => {
+  for (const pid of extraKills) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // gone
+    }
+  }
+});
+
+describe("daemon lifecycle", () => {
+  test("first compile spawns one detached daemon that outlives the client", () => {
+    const c = new CacheEnv();
+    expect(c.daemonPids()).toEqual([]);
+    c.write("a.c", SOURCE(1));
+    expectOk(compileIn(c, "a.c"));
+    expect(c.read("a.o").equals(bareObject(c.work, "a.c"))).toBe(true);
+
+    const pids = c.daemonPids();
+    expect(pids.length).toBe(1);
+    const pid = pids[0] as number;
+    // The client has exited (spawnSync returned); the daemon is still alive and in its own session.
+    expect(isAlive(pid)).toBe(true);
+    expect(sessionOf(pid)).toBe(pid);
+
+    const st = c.status();
+    expect(st.pid).toBe(pid);
+    expect(st.cache_dir).toBe(c.root);
+    expect(st.misses).toBe(1);
+    // The lock next to the socket holds the daemon's PID.
+    const lockPath = st.socket.replace(/\.sock$/, ".lock");
+    expect(path.dirname(st.socket)).toBe(st.runtime_dir);
+    expect(fs.readFileSync(lockPath, "utf8").trim()).toBe(String(pid));
+
+    // A second compile is served by the same daemon, as a hit.
+    expectOk(compileIn(c, "a.c"));
+    expect(c.daemonPids()).toEqual([pid]);
+    expect(c.status().hits).toBe(1);
+  });
+
+  test("start, status and stop", () => {
+    const c = new CacheEnv();
+    const started = c.zc(["start"]);
+    expectOk(started);
+    const pids = c.daemonPids();
+    expect(pids.length).toBe(1);
+    const pid = pids[0] as number;
+    expect(started.out).toContain(`pid ${pid}`);
+
+    // start again is idempotent: same daemon.
+    expectOk(c.zc(["start"]));
+    expect(c.daemonPids()).toEqual([pid]);
+
+    const st = c.status();
+    expect(st.pid).toBe(pid);
+    expect(st.version).toBe("0.1.0");
+    expect(st.store).toBe("ok");
+    expect(fs.existsSync(st.socket)).toBe(true);
+
+    const human = c.zc(["status"]);
+    expectOk(human);
+    expect(human.out).toContain(`pid ${pid}`);
+
+    const stopped = c.zc(["stop"]);
+    expectOk(stopped);
+    expect(stopped.out).toContain(`${pid}`);
+    expect(c.daemonPids()).toEqual([]);
+    expect(isAlive(pid)).toBe(false);
+    expect(fs.existsSync(st.socket)).toBe(false);
+
+    // stop with nothing running still succeeds, and starts nothing.
+    expectOk(c.zc(["stop"]));
+    expect(c.daemonPids()).toEqual([]);
+  });
+
+  test("32 clients racing on a cold start share exactly one daemon", async () => {
+    const c = new CacheEnv();
+    const N = 32;
+    for (let i = 0; i < N; i++) c.write(`r${i}.c`, SOURCE(i));
+    const results = await Promise.all(
+      Array.from({ length: N }, (_, i) => c.zcAsync(["gcc", "-c", `r${i}.c`, "-o", `r${i}.o`])),
+    );
+    for (const r of results) expectOk(r);
+
+    // Daemons that lost the start race leave once they see the winner answering.
+    await waitUntil(() => c.daemonPids().length <= 1, 15_000);
+    const pids = c.daemonPids();
+    expect(pids.length).toBe(1);
+
+    for (let i = 0; i < N; i++) {
+      expect(c.read(`r${i}.o`).equals(bareObject(c.work, `r${i}.c`))).toBe(true);
+    }
+    const st = c.status();
+    expect(st.pid).toBe(pids[0] as number);
+    // Every one of the 32 compiles went through that daemon (none fell back to a local run).
+    expect(st.misses).toBe(N);
+    expect(st.hits).toBe(0);
+    expect(st.errors).toBe(0);
+    expect(st.entries).toBe(N);
+    expect(fs.readFileSync(st.socket.replace(/\.sock$/, ".lock"), "utf8").trim()).toBe(String(pids[0]));
+  });
+
+  test("idle daemon shuts itself down", async () => {
+    const c = new CacheEnv({ ZCCACHE_IDLE_TIMEOUT_SECS: "1" });
+    c.write("i.c", SOURCE(7));
+    expectOk(compileIn(c, "i.c"));
+    const pids = c.daemonPids();
+    expect(pids.length).toBe(1);
+    const pid = pids[0] as number;
+    const socket = c.status().socket;
+    const gone = await waitUntil(() => c.daemonPids().length === 0, 15_000);
+    expect(gone).toBe(true);
+    expect(isAlive(pid) && daemonPidsFor(c.root).includes(pid)).toBe(false);
+    expect(fs.existsSync(socket)).toBe(false);
+    // And the next compile brings a new one up.
+    expectOk(compileIn(c, "i.c"));
+    expect(c.read("i.o").equals(bareObject(c.work, "i.c"))).toBe(true);
+    const again = c.daemonPids();
+    expect(again.length).toBe(1);
+    expect(again[0]).not.toBe(pid);
+  });
+
+  test("an older daemon is replaced by the first compile of a newer client", async () => {
+    const c = new CacheEnv();
+    expectOk(c.zc(["start"], { env: { ZCCACHE_TEST_DAEMON_VERSION: "0.0.1" } }));
+    const old = c.daemonPids();
+    expect(old.length).toBe(1);
+    const oldPid = old[0] as number;
+    expect(c.status().version).toBe("0.0.1");
+
+    c.write("o.c", SOURCE(11));
+    const r = compileIn(c, "o.c", { ZCCACHE_TEST_DAEMON_VERSION: undefined });
+    expectOk(r);
+    expect(c.read("o.o").equals(bareObject(c.work, "o.c"))).toBe(true);
+
+    expect(await waitUntil(() => !c.daemonPids().includes(oldPid), 10_000)).toBe(true);
+    const now = c.daemonPids();
+    expect(now.length).toBe(1);
+    const newPid = now[0] as number;
+    expect(newPid).not.toBe(oldPid);
+    const st = c.status();
+    expect(st.pid).toBe(newPid);
+    expect(st.version).toBe("0.1.0");
+    // The compile itself was served by the new daemon.
+    expect(st.misses).toBe(1);
+  });
+
+  test("a newer daemon is used as it is", () => {
+    const c = new CacheEnv();
+    expectOk(c.zc(["start"], { env: { ZCCACHE_TEST_DAEMON_VERSION: "99.0.0" } }));
+    const pids = c.daemonPids();
+    expect(pids.length).toBe(1);
+    const pid = pids[0] as number;
+
+    c.write("n.c", SOURCE(13));
+    expectOk(compileIn(c, "n.c", { ZCCACHE_TEST_DAEMON_VERSION: undefined }));
+    expect(c.read("n.o").equals(bareObject(c.work, "n.c"))).toBe(true);
+    expect(c.daemonPids()).toEqual([pid]);
+    const st = c.status();
+    expect(st.pid).toBe(pid);
+    expect(st.version).toBe("99.0.0");
+    expect(st.misses).toBe(1);
+  });
+
+  test("a kill -9'd daemon leaves a stale socket; the next compile starts a fresh one", async () => {
+    const c = new CacheEnv();
+    c.write("k.c", SOURCE(17));
+    expectOk(compileIn(c, "k.c"));
+    const st = c.status();
+    const pid = st.pid;
+    expect(c.daemonPids()).toEqual([pid]);
+    process.kill(pid, "SIGKILL");
+    expect(await waitUntil(() => c.daemonPids().length === 0, 10_000)).toBe(true);
+    // Nobody cleaned up after it.
+    expect(fs.existsSync(st.socket)).toBe(true);
+
+    fs.rmSync(path.join(c.work, "k.o"));
+    expectOk(compileIn(c, "k.c"));
+    expect(c.read("k.o").equals(bareObject(c.work, "k.c"))).toBe(true);
+    const fresh = c.daemonPids();
+    expect(fresh.length).toBe(1);
+    const freshPid = fresh[0] as number;
+    extraKills.push(freshPid);
+    expect(freshPid).not.toBe(pid);
+    const st2 = c.status();
+    expect(st2.pid).toBe(freshPid);
+    expect(st2.socket).toBe(st.socket);
+    expect(fs.existsSync(st2.socket)).toBe(true);
+    expect(fs.readFileSync(st2.socket.replace(/\.sock$/, ".lock"), "utf8").trim()).toBe(String(freshPid));
+    // The store survived the crash: the recompile was a hit.
+    expect(st2.hits).toBe(1);
+  });
+});

@@ -1,0 +1,232 @@
+// The daemon's socket under hostile or broken clients: every malformed frame gets an error
+// frame (or the connection is closed), and the daemon keeps serving with the same PID.
+import { beforeAll, describe, expect, test } from "bun:test";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as path from "node:path";
+import { bare, CacheEnv, tempDir } from "../helpers.ts";
+
+const MAGIC = 0x4643435a;
+const HEADER = 12;
+
+function header(opts: { magic?: number; version?: number; reserved?: number; length: number }): Buffer {
+  const b = Buffer.alloc(HEADER);
+  b.writeUInt32LE(opts.magic ?? MAGIC, 0);
+  b.writeUInt16LE(opts.version ?? 1, 4);
+  b.writeUInt16LE(opts.reserved ?? 0, 6);
+  b.writeUInt32LE(opts.length, 8);
+  return b;
+}
+
+function frameOf(payload: string | Buffer, opts: { version?: number } = {}): Buffer {
+  const body = typeof payload === "string" ? Buffer.from(payload, "utf8") : payload;
+  return Buffer.concat([header({ length: body.length, version: opts.version }), body]);
+}
+
+interface Exchange {
+  /** Every byte the daemon sent before the connection closed (or the wait ended). */
+  readonly data: Buffer;
+  /** The daemon closed (or reset) the connection within the wait. */
+  readonly closed: boolean;
+}
+
+/**
+ * Connects, writes each chunk (as its own write), then either half-closes (`end`),
+ * drops the connection at once (`destroy`), or keeps it open, and collects the reply.
+ */
+function exchange(
+  socketPath: string,
+  chunks: readonly Buffer[],
+  after: "end" | "destroy" | "keep" = "keep",
+  waitMs = 10_000,
+): Promise<Exchange> {
+  return new Promise((resolve) => {
+    const parts: Buffer[] = [];
+    let done = false;
+    const finish = (closed: boolean): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      sock.destroy();
+      resolve({ data: Buffer.concat(parts), closed });
+    };
+    const timer = setTimeout(() => finish(false), waitMs);
+    const sock = net.createConnection({ path: socketPath });
+    sock.on("data", (d) => parts.push(d));
+    sock.on("close", () => finish(true));
+    sock.on("error", () => finish(true));
+    sock.on("connect", async () => {
+      for (const c of chunks) {
+        sock.write(c);
+        if (chunks.length > 1) await new Promise((r) => setTimeout(r, 5));
+      }
+      if (after === "end") sock.end();
+      if (after === "destroy") {
+        sock.destroy();
+        finish(true);
+      }
+    });
+  });
+}
+
+/** Decodes every whole frame in `data` (checking magic, version and length). */
+function decodeFrames(data: Buffer): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  let off = 0;
+  while (off < data.length) {
+    expect(data.length - off).toBeGreaterThanOrEqual(HEADER);
+    expect(data.readUInt32LE(off)).toBe(MAGIC);
+    expect(data.readUInt16LE(off + 4)).toBe(1);
+    expect(data.readUInt16LE(off + 6)).toBe(0);
+    const len = data.readUInt32LE(off + 8);
+    expect(data.length - off - HEADER).toBeGreaterThanOrEqual(len);
+    out.push(JSON.parse(data.subarray(off + HEADER, off + HEADER + len).toString("utf8")));
+    off += HEADER + len;
+  }
+  return out;
+}
+
+const c = new CacheEnv();
+let daemonPid = 0;
+let socketPath = "";
+let compiles = 0;
+
+function ping(): Promise<Exchange> {
+  return exchange(socketPath, [frameOf(JSON.stringify({ type: "ping", clientVersion: "0.1.0" }))]);
+}
+
+/** After each abuse: the same daemon still answers a ping and serves a real compile. */
+async function expectHealthy(): Promise<void> {
+  const r = await ping();
+  const frames = decodeFrames(r.data);
+  expect(frames.length).toBe(1);
+  expect(frames[0]?.type).toBe("pong");
+  expect(frames[0]?.pid).toBe(daemonPid);
+  expect(frames[0]?.daemonVersion).toBe("0.1.0");
+
+  compiles++;
+  const src = `w${compiles}.c`;
+  c.write(src, `int wire_${compiles}(void) { return ${compiles}; }\n`);
+  const res = c.zc(["gcc", "-c", src, "-o", `w${compiles}.o`]);
+  expect(res.code).toBe(0);
+  const bareDir = tempDir("zc-bare-");
+  fs.copyFileSync(path.join(c.work, src), path.join(bareDir, src));
+  expect(bare(["gcc", "-c", src, "-o", `w${compiles}.o`], bareDir).code).toBe(0);
+  expect(c.read(`w${compiles}.o`).equals(fs.readFileSync(path.join(bareDir, `w${compiles}.o`)))).toBe(true);
+
+  expect(c.daemonPids()).toEqual([daemonPid]);
+  const st = c.status();
+  expect(st.pid).toBe(daemonPid);
+  expect(st.misses).toBe(compiles);
+}
+
+async function expectErrorReply(chunks: Buffer[], code: string, after: "end" | "keep" = "keep"): Promise<void> {
+  const r = await exchange(socketPath, chunks, after);
+  const frames = decodeFrames(r.data);
+  expect(frames.length).toBe(1);
+  const f = frames[0] as Record<string, unknown>;
+  expect(f.type).toBe("error");
+  expect(f.code).toBe(code);
+  expect(typeof f.message).toBe("string");
+  expect(f.pid).toBe(daemonPid);
+  // The daemon closes the connection after an error.
+  expect(r.closed).toBe(true);
+}
+
+beforeAll(() => {
+  const r = c.zc(["start"]);
+  if (r.code !== 0) throw new Error(`start failed: ${r.err}`);
+  const st = c.status();
+  daemonPid = st.pid;
+  socketPath = st.socket;
+  expect(c.daemonPids()).toEqual([daemonPid]);
+});
+
+describe("daemon wire protocol", () => {
+  test("a well-formed ping gets a pong", async () => {
+    await expectHealthy();
+  });
+
+  test("a ping written one byte at a time is reassembled", async () => {
+    const f = frameOf(JSON.stringify({ type: "ping", clientVersion: "0.1.0" }));
+    const bytes = Array.from(f.subarray(0, 20), (b) => Buffer.from([b]));
+    bytes.push(f.subarray(20));
+    const r = await exchange(socketPath, bytes);
+    const frames = decodeFrames(r.data);
+    expect(frames.length).toBe(1);
+    expect(frames[0]?.type).toBe("pong");
+    await expectHealthy();
+  });
+
+  test("garbage bytes: bad-magic", async () => {
+    const garbage = Buffer.from("GET / HTTP/1.1\r\nHost: zccache\r\n\r\n garbage garbage garbage", "latin1");
+    await expectErrorReply([garbage], "bad-magic");
+    await expectHealthy();
+  });
+
+  test("a truncated frame then close", async () => {
+    const f = frameOf(JSON.stringify({ type: "ping", clientVersion: "0.1.0" }));
+    // Half a header, then half-close: no reply is possible, the daemon must hang up.
+    const r1 = await exchange(socketPath, [f.subarray(0, 7)], "end");
+    expect(r1.closed).toBe(true);
+    expect(r1.data.length).toBe(0);
+    // A whole header promising more payload than is sent, then half-close.
+    const r2 = await exchange(socketPath, [f.subarray(0, HEADER + 3)], "end");
+    expect(r2.closed).toBe(true);
+    expect(r2.data.length).toBe(0);
+    // And a truncated frame dropped abruptly.
+    await exchange(socketPath, [f.subarray(0, HEADER + 3)], "destroy");
+    await expectHealthy();
+  });
+
+  test("an oversized length (0xFFFFFFFF): too-large", async () => {
+    await expectErrorReply([header({ length: 0xffffffff })], "too-large");
+    // One byte over the 64 MiB limit is refused too.
+    await expectErrorReply([header({ length: 64 * 1024 * 1024 + 1 })], "too-large");
+    await expectHealthy();
+  });
+
+  test("a wrong protocol version: bad-version", async () => {
+    await expectErrorReply([frameOf(JSON.stringify({ type: "ping", clientVersion: "0.1.0" }), { version: 2 })], "bad-version");
+    await expectErrorReply([frameOf(JSON.stringify({ type: "status" }), { version: 0 })], "bad-version");
+    await expectHealthy();
+  });
+
+  test("a valid frame with invalid JSON: bad-json", async () => {
+    await expectErrorReply([frameOf('{"type":"ping",')], "bad-json");
+    await expectErrorReply([frameOf(Buffer.from([0xff, 0xfe, 0x00, 0x7b]))], "bad-json");
+    await expectHealthy();
+  });
+
+  test("valid JSON that is not a known request: bad-request", async () => {
+    await expectErrorReply([frameOf(JSON.stringify({ type: "frobnicate" }))], "bad-request");
+    await expectErrorReply([frameOf(JSON.stringify([1, 2, 3]))], "bad-request");
+    await expectErrorReply([frameOf(JSON.stringify({ type: "ping" }))], "bad-request");
+    await expectErrorReply(
+      [frameOf(JSON.stringify({ type: "compile", clientVersion: "0.1.0", compiler: "gcc", args: [], cwd: "relative", env: {}, stderrIsTty: false }))],
+      "bad-request",
+    );
+    await expectHealthy();
+  });
+
+  test("a client that connects, sends nothing and disconnects", async () => {
+    for (let i = 0; i < 5; i++) {
+      const r = await exchange(socketPath, [], "destroy");
+      expect(r.data.length).toBe(0);
+    }
+    const r = await exchange(socketPath, [], "end");
+    expect(r.closed).toBe(true);
+    expect(r.data.length).toBe(0);
+    await expectHealthy();
+  });
+
+  test("one request per connection: a second frame gets no second reply", async () => {
+    const p = frameOf(JSON.stringify({ type: "ping", clientVersion: "0.1.0" }));
+    const r = await exchange(socketPath, [Buffer.concat([p, p])], "keep");
+    const frames = decodeFrames(r.data);
+    expect(frames.length).toBe(1);
+    expect(frames[0]?.type).toBe("pong");
+    expect(r.closed).toBe(true);
+    await expectHealthy();
+  });
+});
