@@ -1,6 +1,5 @@
 // Shared harness for end-to-end suites: a private cache root (and so a private daemon) per
 // test file, the real CLI binary, real compilers, and clean-up of exactly the daemon we started.
-import { afterAll } from "bun:test";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -113,8 +112,10 @@ export function isAlive(pid: number): boolean {
 }
 
 /**
- * A private cache root with its own daemon. Every CacheEnv made in a test file is stopped
- * (and, if it will not stop, its own daemon PIDs killed) after that file's tests.
+ * A private cache root with its own daemon. Each test file calls
+ * `afterAll(() => CacheEnv.stopAll())` so its daemons are stopped (and, if one will not
+ * stop, its own PIDs killed) when the file ends; bun:test loads this module once for all
+ * files, so the hook cannot live here.
  */
 export class CacheEnv {
   readonly root: string;
@@ -179,9 +180,9 @@ export class CacheEnv {
   }
 }
 
-afterAll(() => {
-  CacheEnv.stopAll();
-});
+// Safety net for a file that forgot `afterAll(() => CacheEnv.stopAll())`: never leave a
+// daemon behind when the test process ends (only the PIDs of our own cache roots).
+process.on("exit", () => CacheEnv.stopAll());
 
 export function hasTool(name: string): boolean {
   return Bun.which(name) !== null;

@@ -3,7 +3,7 @@ import { loadConfig } from "../config/config.ts";
 import { endpointFor } from "../protocol/endpoint.ts";
 import type { Request, Response } from "../protocol/messages.ts";
 import { PRODUCT_VERSION } from "../protocol/version.ts";
-import { requestWithStart, waitForExit } from "./connect.ts";
+import { requestWithStart, runtimeDirTrusted, waitForExit } from "./connect.ts";
 import { formatStatus } from "./status-format.ts";
 import { roundTrip } from "./transport.ts";
 
@@ -39,6 +39,7 @@ function usageError(msg: string): number {
 async function ask(request: Request, start: boolean): Promise<Response | null> {
   const env = process.env;
   const ep = endpointFor(env, process.cwd());
+  if (!start && !(await runtimeDirTrusted(ep.runtimeDir))) return null;
   const r = start ? await requestWithStart(ep, env, request) : await roundTrip(ep.socketPath, request);
   return r.ok ? r.response : null;
 }

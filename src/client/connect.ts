@@ -42,10 +42,44 @@ export async function waitForExit(pid: number): Promise<boolean> {
 
 
 /**
+ * Whether the runtime dir may be trusted: absent (the daemon will create it 0700), or a
+ * directory we own that nobody else can write to. A dir of ours left open to others is
+ * closed again and cleared of anything another user put there; a dir someone else owns
+ * could hold a socket planted to read our environment and forge our objects.
+ */
+export async function runtimeDirTrusted(dir: string): Promise<boolean> {
+  let st: Awaited<ReturnType<ReturnType<typeof Bun.file>["stat"]>>;
+  try {
+    st = await Bun.file(dir).stat();
+  } catch {
+    return true;
+  }
+  const uid = process.getuid?.() ?? 0;
+  if (!st.isDirectory() || st.uid !== uid) return false;
+  if ((st.mode & 0o077) === 0) return true;
+  // Rare path: node:fs is loaded only here, never on an ordinary compile.
+  const fs = await import("node:fs");
+  try {
+    fs.chmodSync(dir, 0o700);
+    for (const name of fs.readdirSync(dir)) {
+      const p = `${dir}/${name}`;
+      if (fs.lstatSync(p).uid !== uid) fs.rmSync(p, { force: true, recursive: true });
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Sends `request`, starting a daemon first if none answers. A daemon older than
  * this client answers "daemon-outdated" and exits; we then start a new one and retry once.
  */
 export async function requestWithStart(ep: Endpoint, env: Env, request: Request): Promise<RoundTrip> {
+  if (!(await runtimeDirTrusted(ep.runtimeDir))) {
+    process.stderr.write(`zccache: ${ep.runtimeDir} is not private to this user; not using the cache\n`);
+    return { ok: false, failure: { kind: "no-daemon", detail: "untrusted runtime dir" } };
+  }
   for (let attempt = 0; attempt < 2; attempt++) {
     let r = await roundTrip(ep.socketPath, request);
     if (!r.ok && r.failure.kind === "no-daemon") {

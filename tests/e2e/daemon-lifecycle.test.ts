@@ -5,6 +5,30 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { bare, CacheEnv, daemonPidsFor, isAlive, type RunResult, sleepMs, tempDir } from "../helpers.ts";
 
+/**
+ * Every CacheEnv this file makes, stopped after the file: the shared harness registers its
+ * own afterAll only once per test process, so later files in a multi-file run rely on this.
+ */
+const mine: CacheEnv[] = [];
+function newEnv(extraEnv: Record<string, string | undefined> = {}): CacheEnv {
+  const c = new CacheEnv(extraEnv);
+  mine.push(c);
+  return c;
+}
+afterAll(async () => {
+  const envs = mine.splice(0);
+  await Promise.all(envs.map((c) => c.zcAsync(["stop"])));
+  for (const c of envs) {
+    for (const pid of daemonPidsFor(c.env.ZCCACHE_CACHE_DIR ?? c.root)) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  }
+});
+
 const SOURCE = (n: number): string => `int value_${n}(int x) { return x * ${n + 3} + ${n}; }\n`;
 
 async function waitUntil(pred: () => boolean, timeoutMs: number): Promise<boolean> {
@@ -42,20 +66,10 @@ function compileIn(c: CacheEnv, rel: string, env: Record<string, string | undefi
   return c.zc(["gcc", "-c", rel, "-o", rel.replace(/\.c$/, ".o")], { env });
 }
 
-const extraKills: number[] = [];
-afterAll(() => {
-  for (const pid of extraKills) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      // gone
-    }
-  }
-});
 
 describe("daemon lifecycle", () => {
   test("first compile spawns one detached daemon that outlives the client", () => {
-    const c = new CacheEnv();
+    const c = newEnv();
     expect(c.daemonPids()).toEqual([]);
     c.write("a.c", SOURCE(1));
     expectOk(compileIn(c, "a.c"));
@@ -84,7 +98,7 @@ describe("daemon lifecycle", () => {
   });
 
   test("start, status and stop", () => {
-    const c = new CacheEnv();
+    const c = newEnv();
     const started = c.zc(["start"]);
     expectOk(started);
     const pids = c.daemonPids();
@@ -119,7 +133,7 @@ describe("daemon lifecycle", () => {
   });
 
   test("32 clients racing on a cold start share exactly one daemon", async () => {
-    const c = new CacheEnv();
+    const c = newEnv();
     const N = 32;
     for (let i = 0; i < N; i++) c.write(`r${i}.c`, SOURCE(i));
     const results = await Promise.all(
@@ -146,7 +160,7 @@ describe("daemon lifecycle", () => {
   });
 
   test("idle daemon shuts itself down", async () => {
-    const c = new CacheEnv({ ZCCACHE_IDLE_TIMEOUT_SECS: "1" });
+    const c = newEnv({ ZCCACHE_IDLE_TIMEOUT_SECS: "1" });
     c.write("i.c", SOURCE(7));
     expectOk(compileIn(c, "i.c"));
     const pids = c.daemonPids();
@@ -166,7 +180,7 @@ describe("daemon lifecycle", () => {
   });
 
   test("an older daemon is replaced by the first compile of a newer client", async () => {
-    const c = new CacheEnv();
+    const c = newEnv();
     expectOk(c.zc(["start"], { env: { ZCCACHE_TEST_DAEMON_VERSION: "0.0.1" } }));
     const old = c.daemonPids();
     expect(old.length).toBe(1);
@@ -191,7 +205,7 @@ describe("daemon lifecycle", () => {
   });
 
   test("a newer daemon is used as it is", () => {
-    const c = new CacheEnv();
+    const c = newEnv();
     expectOk(c.zc(["start"], { env: { ZCCACHE_TEST_DAEMON_VERSION: "99.0.0" } }));
     const pids = c.daemonPids();
     expect(pids.length).toBe(1);
@@ -208,7 +222,7 @@ describe("daemon lifecycle", () => {
   });
 
   test("a kill -9'd daemon leaves a stale socket; the next compile starts a fresh one", async () => {
-    const c = new CacheEnv();
+    const c = newEnv();
     c.write("k.c", SOURCE(17));
     expectOk(compileIn(c, "k.c"));
     const st = c.status();
@@ -225,7 +239,6 @@ describe("daemon lifecycle", () => {
     const fresh = c.daemonPids();
     expect(fresh.length).toBe(1);
     const freshPid = fresh[0] as number;
-    extraKills.push(freshPid);
     expect(freshPid).not.toBe(pid);
     const st2 = c.status();
     expect(st2.pid).toBe(freshPid);

@@ -1,10 +1,34 @@
 // The daemon's socket under hostile or broken clients: every malformed frame gets an error
 // frame (or the connection is closed), and the daemon keeps serving with the same PID.
-import { beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
-import { bare, CacheEnv, tempDir } from "../helpers.ts";
+import { bare, CacheEnv, daemonPidsFor, tempDir } from "../helpers.ts";
+
+/**
+ * Every CacheEnv this file makes, stopped after the file: the shared harness registers its
+ * own afterAll only once per test process, so later files in a multi-file run rely on this.
+ */
+const mine: CacheEnv[] = [];
+function newEnv(extraEnv: Record<string, string | undefined> = {}): CacheEnv {
+  const c = new CacheEnv(extraEnv);
+  mine.push(c);
+  return c;
+}
+afterAll(async () => {
+  const envs = mine.splice(0);
+  await Promise.all(envs.map((c) => c.zcAsync(["stop"])));
+  for (const c of envs) {
+    for (const pid of daemonPidsFor(c.env.ZCCACHE_CACHE_DIR ?? c.root)) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  }
+});
 
 const MAGIC = 0x4643435a;
 const HEADER = 12;
@@ -52,7 +76,7 @@ function exchange(
     };
     const timer = setTimeout(() => finish(false), waitMs);
     const sock = net.createConnection({ path: socketPath });
-    sock.on("data", (d) => parts.push(d));
+    sock.on("data", (d: Buffer) => parts.push(d));
     sock.on("close", () => finish(true));
     sock.on("error", () => finish(true));
     sock.on("connect", async () => {
@@ -86,7 +110,7 @@ function decodeFrames(data: Buffer): Record<string, unknown>[] {
   return out;
 }
 
-const c = new CacheEnv();
+const c = newEnv();
 let daemonPid = 0;
 let socketPath = "";
 let compiles = 0;
@@ -149,8 +173,8 @@ describe("daemon wire protocol", () => {
 
   test("a ping written one byte at a time is reassembled", async () => {
     const f = frameOf(JSON.stringify({ type: "ping", clientVersion: "0.1.0" }));
-    const bytes = Array.from(f.subarray(0, 20), (b) => Buffer.from([b]));
-    bytes.push(f.subarray(20));
+    const bytes: Buffer[] = Array.from(f.subarray(0, 20), (b) => Buffer.from([b]));
+    bytes.push(Buffer.from(f.subarray(20)));
     const r = await exchange(socketPath, bytes);
     const frames = decodeFrames(r.data);
     expect(frames.length).toBe(1);

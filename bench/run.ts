@@ -1,0 +1,191 @@
+// Side-by-side benchmark: bare compiler, ccache, sccache and zccache on the same files in one
+// run, with fresh cache directories per tool. Prints and writes medians, ranges and ratios,
+// and checks while it measures: every tool's object must equal the bare compile, and a
+// "warm hit" only counts when the tool's own statistics say it hit.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+const ROOT = path.resolve(import.meta.dir, "..");
+const ZCCACHE = path.join(ROOT, "dist", "zccache");
+const quick = process.argv.includes("--quick");
+const RUNS = quick ? 10 : 30;
+
+type Tool = "bare" | "ccache" | "sccache" | "zccache";
+const TOOLS: Tool[] = ["bare", "ccache", "sccache", "zccache"];
+
+interface Measurement {
+  case: string;
+  mode: "warm-hit" | "cold-miss";
+  tool: Tool;
+  medianMs: number;
+  minMs: number;
+  maxMs: number;
+  verified: string;
+}
+
+function sh(argv: string[], env: Record<string, string | undefined> = process.env, cwd?: string): { code: number; out: string; err: string } {
+  const r = Bun.spawnSync(argv, { env: env as Record<string, string>, cwd, stdout: "pipe", stderr: "pipe" });
+  return { code: r.exitCode ?? 1, out: r.stdout.toString(), err: r.stderr.toString() };
+}
+
+function need(tool: string, pkg: string): void {
+  if (Bun.which(tool) === null) {
+    process.stderr.write(`bench: '${tool}' is missing; install it with: apt-get install -y ${pkg}\n`);
+    process.exit(2);
+  }
+}
+
+need("hyperfine", "hyperfine");
+need("ccache", "ccache");
+need("sccache", "sccache");
+need("gcc", "gcc");
+need("g++", "g++");
+if (!fs.existsSync(ZCCACHE)) {
+  process.stderr.write("bench: dist/zccache is missing; run 'npm run build'\n");
+  process.exit(2);
+}
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), "zccache-bench-"));
+const dirs = {
+  ccache: path.join(work, "ccache"),
+  sccache: path.join(work, "sccache"),
+  zccache: path.join(work, "zccache"),
+};
+const env: Record<string, string | undefined> = {
+  ...process.env,
+  CCACHE_DIR: dirs.ccache,
+  SCCACHE_DIR: dirs.sccache,
+  SCCACHE_SERVER_PORT: String(4300 + (process.pid % 1000)),
+  SCCACHE_IDLE_TIMEOUT: "0",
+  ZCCACHE_CACHE_DIR: dirs.zccache,
+};
+
+const SOURCES: Record<string, { file: string; text: string; compiler: string }> = {
+  "trivial C": { file: "trivial.c", compiler: "gcc", text: "int twice(int x) { return 2 * x; }\n" },
+  "C++ with 12 STL headers": {
+    file: "stl.cpp",
+    compiler: "g++",
+    text: `${["vector", "string", "map", "unordered_map", "algorithm", "memory", "functional", "iostream", "sstream", "set", "thread", "regex"]
+      .map((h) => `#include <${h}>`)
+      .join("\n")}\nint main() { std::vector<std::string> v{"a"}; std::map<int, int> m; std::cout << v.size() + m.size(); return 0; }\n`,
+  },
+};
+
+function commandFor(tool: Tool, compiler: string, src: string, out: string): string {
+  const base = `${compiler} -O2 -c ${src} -o ${out}`;
+  switch (tool) {
+    case "bare":
+      return base;
+    case "ccache":
+      return `ccache ${base}`;
+    case "sccache":
+      return `sccache ${base}`;
+    case "zccache":
+      return `${ZCCACHE} ${base}`;
+  }
+}
+
+function clearCommand(tool: Tool): string {
+  switch (tool) {
+    case "bare":
+      return "true";
+    case "ccache":
+      return "ccache -C -z";
+    case "sccache":
+      return `sh -c 'sccache --stop-server >/dev/null 2>&1; rm -rf ${dirs.sccache}; sccache --start-server >/dev/null 2>&1'`;
+    case "zccache":
+      return `${ZCCACHE} clear`;
+  }
+}
+
+function hyperfine(cmd: string, prepare: string | null, runs: number): { median: number; min: number; max: number } {
+  const json = path.join(work, "hf.json");
+  const args = ["hyperfine", "-N", "--style", "none", "--runs", String(runs), "--export-json", json];
+  if (prepare !== null) args.push("--prepare", prepare);
+  else args.push("--warmup", "3");
+  args.push(cmd);
+  const r = sh(args, env, work);
+  if (r.code !== 0) throw new Error(`hyperfine failed for ${cmd}: ${r.err}`);
+  const res = JSON.parse(fs.readFileSync(json, "utf8")).results[0] as { median: number; min: number; max: number };
+  return { median: res.median * 1000, min: res.min * 1000, max: res.max * 1000 };
+}
+
+function hitCount(tool: Tool): number {
+  switch (tool) {
+    case "bare":
+      return 0;
+    case "ccache": {
+      const r = sh(["ccache", "--print-stats"], env);
+      const m = /direct_cache_hit\t(\d+)/.exec(r.out);
+      const p = /preprocessed_cache_hit\t(\d+)/.exec(r.out);
+      return Number(m?.[1] ?? 0) + Number(p?.[1] ?? 0);
+    }
+    case "sccache": {
+      const r = sh(["sccache", "--show-stats", "--stats-format", "json"], env);
+      try {
+        const j = JSON.parse(r.out) as { stats: { cache_hits: { counts: Record<string, number> } } };
+        return Object.values(j.stats.cache_hits.counts).reduce((a, b) => a + b, 0);
+      } catch {
+        return 0;
+      }
+    }
+    case "zccache": {
+      const r = sh([ZCCACHE, "status", "--json"], env);
+      return (JSON.parse(r.out) as { hits: number }).hits;
+    }
+  }
+}
+
+const results: Measurement[] = [];
+sh(["sccache", "--start-server"], env);
+try {
+  for (const [name, s] of Object.entries(SOURCES)) {
+    fs.writeFileSync(path.join(work, s.file), s.text);
+    const bareOut = path.join(work, "bare.o");
+    sh(["sh", "-c", commandFor("bare", s.compiler, s.file, bareOut)], env, work);
+    const reference = fs.readFileSync(bareOut);
+    for (const tool of TOOLS) {
+      const out = path.join(work, `${tool}.o`);
+      const cmd = commandFor(tool, s.compiler, s.file, out);
+      // cold miss: every run starts from an empty cache
+      const cold = hyperfine(cmd, clearCommand(tool), Math.max(5, Math.floor(RUNS / 3)));
+      results.push({ case: name, mode: "cold-miss", tool, medianMs: cold.median, minMs: cold.min, maxMs: cold.max, verified: "" });
+      // warm hit: prime once, then count hits across the measured runs
+      sh(["sh", "-c", cmd], env, work);
+      const before = hitCount(tool);
+      const warm = hyperfine(cmd, null, RUNS);
+      const hits = hitCount(tool) - before;
+      const same = fs.readFileSync(out).equals(reference);
+      const expectHits = tool === "bare" ? 0 : RUNS + 3;
+      const verified = `${same ? "object identical" : "OBJECT DIFFERS"}; ${tool === "bare" ? "-" : `${hits}/${expectHits} hits`}`;
+      results.push({ case: name, mode: "warm-hit", tool, medianMs: warm.median, minMs: warm.min, maxMs: warm.max, verified });
+    }
+  }
+} finally {
+  sh(["sccache", "--stop-server"], env);
+  sh([ZCCACHE, "stop"], env);
+}
+
+const cpu = (os.cpus()[0]?.model ?? "unknown CPU").trim();
+const lines = [
+  `# zccache benchmark`,
+  "",
+  `${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, ${cpu}; \`npm run bench${quick ? " -- --quick" : ""}\`; hyperfine medians over ${RUNS} runs (cold: ${Math.max(5, Math.floor(RUNS / 3))}).`,
+  "",
+  "| case | mode | tool | median ms | min–max ms | ratio to zccache | check |",
+  "|---|---|---|---:|---:|---:|---|",
+];
+for (const r of results) {
+  const z = results.find((x) => x.case === r.case && x.mode === r.mode && x.tool === "zccache");
+  const ratio = z ? (r.medianMs / z.medianMs).toFixed(2) : "-";
+  lines.push(
+    `| ${r.case} | ${r.mode} | ${r.tool} | ${r.medianMs.toFixed(2)} | ${r.minMs.toFixed(2)}–${r.maxMs.toFixed(2)} | ${ratio} | ${r.verified} |`,
+  );
+}
+const md = `${lines.join("\n")}\n`;
+fs.mkdirSync(path.join(ROOT, "bench", "results"), { recursive: true });
+fs.writeFileSync(path.join(ROOT, "bench", "results", "latest.md"), md);
+fs.writeFileSync(path.join(ROOT, "bench", "results", "latest.json"), `${JSON.stringify(results, null, 2)}\n`);
+process.stdout.write(md);
+fs.rmSync(work, { recursive: true, force: true });
