@@ -1,11 +1,12 @@
 // A C/C++ miss: run the real compiler so it names every header it read, then decide
 // whether the result may be stored, and store it.
 import * as fs from "node:fs";
-import * as path from "node:path";
 import type { CcInvocation } from "../compilers/cc/args.ts";
+import type { CompilerFamily } from "../compilers/family.ts";
 import { type CcJob, type ColorMode, ccHeadersAfterRun, ccRunPlan } from "../compilers/cc/plan.ts";
 import { searchOrder, shadowProbes } from "../compilers/cc/search-path.ts";
 import { runCapture } from "../platform/exec.ts";
+import * as path from "node:path";
 import { readIfExists, removeQuietly, type StatSnapshot } from "../platform/fsx.ts";
 import type { ContentHash } from "../platform/hash.ts";
 import type { CompileRequest } from "../protocol/messages.ts";
@@ -16,13 +17,12 @@ import type { PipelineContext } from "./context.ts";
 import type { CacheKey } from "./key.ts";
 import type { JobResult } from "./pipeline.ts";
 
-let scratchCounter = 0;
-
 export interface MissInput {
   readonly job: CcJob;
   readonly inv: CcInvocation;
   readonly ident: CompilerIdentity;
   readonly colorMode: ColorMode;
+  readonly family: CompilerFamily;
   readonly req: CompileRequest;
   readonly ctx: PipelineContext;
   /** Null when the result must not be stored (no store, unreadable source). */
@@ -43,88 +43,96 @@ function writtenSince(p: string, startNs: bigint): boolean {
   return st?.isFile() === true && st.mtimeNs >= startNs - 50_000_000n;
 }
 
+let scratchCounter = 0;
+
 export async function runCcMiss(m: MissInput): Promise<JobResult> {
-  const { job, inv, ident, req, ctx } = m;
   scratchCounter++;
-  const privateDepfile = path.join(ctx.tmpDir, `dep-${process.pid}-${scratchCounter}.d`);
-  const plan = ccRunPlan(job, inv, privateDepfile, m.colorMode);
-  // Timestamps have at most millisecond-ish granularity here; back off 1 ms to be safe.
-  const startNs = BigInt(Date.now() - 1) * 1_000_000n;
+  const privateDepfile = path.join(m.ctx.tmpDir, `dep-${process.pid}-${scratchCounter}.d`);
   try {
-    const run = await runCapture([ident.path, ...plan.args], { cwd: req.cwd, env: { ...req.env } });
-    const depText =
-      plan.headers === "private-depfile"
-        ? readIfExists(privateDepfile)
-        : plan.headers === "user-depfile" && job.userDepfile !== null
-          ? readIfExists(job.userDepfile)
-          : null;
-    const { headers, stderr } = ccHeadersAfterRun(
-      plan.headers,
-      depText === null ? null : depText.toString("utf8"),
-      run.stderr,
-      req.cwd,
-      job.sourceAbs,
-    );
-    const result = (outcome: Outcome): JobResult => {
-      ctx.stats.record(outcome, m.lang);
-      return { exitCode: run.exitCode, stdout: run.stdout, stderr, outcome };
-    };
-    const notStored = (reason: UncacheableReason): JobResult => result({ kind: "uncacheable", reason });
-
-    if (run.exitCode !== 0) return notStored("compile-failed");
-    if (m.key === null || m.sourceHash === null || ctx.store === null) return notStored("cache-unavailable");
-    if (headers === null) return notStored("too-hard");
-
-    const source = ctx.files.facts(job.sourceAbs);
-    if (source === null || source.hash !== m.sourceHash || tooNew(source.snapshot, startNs)) return notStored("racy-input");
-    if (source.timeMacros) return notStored("time-macro");
-    const deps: DepRecord[] = [];
-    for (const h of headers) {
-      const f = ctx.files.facts(h);
-      if (f === null || tooNew(f.snapshot, startNs)) return notStored("racy-input");
-      if (f.timeMacros) return notStored("time-macro");
-      deps.push({ path: h, hash: f.hash });
-    }
-
-    const outputs: NewOutput[] = [];
-    if (!writtenSince(job.objectPath, startNs)) return notStored("no-output");
-    outputs.push({ role: "object", path: job.objectPath });
-    if (job.userDepfile !== null) {
-      if (!writtenSince(job.userDepfile, startNs)) return notStored("no-output");
-      outputs.push({ role: "depfile", path: job.userDepfile });
-    }
-    for (const side of job.sideOutputs) {
-      if (writtenSince(side.path, startNs)) outputs.push({ role: side.kind, path: side.path });
-    }
-
-    let systemDirs: string[];
-    try {
-      systemDirs = await ctx.systemDirs.get(ident.path, ident.hash, job.language, job.args, req.env);
-    } catch {
-      return notStored("too-hard");
-    }
-    const order = searchOrder(inv, job.source.path, job.language, systemDirs, req.cwd, req.env);
-    // A probe that exists now was there when the compiler chose a later directory
-    // (#include_next, or a quote include): it did not shadow anything, so only the
-    // paths missing now must stay missing.
-    const check = ctx.absence.pass();
-    const absent = shadowProbes(headers, order).filter(check);
-
-    const put = ctx.store.put(
-      m.key,
-      {
-        deps,
-        absent,
-        exitCode: 0,
-        stdout: run.stdout.toString("base64"),
-        stderr: stderr.toString("base64"),
-        language: m.lang,
-      },
-      outputs,
-    );
-    if (!put.ok) ctx.stats.error("store-write-failed", put.error);
-    return result({ kind: "miss", reason: m.missReason });
+    return await compileAndStore(m, privateDepfile);
   } finally {
     removeQuietly(privateDepfile);
   }
+}
+
+async function compileAndStore(m: MissInput, privateDepfile: string): Promise<JobResult> {
+  const { job, inv, ident, req, ctx } = m;
+  const plan = ccRunPlan(job, inv, m.family, m.colorMode, privateDepfile);
+  // Timestamps have at most millisecond-ish granularity here; back off 1 ms to be safe.
+  const startNs = BigInt(Date.now() - 1) * 1_000_000n;
+  const runEnv = { ...req.env };
+  const [run, trace] = await Promise.all([
+    runCapture([ident.path, ...plan.args], { cwd: req.cwd, env: runEnv }),
+    plan.headers.kind === "separate-trace"
+      ? runCapture([ident.path, ...plan.headers.args], { cwd: req.cwd, env: runEnv })
+      : Promise.resolve(null),
+  ]);
+  const depText = plan.headers.kind === "none" ? Buffer.alloc(0) : readIfExists(plan.headers.depfile);
+  const { headers, stderr } = ccHeadersAfterRun(
+    plan.headers,
+    run.stderr,
+    trace?.stderr ?? null,
+    depText === null ? null : depText.toString("utf8"),
+    req.cwd,
+    job.sourceAbs,
+  );
+  const result = (outcome: Outcome): JobResult => {
+    ctx.stats.record(outcome, m.lang);
+    return { exitCode: run.exitCode, stdout: run.stdout, stderr, outcome };
+  };
+  const notStored = (reason: UncacheableReason): JobResult => result({ kind: "uncacheable", reason });
+
+  if (run.exitCode !== 0) return notStored("compile-failed");
+  if (m.key === null || m.sourceHash === null || ctx.store === null) return notStored("cache-unavailable");
+  if (headers === null || (trace !== null && trace.exitCode !== 0)) return notStored("too-hard");
+
+  const source = ctx.files.facts(job.sourceAbs);
+  if (source === null || source.hash !== m.sourceHash || tooNew(source.snapshot, startNs)) return notStored("racy-input");
+  if (source.timeMacros) return notStored("time-macro");
+  const deps: DepRecord[] = [];
+  for (const h of headers.keys()) {
+    const f = ctx.files.facts(h);
+    if (f === null || tooNew(f.snapshot, startNs)) return notStored("racy-input");
+    if (f.timeMacros) return notStored("time-macro");
+    deps.push({ path: h, hash: f.hash });
+  }
+
+  const outputs: NewOutput[] = [];
+  if (!writtenSince(job.objectPath, startNs)) return notStored("no-output");
+  outputs.push({ role: "object", path: job.objectPath });
+  if (job.userDepfile !== null) {
+    if (!writtenSince(job.userDepfile, startNs)) return notStored("no-output");
+    outputs.push({ role: "depfile", path: job.userDepfile });
+  }
+  for (const side of job.sideOutputs) {
+    if (writtenSince(side.path, startNs)) outputs.push({ role: side.kind, path: side.path });
+  }
+
+  let systemDirs: string[];
+  try {
+    systemDirs = await ctx.systemDirs.get(ident.path, ident.hash, job.language, job.args, req.env);
+  } catch {
+    return notStored("too-hard");
+  }
+  const order = searchOrder(inv, job.source.path, job.language, systemDirs, req.cwd, req.env);
+  // A probe that exists now was there when the compiler chose a later directory
+  // (#include_next, or a quote include): it did not shadow anything, so only the
+  // paths missing now must stay missing.
+  const check = ctx.absence.pass();
+  const absent = shadowProbes(headers, order, systemDirs).filter(check);
+
+  const put = ctx.store.put(
+    m.key,
+    {
+      deps,
+      absent,
+      exitCode: 0,
+      stdout: run.stdout.toString("base64"),
+      stderr: stderr.toString("base64"),
+      language: m.lang,
+    },
+    outputs,
+  );
+  if (!put.ok) ctx.stats.error("store-write-failed", put.error);
+  return result({ kind: "miss", reason: m.missReason });
 }

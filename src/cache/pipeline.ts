@@ -9,7 +9,7 @@ import {
   type ColorMode,
 } from "../compilers/cc/plan.ts";
 import { expandResponseFiles } from "../compilers/cc/response-files.ts";
-import { compilerFamily } from "../compilers/family.ts";
+import { type CompilerFamily, compilerFamily } from "../compilers/family.ts";
 import type { CompileRequest } from "../protocol/messages.ts";
 import { isAbsent } from "../platform/fsx.ts";
 import { describeOutcome, type Language, type MissReason, type Outcome, type UncacheableReason } from "../stats/outcomes.ts";
@@ -57,7 +57,12 @@ export async function handleCompile(req: CompileRequest, ctx: PipelineContext): 
   }
   const colorMode: ColorMode = req.stderrIsTty && !inv.explicitColor ? "tty" : "pipe";
   const jobs = ccJobs(inv, req.cwd);
-  const results = await Promise.all(jobs.map((job) => runJob(job, inv, ident, invokedName, colorMode, req, ctx)));
+  const written = jobs.flatMap((j) => [j.objectPath, ...(j.userDepfile === null ? [] : [j.userDepfile])]);
+  // x/a.c and y/a.c both write a.o: only an in-order compile gets the last one right.
+  if (new Set(written).size !== written.length) return runLocal(ctx, "too-hard", compilerPath, "other");
+  const results = await Promise.all(
+    jobs.map((job) => runJob(job, inv, ident, family, invokedName, colorMode, req, ctx)),
+  );
   let exitCode = 0;
   for (const r of results) if (exitCode === 0 && r.exitCode !== 0) exitCode = r.exitCode;
   return {
@@ -73,6 +78,7 @@ async function runJob(
   job: CcJob,
   inv: CcInvocation,
   ident: CompilerIdentity,
+  family: CompilerFamily,
   invokedName: string,
   colorMode: ColorMode,
   req: CompileRequest,
@@ -82,7 +88,7 @@ async function runJob(
   const lang = languageOf(job);
   const source = ctx.files.facts(job.sourceAbs);
   if (store === null || source === null) {
-    return runCcMiss({ job, inv, ident, colorMode, req, ctx, key: null, sourceHash: null, missReason: "new-source", lang });
+    return runCcMiss({ job, inv, ident, family, colorMode, req, ctx, key: null, sourceHash: null, missReason: "new-source", lang });
   }
   const key = cacheKey(
     "cc",
@@ -124,5 +130,5 @@ async function runJob(
       store.remove(hit.id);
     }
   }
-  return runCcMiss({ job, inv, ident, colorMode, req, ctx, key, sourceHash: source.hash, missReason, lang });
+  return runCcMiss({ job, inv, ident, family, colorMode, req, ctx, key, sourceHash: source.hash, missReason, lang });
 }

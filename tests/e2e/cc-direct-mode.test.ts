@@ -1,11 +1,13 @@
 // Direct mode must notice every change that alters what the compiler would read (and then
 // produce exactly what a bare compile produces), and must not miss for changes that do not.
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { bare, CacheEnv, type RunResult, run, type Status, sleepMs } from "../helpers.ts";
 
 const env = new CacheEnv();
+// Stop this file's daemon when the file ends (the harness cannot register this hook itself).
+afterAll(() => CacheEnv.stopAll());
 
 // ---- local helpers (this file only) ----
 

@@ -1,11 +1,13 @@
 // First compile misses, second hits; a hit replays the object, stdout, stderr and exit code
 // exactly as a bare compile of the same command produces them; failed compiles are never cached.
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { bare, CacheEnv, type RunResult, type Status } from "../helpers.ts";
 
 const env = new CacheEnv();
+// Stop this file's daemon when the file ends (the harness cannot register this hook itself).
+afterAll(() => CacheEnv.stopAll());
 
 // ---- local helpers (this file only) ----
 
@@ -156,6 +158,27 @@ for (const c of COMPILERS) {
       expect(counters(third.d)).toEqual({ hits: 1, misses: 0, uncacheable: 0, errors: 0, reasons: {} });
       expectSameBytes(readOrNull(obj), bareObj, "object restored over a stale file");
     });
+
+    // Debug info records the command line (gcc: DW_AT_producer): anything the cache adds to
+    // a compile (depfile or trace flags) must not leak into the object.
+    for (const extra of [["-g"], ["-g", "-MMD"], ["-g", "-MD", "-MF", "dbg.d"]]) {
+      test(`debug info (${extra.join(" ")}): miss and hit objects identical to a bare compile`, () => {
+        const args = [c.cc, "-O1", ...extra, "-c", src, "-o", "dbg.o"];
+        const obj = path.join(dir, "dbg.o");
+        rm(obj);
+        const b = bare(args, dir);
+        expect(b.code).toBe(0);
+        const bareObj = readOrNull(obj);
+        rm(obj);
+        const first = zcMeasured(args, dir);
+        expect(first.d.misses).toBe(1);
+        expectSameBytes(readOrNull(obj), bareObj, "debug object on a miss");
+        rm(obj);
+        const second = zcMeasured(args, dir);
+        expect(second.d.hits).toBe(1);
+        expectSameBytes(readOrNull(obj), bareObj, "debug object on a hit");
+      });
+    }
 
     test("default output name (no -o) misses then hits", () => {
       const args = [c.cc, "-c", src];

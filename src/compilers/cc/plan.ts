@@ -2,6 +2,7 @@
 // how to run a miss so the compiler names every header it read, and which files it writes.
 import * as path from "node:path";
 import type { KeyField } from "../../cache/key.ts";
+import type { CompilerFamily } from "../family.ts";
 import {
   type CcInvocation,
   isPreprocessed,
@@ -91,64 +92,98 @@ export function ccKeyFields(job: CcJob, k: CcKeyInputs): KeyField[] {
   ];
 }
 
-/** How the header list is obtained on a miss. */
-export type HeaderSource = "private-depfile" | "user-depfile" | "header-trace" | "none";
+/**
+ * How the header list and who included whom are obtained on a miss. The depfile is the
+ * complete list (`-H` leaves out -include'd files). `-H` adds the include tree, but only
+ * where it cannot change the output: gcc records -H in DW_AT_producer under -g, and
+ * clang's driver turns -H into "list system headers in the depfile". So clang compiles
+ * carry -H unless the user wants -MMD; gcc compiles never do. With -MMD (whose depfile
+ * leaves out system headers) the list and tree come from a separate preprocessing run.
+ */
+export type HeaderSource =
+  | { readonly kind: "none" }
+  | { readonly kind: "depfile"; readonly depfile: string; readonly traced: boolean }
+  | { readonly kind: "separate-trace"; readonly args: readonly string[]; readonly depfile: string };
+
+/** Options that only name outputs or depfiles: dropped from the separate trace run. */
+const TRACE_DROP_NONE = new Set(["-c", "-S", "-MD", "-MMD", "-MP", "-MG"]);
+const TRACE_DROP_WITH_VALUE = ["-o", "-MF", "-MT", "-MQ"];
+
+function traceOnlyArgs(args: readonly string[], privateDepfile: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    if (TRACE_DROP_NONE.has(a)) continue;
+    const withValue = TRACE_DROP_WITH_VALUE.find((o) => a.startsWith(o));
+    if (withValue !== undefined) {
+      if (a === withValue) i++;
+      continue;
+    }
+    out.push(a);
+  }
+  return [...out, "-E", "-H", "-MD", "-MF", privateDepfile, "-o", "/dev/null"];
+}
 
 export function ccRunPlan(
   job: CcJob,
   inv: CcInvocation,
-  privateDepfile: string,
+  family: CompilerFamily,
   colorMode: ColorMode,
+  privateDepfile: string,
 ): { args: string[]; headers: HeaderSource } {
   const args = [...job.args];
   if (colorMode === "tty") args.push("-fdiagnostics-color=always");
-  if (isPreprocessed(job.language)) return { args, headers: "none" };
-  switch (inv.deps.style) {
-    case "none":
-      args.push("-MD", "-MF", privateDepfile);
-      return { args, headers: "private-depfile" };
-    case "md":
-      return { args, headers: "user-depfile" };
-    case "mmd":
-      // -MMD leaves system headers out of the user's depfile; -H lists them all on stderr.
-      args.push("-H");
-      return { args, headers: "header-trace" };
+  if (isPreprocessed(job.language)) return { args, headers: { kind: "none" } };
+  if (inv.deps.style === "mmd" && job.userDepfile !== null) {
+    return { args, headers: { kind: "separate-trace", args: traceOnlyArgs(job.args, privateDepfile), depfile: privateDepfile } };
   }
+  const traced = family === "clang";
+  if (traced) args.push("-H");
+  if (inv.deps.style === "md" && job.userDepfile !== null) {
+    return { args, headers: { kind: "depfile", depfile: job.userDepfile, traced } };
+  }
+  args.push("-MD", "-MF", privateDepfile);
+  return { args, headers: { kind: "depfile", depfile: privateDepfile, traced } };
 }
 
-/** Extracts the header list after a successful miss; stderr is returned without any -H trace. */
+export interface MissHeaders {
+  /**
+   * Absolute header paths, each with the absolute paths of its includers (null when the
+   * compile was not traced); null as a whole when the header list could not be read.
+   */
+  readonly headers: ReadonlyMap<string, ReadonlySet<string> | null> | null;
+  /** The compile's stderr without any -H trace. */
+  readonly stderr: Buffer;
+}
+
+/** Extracts the header tree after a successful miss; stderr comes back without the trace. */
 export function ccHeadersAfterRun(
   how: HeaderSource,
+  compileStderr: Buffer,
+  traceStderr: Buffer | null,
   depfileText: string | null,
-  stderr: Buffer,
   cwd: string,
   sourceAbs: string,
-): { headers: string[] | null; stderr: Buffer } {
-  let raw: string[] | null;
-  let cleaned = stderr;
-  switch (how) {
-    case "none":
-      raw = [];
-      break;
-    case "private-depfile":
-    case "user-depfile":
-      raw = depfileText === null ? null : parseDepfile(depfileText);
-      break;
-    case "header-trace": {
-      const t = splitHeaderTrace(stderr);
-      raw = t.headers;
-      cleaned = t.stderr;
-      break;
-    }
+): MissHeaders {
+  const headers = new Map<string, Set<string> | null>();
+  if (how.kind === "none") return { headers, stderr: compileStderr };
+  const traceText = how.kind === "separate-trace" ? traceStderr : how.traced ? compileStderr : null;
+  const traced = traceText === null ? null : splitHeaderTrace(traceText);
+  const stderr = how.kind === "depfile" && traced !== null ? traced.stderr : compileStderr;
+  if (depfileText === null) return { headers: null, stderr };
+  for (const h of traced?.headers ?? []) {
+    const abs = path.resolve(cwd, h.path);
+    if (abs === sourceAbs) continue;
+    const set = headers.get(abs) ?? new Set<string>();
+    for (const inc of h.includers) set.add(inc === "" ? sourceAbs : path.resolve(cwd, inc));
+    headers.set(abs, set);
   }
-  if (raw === null) return { headers: null, stderr: cleaned };
-  const seen = new Set<string>();
-  const headers: string[] = [];
-  for (const h of raw) {
-    const abs = path.resolve(cwd, h);
-    if (abs === sourceAbs || seen.has(abs)) continue;
-    seen.add(abs);
-    headers.push(abs);
+  for (const p of parseDepfile(depfileText)) {
+    const abs = path.resolve(cwd, p);
+    if (abs === sourceAbs) continue;
+    // Traced: a file only the depfile names (-include, -imacros) was read for the source.
+    // Untraced: who included it is unknown.
+    if (!headers.has(abs)) headers.set(abs, traced === null ? null : new Set([sourceAbs]));
   }
-  return { headers, stderr: cleaned };
+  return { headers, stderr };
 }

@@ -15,9 +15,36 @@ test("reads the search list out of gcc -v", () => {
   expect(parseVerboseSearchList(text)).toEqual(["quoted", "/usr/lib/gcc/x86_64-linux-gnu/12/include", "/usr/include"]);
 });
 
-test("probes every earlier directory for the same relative name", () => {
+test("probes every earlier directory and the includer's directory for the same relative name", () => {
   const order = ["/src", "/p/a", "/p/b", "/usr/include"];
-  expect(shadowProbes(["/p/b/x.h", "/usr/include/sys/t.h", "/src/local.h", "/elsewhere/y.h"], order).sort()).toEqual(
+  const headers = new Map<string, Set<string>>([
+    ["/p/b/x.h", new Set(["/src/m.c"])],
+    ["/usr/include/sys/t.h", new Set(["/p/b/x.h"])],
+    ["/src/local.h", new Set(["/src/m.c"])],
+    ["/elsewhere/y.h", new Set(["/src/m.c"])],
+  ]);
+  expect(shadowProbes(headers, order, ["/usr/include"]).sort()).toEqual(
     ["/src/x.h", "/p/a/x.h", "/src/sys/t.h", "/p/a/sys/t.h", "/p/b/sys/t.h"].sort(),
   );
+});
+
+test("a header under several search directories is probed for each of them", () => {
+  // -I a -I b with the source in the cwd: /w/b/x.h lies under /w (source dir) and /w/b.
+  const order = ["/w", "/w/a", "/w/b"];
+  const headers = new Map<string, Set<string>>([["/w/b/x.h", new Set(["/w/main.c"])]]);
+  expect(shadowProbes(headers, order, []).sort()).toEqual(["/w/a/x.h", "/w/x.h"]);
+});
+
+test("unknown includers: every user header directory stands in for them", () => {
+  const order = ["/src", "/p/a", "/p/b", "/usr/include"];
+  const headers = new Map<string, Set<string> | null>([
+    ["/p/b/x.h", null],
+    ["/p/a/cfg.h", null],
+    ["/usr/include/stdio.h", null],
+  ]);
+  const probes = shadowProbes(headers, order, ["/usr/include"]);
+  // b/x.h includes "cfg.h": a new b/cfg.h would win over a/cfg.h.
+  expect(probes).toContain("/p/b/cfg.h");
+  expect(probes).toContain("/p/b/stdio.h");
+  expect(probes).not.toContain("/p/b/x.h");
 });

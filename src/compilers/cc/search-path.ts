@@ -112,20 +112,37 @@ export function searchOrder(
 }
 
 /**
- * For each header, the same relative name in every directory searched before the one
- * where it was found: if any of those appears later, the compiler would read it instead.
+ * Paths where a new file would be read instead of a header we recorded. For every search
+ * directory the header lies under (we cannot tell which one supplied it, so take them
+ * all), the same relative name in each directory searched before it and in each
+ * includer's own directory (a quote include searches it first). When the includers are
+ * unknown, every directory holding the source or a non-system header stands in for them.
  */
-export function shadowProbes(headers: readonly string[], order: readonly string[]): string[] {
+export function shadowProbes(
+  headers: ReadonlyMap<string, ReadonlySet<string> | null>,
+  order: readonly string[],
+  systemDirs: readonly string[],
+): string[] {
+  const under = (p: string, dir: string): boolean => p.startsWith(dir.endsWith("/") ? dir : `${dir}/`);
+  let userDirs: Set<string> | null = null;
+  const fallbackIncluderDirs = (): Set<string> => {
+    if (userDirs === null) {
+      userDirs = new Set([order[0] as string]);
+      for (const h of headers.keys()) if (!systemDirs.some((d) => under(h, d))) userDirs.add(path.dirname(h));
+    }
+    return userDirs;
+  };
   const probes = new Set<string>();
-  for (const h of headers) {
-    const k = order.findIndex((d) => h.startsWith(d.endsWith("/") ? d : `${d}/`));
-    if (k < 0) continue;
-    const base = order[k] as string;
-    const rel = h.slice(base.endsWith("/") ? base.length : base.length + 1);
-    for (let j = 0; j < k; j++) {
-      const p = path.join(order[j] as string, rel);
-      if (p !== h) probes.add(p);
+  for (const [h, includers] of headers) {
+    const includerDirs = includers === null ? fallbackIncluderDirs() : new Set([...includers].map((i) => path.dirname(i)));
+    for (let k = 0; k < order.length; k++) {
+      const base = order[k] as string;
+      if (!under(h, base)) continue;
+      const rel = h.slice(base.endsWith("/") ? base.length : base.length + 1);
+      for (let j = 0; j < k; j++) probes.add(path.join(order[j] as string, rel));
+      for (const d of includerDirs) probes.add(path.join(d, rel));
     }
   }
+  for (const h of headers.keys()) probes.delete(h);
   return [...probes];
 }
