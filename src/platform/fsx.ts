@@ -85,6 +85,5 @@ export function readIfExists(p: string): Buffer | null {
 
 /** The later of a file's mtime and ctime, in nanoseconds. */
 export function newestChangeNs(st: { mtimeNs: bigint; ctimeNs: bigint }): bigint {
-  // biome-ignore lint/complexity/useMathMinMax: Math.max does not accept bigint
   return st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs;
 }
