@@ -1,6 +1,7 @@
 // Proves that paths still do not exist (a new header that would shadow an old one).
-// A directory whose stat is unchanged since we saw a name missing in it cannot have
-// gained that name; otherwise we stat the path itself. Cheap for hundreds of probes.
+// Probes are grouped by directory: a directory whose stat is unchanged since we saw a name
+// missing in it cannot have gained that name, so one stat answers for all its probes;
+// otherwise we stat each path itself.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { newestChangeNs, sameSnapshot, type StatSnapshot, snapshotOf } from "../platform/fsx.ts";
@@ -8,53 +9,60 @@ import { newestChangeNs, sameSnapshot, type StatSnapshot, snapshotOf } from "../
 const RACY_WINDOW_NS = 2_000_000_000n;
 const MAX_DIRS = 100_000;
 
+/** Probes as stored: a directory and the names that must not exist in it. */
+export type AbsentGroup = readonly [dir: string, names: readonly string[]];
+
 interface DirMemo {
   readonly snapshot: StatSnapshot;
-  readonly newestNs: bigint;
   readonly verifiedAtNs: bigint;
   readonly absent: Set<string>;
+}
+
+export function groupByDirectory(paths: readonly string[]): AbsentGroup[] {
+  const byDir = new Map<string, string[]>();
+  for (const p of paths) {
+    const dir = path.dirname(p);
+    let names = byDir.get(dir);
+    if (names === undefined) {
+      names = [];
+      byDir.set(dir, names);
+    }
+    names.push(path.basename(p));
+  }
+  return [...byDir];
 }
 
 export class AbsenceChecker {
   private readonly dirs = new Map<string, DirMemo>();
 
-  /** One validation pass; directory stats are shared by the probes of that pass. */
-  pass(): (p: string) => boolean {
-    const seen = new Map<string, fs.BigIntStats | null>();
-    const statDir = (d: string): fs.BigIntStats | null => {
-      let st = seen.get(d);
-      if (st === undefined) {
-        st = fs.statSync(d, { bigint: true, throwIfNoEntry: false }) ?? null;
-        if (st !== null && !st.isDirectory()) st = null;
-        seen.set(d, st);
-      }
-      return st;
-    };
-    return (p: string): boolean => {
-      const dir = path.dirname(p);
-      const name = path.basename(p);
-      const st = statDir(dir);
+  /** One validation pass: each directory is stat'ed at most once in it. */
+  pass(): (dir: string, names: readonly string[]) => boolean {
+    const seen = new Map<string, boolean>();
+    return (dir: string, names: readonly string[]): boolean => {
+      const st = fs.statSync(dir, { bigint: true, throwIfNoEntry: false });
       // No such directory (or not a directory): nothing can exist below it.
-      if (st === null) return true;
-      const snap = snapshotOf(st);
-      const newestNs = newestChangeNs(st);
+      if (st === undefined || !st.isDirectory()) return true;
       const known = this.dirs.get(dir);
-      const memo =
-        known && sameSnapshot(known.snapshot, snap) && known.verifiedAtNs - newestNs > RACY_WINDOW_NS ? known : null;
-      if (memo?.absent.has(name)) return true;
-      const exists = fs.lstatSync(p, { throwIfNoEntry: false }) !== undefined;
-      if (!exists) {
-        const fresh = memo ?? {
-          snapshot: snap,
-          newestNs,
-          verifiedAtNs: BigInt(Date.now()) * 1_000_000n,
-          absent: new Set<string>(),
-        };
-        fresh.absent.add(name);
-        if (this.dirs.size >= MAX_DIRS) this.dirs.clear();
-        this.dirs.set(dir, fresh);
+      const trusted =
+        known !== undefined && sameSnapshot(known.snapshot, st) && known.verifiedAtNs - newestChangeNs(st) > RACY_WINDOW_NS;
+      let memo = trusted ? known : undefined;
+      for (const name of names) {
+        if (memo?.absent.has(name)) continue;
+        const key = `${dir}/${name}`;
+        let absent = seen.get(key);
+        if (absent === undefined) {
+          absent = fs.lstatSync(key, { throwIfNoEntry: false }) === undefined;
+          seen.set(key, absent);
+        }
+        if (!absent) return false;
+        if (memo === undefined) {
+          memo = { snapshot: snapshotOf(st), verifiedAtNs: BigInt(Date.now()) * 1_000_000n, absent: new Set() };
+          if (this.dirs.size >= MAX_DIRS) this.dirs.clear();
+          this.dirs.set(dir, memo);
+        }
+        memo.absent.add(name);
       }
-      return !exists;
+      return true;
     };
   }
 }

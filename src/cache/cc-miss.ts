@@ -12,6 +12,7 @@ import type { ContentHash } from "../platform/hash.ts";
 import type { CompileRequest } from "../protocol/messages.ts";
 import type { Language, MissReason, Outcome, UncacheableReason } from "../stats/outcomes.ts";
 import type { DepRecord, NewOutput } from "../store/store.ts";
+import { groupByDirectory } from "./absence.ts";
 import type { CompilerIdentity } from "./compiler-identity.ts";
 import type { PipelineContext } from "./context.ts";
 import type { CacheKey } from "./key.ts";
@@ -34,7 +35,7 @@ export interface MissInput {
 
 /** Written at or after the compile started: its content may not be what the compiler read. */
 function tooNew(snap: StatSnapshot, startNs: bigint): boolean {
-  return BigInt(snap.mtimeNs) >= startNs || BigInt(snap.ctimeNs) >= startNs;
+  return snap.mtimeNs >= startNs || snap.ctimeNs >= startNs;
 }
 
 function writtenSince(p: string, startNs: bigint): boolean {
@@ -119,7 +120,7 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
   // (#include_next, or a quote include): it did not shadow anything, so only the
   // paths missing now must stay missing.
   const check = ctx.absence.pass();
-  const absent = shadowProbes(headers, order, systemDirs).filter(check);
+  const absent = groupByDirectory(shadowProbes(headers, order, systemDirs).filter((p) => check(path.dirname(p), [path.basename(p)])));
 
   const put = ctx.store.put(
     m.key,

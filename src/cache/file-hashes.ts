@@ -30,9 +30,8 @@ export class FileHashes {
       this.memo.delete(p);
       return null;
     }
-    const snap = snapshotOf(st);
     const known = this.memo.get(p);
-    if (known !== undefined && sameSnapshot(known.snapshot, snap)) {
+    if (known !== undefined && sameSnapshot(known.snapshot, st)) {
       if (known.hashedAtNs - newestChangeNs(st) > RACY_WINDOW_NS) return known;
     }
     let bytes: Buffer;
@@ -43,7 +42,7 @@ export class FileHashes {
     }
     this.hashedFiles++;
     const hashedAtNs = BigInt(Date.now()) * 1_000_000n;
-    const memo: Memo = { hash: sha256Hex(bytes), timeMacros: usesTimeMacros(bytes), snapshot: snap, hashedAtNs };
+    const memo: Memo = { hash: sha256Hex(bytes), timeMacros: usesTimeMacros(bytes), snapshot: snapshotOf(st), hashedAtNs };
     if (this.memo.size >= MAX_ENTRIES) this.memo.clear();
     this.memo.set(p, memo);
     return memo;

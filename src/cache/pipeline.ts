@@ -11,7 +11,7 @@ import {
 import { expandResponseFiles } from "../compilers/cc/response-files.ts";
 import { type CompilerFamily, compilerFamily } from "../compilers/family.ts";
 import type { CompileRequest } from "../protocol/messages.ts";
-import { isAbsent } from "../platform/fsx.ts";
+import { isAbsent, stderrIsTerminal } from "../platform/fsx.ts";
 import { describeOutcome, type Language, type MissReason, type Outcome, type UncacheableReason } from "../stats/outcomes.ts";
 import type { CompilerIdentity } from "./compiler-identity.ts";
 import { resolveCompiler } from "./compiler-identity.ts";
@@ -55,7 +55,7 @@ export async function handleCompile(req: CompileRequest, ctx: PipelineContext): 
   for (const src of inv.sources) {
     if (isAbsent(path.resolve(req.cwd, src.path))) return runLocal(ctx, "missing-input", compilerPath, "other");
   }
-  const colorMode: ColorMode = req.stderrIsTty && !inv.explicitColor ? "tty" : "pipe";
+  const colorMode: ColorMode = !inv.explicitColor && stderrIsTerminal(req.clientPid) ? "tty" : "pipe";
   const jobs = ccJobs(inv, req.cwd);
   const written = jobs.flatMap((j) => [j.objectPath, ...(j.userDepfile === null ? [] : [j.userDepfile])]);
   // x/a.c and y/a.c both write a.o: only an in-order compile gets the last one right.

@@ -3,12 +3,16 @@ import type { StoredEntry } from "../store/store.ts";
 import type { AbsenceChecker } from "./absence.ts";
 import type { FileHashes } from "./file-hashes.ts";
 
-export function entryStillValid(entry: StoredEntry, files: FileHashes, absent: (p: string) => boolean): boolean {
+export function entryStillValid(
+  entry: StoredEntry,
+  files: FileHashes,
+  absent: (dir: string, names: readonly string[]) => boolean,
+): boolean {
   for (const dep of entry.deps) {
     if (files.hash(dep.path) !== dep.hash) return false;
   }
-  for (const p of entry.absent) {
-    if (!absent(p)) return false;
+  for (const [dir, names] of entry.absent) {
+    if (!absent(dir, names)) return false;
   }
   return true;
 }

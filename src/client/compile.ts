@@ -43,7 +43,7 @@ export async function compileMain(compiler: string, args: string[], symlinkMode:
     args,
     cwd,
     env: env as Record<string, string>,
-    stderrIsTty: process.stderr.isTTY === true,
+    clientPid: process.pid,
     selfExe: symlinkMode ? process.execPath : undefined,
     sessionId: env.ZCCACHE_SESSION_ID || undefined,
   };

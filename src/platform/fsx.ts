@@ -5,19 +5,14 @@ import { errorCode } from "./result.ts";
 
 /** What a hit compares to decide whether a file may have changed. */
 export interface StatSnapshot {
-  readonly size: number;
-  readonly mtimeNs: string;
-  readonly ctimeNs: string;
-  readonly ino: string;
+  readonly size: bigint;
+  readonly mtimeNs: bigint;
+  readonly ctimeNs: bigint;
+  readonly ino: bigint;
 }
 
 export function snapshotOf(st: fs.BigIntStats): StatSnapshot {
-  return {
-    size: Number(st.size),
-    mtimeNs: st.mtimeNs.toString(),
-    ctimeNs: st.ctimeNs.toString(),
-    ino: st.ino.toString(),
-  };
+  return { size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, ino: st.ino };
 }
 
 /** stat that returns null for a missing file instead of throwing. */
@@ -27,7 +22,8 @@ export function statSnapshot(p: string): StatSnapshot | null {
   return snapshotOf(st);
 }
 
-export function sameSnapshot(a: StatSnapshot, b: StatSnapshot): boolean {
+/** Compares a snapshot with live stats (or another snapshot) without allocating. */
+export function sameSnapshot(a: StatSnapshot, b: StatSnapshot | fs.BigIntStats): boolean {
   return a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.ino === b.ino;
 }
 
@@ -86,4 +82,13 @@ export function readIfExists(p: string): Buffer | null {
 /** The later of a file's mtime and ctime, in nanoseconds. */
 export function newestChangeNs(st: { mtimeNs: bigint; ctimeNs: bigint }): bigint {
   return st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs;
+}
+
+/** Whether another process's stderr is a terminal, from its /proc fd link (false if unknown). */
+export function stderrIsTerminal(pid: number): boolean {
+  try {
+    return /^\/dev\/(pts\/|tty|console$)/.test(fs.readlinkSync(`/proc/${pid}/fd/2`));
+  } catch {
+    return false;
+  }
 }

@@ -20,8 +20,8 @@ export interface OutputRecord {
 
 export interface EntryRecord {
   readonly deps: readonly DepRecord[];
-  /** Paths that did not exist on the miss and must still not exist (shadowing headers). */
-  readonly absent: readonly string[];
+  /** Per directory, names that did not exist on the miss and must still not (shadowing headers). */
+  readonly absent: readonly (readonly [dir: string, names: readonly string[]])[];
   readonly outputs: readonly OutputRecord[];
   readonly exitCode: number;
   readonly stdout: string; // base64

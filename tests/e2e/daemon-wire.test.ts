@@ -227,7 +227,7 @@ describe("daemon wire protocol", () => {
     await expectErrorReply([frameOf(JSON.stringify([1, 2, 3]))], "bad-request");
     await expectErrorReply([frameOf(JSON.stringify({ type: "ping" }))], "bad-request");
     await expectErrorReply(
-      [frameOf(JSON.stringify({ type: "compile", clientVersion: "0.1.0", compiler: "gcc", args: [], cwd: "relative", env: {}, stderrIsTty: false }))],
+      [frameOf(JSON.stringify({ type: "compile", clientVersion: "0.1.0", compiler: "gcc", args: [], cwd: "relative", env: {}, clientPid: 1 }))],
       "bad-request",
     );
     await expectHealthy();

@@ -2,13 +2,24 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { type ContentHash, sha256Hex } from "../../platform/hash.ts";
-import { mkdirp, removeQuietly, sameSnapshot, siblingTemp, type StatSnapshot, snapshotOf } from "../../platform/fsx.ts";
+import {
+  mkdirp,
+  newestChangeNs,
+  removeQuietly,
+  sameSnapshot,
+  siblingTemp,
+  type StatSnapshot,
+  snapshotOf,
+} from "../../platform/fsx.ts";
+import { nowNs } from "../../platform/time.ts";
+
+const RACY_WINDOW_NS = 2_000_000_000n;
 import { err, errorCode, ok, type Result } from "../../platform/result.ts";
 import type { DeliveryMode, MaterializeFailure } from "../store.ts";
 
 export class BlobDir {
-  /** Blobs whose content was verified at this stat snapshot (for hardlink delivery). */
-  private readonly verified = new Map<string, StatSnapshot>();
+  /** Blobs whose content was verified, with their stat at that moment. */
+  private readonly verified = new Map<string, { snapshot: StatSnapshot; verifiedAtNs: bigint }>();
 
   constructor(readonly dir: string) {
     mkdirp(dir);
@@ -42,54 +53,58 @@ export class BlobDir {
 
   /**
    * Writes the blob to `target` through a temp file and a rename, after checking that it
-   * still has the content its name says. A corrupt blob is deleted.
+   * still has the content its name says: by hash, or by an unchanged stat since the last
+   * hash (blobs are immutable; a racy-new one is hashed again). A corrupt blob is deleted.
    */
   materialize(hash: ContentHash, size: number, target: string, mode: DeliveryMode): Result<void, MaterializeFailure> {
     const src = this.pathOf(hash);
+    const tmp = siblingTemp(target);
     try {
-      if (mode === "hardlink") return this.linkVerified(hash, size, src, target);
-      const bytes = fs.readFileSync(src);
-      if (bytes.length !== size || sha256Hex(bytes) !== hash) {
-        this.remove(hash);
-        return err("corrupt");
-      }
-      const tmp = siblingTemp(target);
-      try {
+      const st = fs.statSync(src, { bigint: true, throwIfNoEntry: false });
+      if (st === undefined) return err("missing");
+      const known = this.verified.get(hash);
+      const trusted =
+        known !== undefined && sameSnapshot(known.snapshot, st) && known.verifiedAtNs - newestChangeNs(st) > RACY_WINDOW_NS;
+      if (mode === "hardlink") {
+        if (!trusted && !this.verify(hash, size, src, st)) return err("corrupt");
+        fs.linkSync(src, tmp);
+        // A fresh mtime keeps make's freshness checks right; it is shared by every link.
+        const now = new Date();
+        fs.utimesSync(tmp, now, now);
+        this.remember(hash, src);
+      } else if (trusted) {
+        fs.copyFileSync(src, tmp);
+      } else {
+        const bytes = fs.readFileSync(src);
+        if (bytes.length !== size || sha256Hex(bytes) !== hash) {
+          this.remove(hash);
+          return err("corrupt");
+        }
+        this.verified.set(hash, { snapshot: snapshotOf(st), verifiedAtNs: nowNs() });
         fs.writeFileSync(tmp, bytes);
-        fs.renameSync(tmp, target);
-      } catch (e) {
-        removeQuietly(tmp);
-        throw e;
       }
+      fs.renameSync(tmp, target);
       return ok(undefined);
     } catch (e) {
+      removeQuietly(tmp);
       return err(errorCode(e) === "ENOENT" && !fs.existsSync(src) ? "missing" : "io");
     }
   }
 
-  private linkVerified(hash: ContentHash, size: number, src: string, target: string): Result<void, MaterializeFailure> {
-    const st = snapshotOf(fs.statSync(src, { bigint: true }));
-    const known = this.verified.get(hash);
-    if (known === undefined || !sameSnapshot(known, st)) {
-      const bytes = fs.readFileSync(src);
-      if (bytes.length !== size || sha256Hex(bytes) !== hash) {
-        this.remove(hash);
-        return err("corrupt");
-      }
+  private verify(hash: ContentHash, size: number, src: string, st: fs.BigIntStats): boolean {
+    const bytes = fs.readFileSync(src);
+    if (bytes.length !== size || sha256Hex(bytes) !== hash) {
+      this.remove(hash);
+      return false;
     }
-    const tmp = siblingTemp(target);
-    try {
-      fs.linkSync(src, tmp);
-      // A fresh mtime keeps make's freshness checks right; it is shared by every link.
-      const now = new Date();
-      fs.utimesSync(tmp, now, now);
-      fs.renameSync(tmp, target);
-    } catch (e) {
-      removeQuietly(tmp);
-      throw e;
-    }
-    this.verified.set(hash, snapshotOf(fs.statSync(src, { bigint: true })));
-    return ok(undefined);
+    this.verified.set(hash, { snapshot: snapshotOf(st), verifiedAtNs: nowNs() });
+    return true;
+  }
+
+  /** After our own utimes on a verified blob: its content is unchanged, its stat is not. */
+  private remember(hash: ContentHash, src: string): void {
+    const st = fs.statSync(src, { bigint: true });
+    this.verified.set(hash, { snapshot: snapshotOf(st), verifiedAtNs: nowNs() });
   }
 
   /** Deletes every blob file; the index is cleared by the caller. */

@@ -27,6 +27,7 @@ function parseRecord(id: number, json: string): StoredEntry | null {
     if (typeof r.exitCode !== "number" || typeof r.stdout !== "string" || typeof r.stderr !== "string") return null;
     if (!r.outputs.every((o) => isContentHash(o.hash) && typeof o.path === "string")) return null;
     if (!r.deps.every((d) => isContentHash(d.hash) && typeof d.path === "string")) return null;
+    if (!r.absent.every((g) => Array.isArray(g) && typeof g[0] === "string" && Array.isArray(g[1]))) return null;
     return { ...r, id };
   } catch {
     return null;
