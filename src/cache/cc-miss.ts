@@ -2,7 +2,7 @@
 // whether the result may be stored, and store it.
 import * as fs from "node:fs";
 import type { CcInvocation } from "../compilers/cc/args.ts";
-import type { CompilerFamily } from "../compilers/family.ts";
+import type { CcFamily } from "../compilers/family.ts";
 import { type CcJob, type ColorMode, ccHeadersAfterRun, ccRunPlan } from "../compilers/cc/plan.ts";
 import { searchOrder, shadowProbes } from "../compilers/cc/search-path.ts";
 import { runCapture } from "../platform/exec.ts";
@@ -23,7 +23,7 @@ export interface MissInput {
   readonly inv: CcInvocation;
   readonly ident: CompilerIdentity;
   readonly colorMode: ColorMode;
-  readonly family: CompilerFamily;
+  readonly family: CcFamily;
   readonly req: CompileRequest;
   readonly ctx: PipelineContext;
   /** Null when the result must not be stored (no store, unreadable source). */

@@ -9,7 +9,10 @@ import {
   type ColorMode,
 } from "../compilers/cc/plan.ts";
 import { expandResponseFiles } from "../compilers/cc/response-files.ts";
-import { type CompilerFamily, compilerFamily } from "../compilers/family.ts";
+import { type CcFamily, compilerFamily } from "../compilers/family.ts";
+import { unreachable } from "../platform/result.ts";
+import { handleLink } from "./link/handle.ts";
+import { handleRustc } from "./rustc/handle.ts";
 import type { CompileRequest } from "../protocol/messages.ts";
 import { isAbsent, stderrIsTerminal } from "../platform/fsx.ts";
 import { describeOutcome, type Language, type MissReason, type Outcome, type UncacheableReason } from "../stats/outcomes.ts";
@@ -45,11 +48,37 @@ export async function handleCompile(req: CompileRequest, ctx: PipelineContext): 
   const family = ident === null ? null : compilerFamily(invokedName, ident.realName);
   if (ident === null || family === null) return runLocal(ctx, "unknown-compiler", compilerPath, "other");
   if (ctx.store === null) return runLocal(ctx, "cache-unavailable", compilerPath, "other");
-  if (CC_UNCACHEABLE_ENV_VARS.some((v) => env[v] !== undefined)) return runLocal(ctx, "too-hard", compilerPath, "other");
+  switch (family) {
+    case "rustc":
+      return handleRustc(req, ident, ctx);
+    case "archiver":
+    case "linker":
+      return handleLink(req, ident, family, req.args, ctx);
+    case "gcc":
+    case "clang":
+    case "emcc":
+      return handleCc(req, ident, family, invokedName, compilerPath, ctx);
+    default:
+      return unreachable(family);
+  }
+}
 
+async function handleCc(
+  req: CompileRequest,
+  ident: CompilerIdentity,
+  family: CcFamily,
+  invokedName: string,
+  compilerPath: string,
+  ctx: PipelineContext,
+): Promise<CompileReply> {
+  const env = req.env;
+  if (CC_UNCACHEABLE_ENV_VARS.some((v) => env[v] !== undefined)) return runLocal(ctx, "too-hard", compilerPath, "other");
   const expanded = expandResponseFiles(req.args, req.cwd);
   if (!expanded.ok) return runLocal(ctx, "too-hard", compilerPath, "other");
   const cls = classifyCc(expanded.value.args);
+  if (cls.kind === "not-cacheable" && cls.reason === "link") {
+    return handleLink(req, ident, family, expanded.value.args, ctx);
+  }
   if (cls.kind === "not-cacheable") return runLocal(ctx, cls.reason, compilerPath, "other");
   const inv = cls.inv;
   for (const src of inv.sources) {
@@ -78,7 +107,7 @@ async function runJob(
   job: CcJob,
   inv: CcInvocation,
   ident: CompilerIdentity,
-  family: CompilerFamily,
+  family: CcFamily,
   invokedName: string,
   colorMode: ColorMode,
   req: CompileRequest,

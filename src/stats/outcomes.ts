@@ -27,7 +27,8 @@ export type MissReason = (typeof MISS_REASONS)[number];
 export const ERROR_REASONS = ["store-write-failed", "store-read-failed", "internal"] as const;
 export type ErrorReason = (typeof ERROR_REASONS)[number];
 
-export type Language = "c" | "c++" | "other";
+export type Language = "c" | "c++" | "rust" | "link" | "other";
+export const LANGUAGES: readonly Language[] = ["c", "c++", "rust", "link", "other"];
 
 export type Outcome =
   | { readonly kind: "hit" }

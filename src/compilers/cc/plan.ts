@@ -2,7 +2,7 @@
 // how to run a miss so the compiler names every header it read, and which files it writes.
 import * as path from "node:path";
 import type { KeyField } from "../../cache/key.ts";
-import type { CompilerFamily } from "../family.ts";
+import type { CcFamily } from "../family.ts";
 import {
   type CcInvocation,
   isPreprocessed,
@@ -127,7 +127,7 @@ function traceOnlyArgs(args: readonly string[], privateDepfile: string): string[
 export function ccRunPlan(
   job: CcJob,
   inv: CcInvocation,
-  family: CompilerFamily,
+  family: CcFamily,
   colorMode: ColorMode,
   privateDepfile: string,
 ): { args: string[]; headers: HeaderSource } {

@@ -1,5 +1,5 @@
 // Builds the status report: totals, reasons, per-language counts, store and daemon facts.
-import { ERROR_REASONS, MISS_REASONS, UNCACHEABLE_REASONS } from "../../stats/outcomes.ts";
+import { ERROR_REASONS, LANGUAGES, MISS_REASONS, UNCACHEABLE_REASONS } from "../../stats/outcomes.ts";
 import type { DaemonState } from "../state.ts";
 
 export function statusReport(state: DaemonState): Record<string, unknown> {
@@ -10,7 +10,7 @@ export function statusReport(state: DaemonState): Record<string, unknown> {
     if (n > 0) reasons[r] = n;
   }
   const languages: Record<string, Record<string, number>> = {};
-  for (const lang of ["c", "c++", "other"]) {
+  for (const lang of LANGUAGES) {
     const row = {
       hits: c.get(`${lang}.hit`),
       misses: c.get(`${lang}.miss`),
