@@ -5,7 +5,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 export const REPO_ROOT = path.resolve(import.meta.dir, "..");
-export const ZCCACHE = path.join(REPO_ROOT, "dist", "zccache");
+/** The binary under test; ZCCACHE_TEST_BIN points elsewhere (e.g. a private build). */
+export const ZCCACHE = process.env.ZCCACHE_TEST_BIN || path.join(REPO_ROOT, "dist", "zccache");
 
 if (!fs.existsSync(ZCCACHE)) {
   throw new Error(`${ZCCACHE} is missing: run 'npm run build' (npm test does it for you)`);
