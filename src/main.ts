@@ -12,6 +12,10 @@ const SUBCOMMANDS = new Set([
   "version",
   "help",
   "config",
+  "session-start",
+  "session-stats",
+  "session-end",
+  "explain",
 ]);
 
 function baseName(p: string): string {

@@ -16,6 +16,7 @@ import { groupByDirectory } from "./absence.ts";
 import type { CompilerIdentity } from "./compiler-identity.ts";
 import type { PipelineContext } from "./context.ts";
 import type { CacheKey } from "./key.ts";
+import { ccFacts } from "./facts.ts";
 import type { JobResult } from "./pipeline.ts";
 
 export interface MissInput {
@@ -61,6 +62,7 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
   const plan = ccRunPlan(job, inv, m.family, m.colorMode, privateDepfile);
   // Timestamps have at most millisecond-ish granularity here; back off 1 ms to be safe.
   const startNs = BigInt(Date.now() - 1) * 1_000_000n;
+  const startedMs = performance.now();
   const runEnv = { ...req.env };
   const [run, trace] = await Promise.all([
     runCapture([ident.path, ...plan.args], { cwd: req.cwd, env: runEnv }),
@@ -77,8 +79,11 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
     req.cwd,
     job.sourceAbs,
   );
+  const compileMs = performance.now() - startedMs;
+  let deps: DepRecord[] = [];
   const result = (outcome: Outcome): JobResult => {
-    ctx.stats.record(outcome, m.lang);
+    const facts = m.sourceHash !== null && outcome.kind === "miss" ? ccFacts(job, ident, req, m.sourceHash, deps) : undefined;
+    ctx.stats.record(outcome, m.lang, { output: job.objectPath, facts });
     return { exitCode: run.exitCode, stdout: run.stdout, stderr, outcome };
   };
   const notStored = (reason: UncacheableReason): JobResult => result({ kind: "uncacheable", reason });
@@ -90,7 +95,7 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
   const source = ctx.files.facts(job.sourceAbs);
   if (source === null || source.hash !== m.sourceHash || tooNew(source.snapshot, startNs)) return notStored("racy-input");
   if (source.timeMacros) return notStored("time-macro");
-  const deps: DepRecord[] = [];
+  deps = [];
   for (const h of headers.keys()) {
     const f = ctx.files.facts(h);
     if (f === null || tooNew(f.snapshot, startNs)) return notStored("racy-input");
@@ -131,6 +136,7 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
       stdout: run.stdout.toString("base64"),
       stderr: stderr.toString("base64"),
       language: m.lang,
+      compileMs: Math.round(compileMs),
     },
     outputs,
   );

@@ -6,8 +6,29 @@ import type { SystemDirs } from "../compilers/cc/search-path.ts";
 import type { DeliveryMode, Store } from "../store/store.ts";
 import type { ErrorReason, Language, Outcome } from "../stats/outcomes.ts";
 
+/** What the journal, sessions and `explain` learn about one compile, beyond its outcome. */
+export interface OutcomeDetail {
+  /** The main output (object, archive, executable, rlib) as an absolute path. */
+  readonly output?: string;
+  /** For a hit: how long the compile it replaced took, minus the hit's own time. */
+  readonly savedMs?: number;
+  /** For a hit or a miss of C/C++: the inputs, so `explain` can say what changed. */
+  readonly facts?: CompileFacts;
+}
+
+/** The inputs of one compile, recorded per output for `zccache explain`. */
+export interface CompileFacts {
+  readonly compiler: string;
+  readonly compilerHash: string;
+  readonly cwd: string;
+  readonly args: readonly string[];
+  readonly env: readonly string[];
+  readonly source: { readonly path: string; readonly hash: string };
+  readonly deps: readonly { readonly path: string; readonly hash: string }[];
+}
+
 export interface StatsSink {
-  record(outcome: Outcome, language: Language): void;
+  record(outcome: Outcome, language: Language, detail?: OutcomeDetail): void;
   /** A failure inside the cache that did not change what the build saw. */
   error(reason: ErrorReason, detail: string): void;
 }

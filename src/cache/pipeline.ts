@@ -19,6 +19,7 @@ import { describeOutcome, type Language, type MissReason, type Outcome, type Unc
 import type { CompilerIdentity } from "./compiler-identity.ts";
 import { resolveCompiler } from "./compiler-identity.ts";
 import type { CompileReply, PipelineContext } from "./context.ts";
+import { ccFacts } from "./facts.ts";
 import { cacheKey } from "./key.ts";
 import { runCcMiss } from "./cc-miss.ts";
 import { findValidEntry } from "./validate.ts";
@@ -114,6 +115,7 @@ async function runJob(
   ctx: PipelineContext,
 ): Promise<JobResult> {
   const store = ctx.store;
+  const startedMs = performance.now();
   const lang = languageOf(job);
   const source = ctx.files.facts(job.sourceAbs);
   if (store === null || source === null) {
@@ -145,7 +147,11 @@ async function runJob(
     if (failed === null) {
       store.touch(hit.id);
       const outcome: Outcome = { kind: "hit" };
-      ctx.stats.record(outcome, lang);
+      ctx.stats.record(outcome, lang, {
+        output: job.objectPath,
+        savedMs: Math.max(0, (hit.compileMs ?? 0) - (performance.now() - startedMs)),
+        facts: ccFacts(job, ident, req, source.hash, hit.deps),
+      });
       return {
         exitCode: hit.exitCode,
         stdout: Buffer.from(hit.stdout, "base64"),

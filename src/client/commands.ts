@@ -4,7 +4,8 @@ import { endpointFor } from "../protocol/endpoint.ts";
 import type { Request, Response } from "../protocol/messages.ts";
 import { PRODUCT_VERSION } from "../protocol/version.ts";
 import { requestWithStart, runtimeDirTrusted, waitForExit } from "./connect.ts";
-import { formatStatus } from "./status-format.ts";
+import * as path from "node:path";
+import { formatExplain, formatSession, formatStatus } from "./status-format.ts";
 import { roundTrip } from "./transport.ts";
 
 const HELP = `zccache ${PRODUCT_VERSION}: a compiler cache for C and C++
@@ -17,6 +18,12 @@ Usage:
   zccache clear                  remove every cached entry
   zccache stats --zero           reset the counters
   zccache config                 show effective settings and where each came from
+  zccache session-start [--journal FILE]
+                                 start a build session; prints {"session_id": …}; run the
+                                 build with ZCCACHE_SESSION_ID=<id> to count it separately
+  zccache session-stats ID [--json]   that session's hits, misses, reasons, time saved
+  zccache session-end ID [--json]     the same, and forget the session
+  zccache explain FILE [--json]  why the last compile of FILE hit or missed
   zccache version                print the version
   zccache help                   this text
 
@@ -45,7 +52,10 @@ async function ask(request: Request, start: boolean): Promise<Response | null> {
 }
 
 function noDaemon(what: string): number {
-  process.stderr.write(`zccache: ${what}: the daemon could not be reached\n`);
+  const ep = endpointFor(process.env, process.cwd());
+  const cfg = loadConfig(ep.cacheRoot, process.env);
+  const why = cfg.ok ? "the daemon could not be reached" : `the daemon refuses to start: ${cfg.error}`;
+  process.stderr.write(`zccache: ${what}: ${why}\n`);
   return 1;
 }
 
@@ -104,6 +114,51 @@ export async function commandMain(argv: string[]): Promise<number> {
       const r = await ask({ type: "stats-zero" }, true);
       if (r === null) return noDaemon("stats");
       process.stdout.write("zccache: statistics zeroed\n");
+      return 0;
+    }
+    case "session-start": {
+      let journal: string | null = null;
+      if (rest[0] === "--journal" && rest[1] !== undefined && rest.length === 2) journal = path.resolve(process.cwd(), rest[1]);
+      else if (rest.length > 0) return usageError("session-start takes only --journal FILE");
+      const r = await ask({ type: "session-start", journal }, true);
+      if (r === null || r.type !== "report" || r.report === null) return noDaemon("session-start");
+      await Bun.write(Bun.stdout, `${JSON.stringify({ session_id: r.report.session_id })}\n`);
+      return 0;
+    }
+    case "session-stats":
+    case "session-end": {
+      const [id, ...opts] = rest;
+      const json = opts[0] === "--json";
+      if (id === undefined || id.startsWith("-") || opts.length > (json ? 1 : 0)) return usageError(`${cmd} takes ID [--json]`);
+      const r = await ask({ type: cmd, id }, cmd === "session-stats");
+      if (r === null && cmd === "session-end") {
+        process.stdout.write(`zccache: no session ${id} (no daemon running)\n`);
+        return 0;
+      }
+      if (r === null || r.type !== "report") return noDaemon(cmd);
+      if (r.report === null) {
+        if (cmd === "session-end") {
+          process.stdout.write(json ? `${JSON.stringify({ session_id: id, known: false })}\n` : `zccache: no session ${id} (already ended or never started)\n`);
+          return 0;
+        }
+        process.stderr.write(`zccache: no session ${id}\n`);
+        return 1;
+      }
+      await Bun.write(Bun.stdout, json ? `${JSON.stringify(r.report)}\n` : formatSession(r.report));
+      return 0;
+    }
+    case "explain": {
+      const [file, ...opts] = rest;
+      const json = opts[0] === "--json";
+      if (file === undefined || opts.length > (json ? 1 : 0)) return usageError("explain takes FILE [--json]");
+      const abs = path.resolve(process.cwd(), file);
+      const r = await ask({ type: "explain", path: abs }, true);
+      if (r === null || r.type !== "report") return noDaemon("explain");
+      if (r.report === null) {
+        process.stderr.write(`zccache: no compile of ${abs} is recorded\n`);
+        return 1;
+      }
+      await Bun.write(Bun.stdout, json ? `${JSON.stringify(r.report)}\n` : formatExplain(r.report));
       return 0;
     }
     case "config": {

@@ -1,7 +1,7 @@
 // Reaching the daemon: connect, start it when absent, replace it when it is older than us.
 import type { Endpoint } from "../protocol/endpoint.ts";
 import type { Request } from "../protocol/messages.ts";
-import { spawnDetachedDaemon } from "./spawn-daemon.ts";
+import { type SpawnedDaemon, spawnDetachedDaemon } from "./spawn-daemon.ts";
 import { type RoundTrip, roundTrip } from "./transport.ts";
 
 /** How long a client waits for a daemon it just spawned before compiling by itself. */
@@ -14,7 +14,7 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-async function waitUntilReachable(ep: Endpoint, request: Request): Promise<RoundTrip | null> {
+async function waitUntilReachable(ep: Endpoint, request: Request, child: SpawnedDaemon): Promise<RoundTrip | null> {
   const deadline = Date.now() + START_WAIT_MS;
   let delayMs = 2;
   let last: RoundTrip | null = null;
@@ -23,6 +23,9 @@ async function waitUntilReachable(ep: Endpoint, request: Request): Promise<Round
     delayMs = Math.min(delayMs * 2, 50);
     last = await roundTrip(ep.socketPath, request);
     if (last.ok || last.failure.kind !== "no-daemon") return last;
+    // Exit 0 means another daemon won the start race; anything else (a malformed config,
+    // an unusable runtime dir) will not get better by waiting.
+    if (child.exitCode !== null && child.exitCode !== 0) return last;
   }
   return last;
 }
@@ -83,8 +86,9 @@ export async function requestWithStart(ep: Endpoint, env: Env, request: Request)
   for (let attempt = 0; attempt < 2; attempt++) {
     let r = await roundTrip(ep.socketPath, request);
     if (!r.ok && r.failure.kind === "no-daemon") {
-      if (!spawnDetachedDaemon(ep, env)) return r;
-      r = (await waitUntilReachable(ep, request)) ?? r;
+      const child = spawnDetachedDaemon(ep, env);
+      if (child === null) return r;
+      r = (await waitUntilReachable(ep, request, child)) ?? r;
     }
     if (r.ok && r.response.type === "error" && r.response.code === "daemon-outdated") {
       await waitForExit(r.response.pid);

@@ -5,7 +5,12 @@ import type { Endpoint } from "../protocol/endpoint.ts";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-export function spawnDetachedDaemon(ep: Endpoint, env: Env): boolean {
+/** The spawned daemon, so a waiting client can notice it exiting with an error. */
+export interface SpawnedDaemon {
+  readonly exitCode: number | null;
+}
+
+export function spawnDetachedDaemon(ep: Endpoint, env: Env): SpawnedDaemon | null {
   const exe = env.ZCCACHE_DAEMON_BIN || process.execPath;
   try {
     const child = Bun.spawn([exe, "daemon", "--cache-dir", ep.cacheRoot], {
@@ -15,8 +20,8 @@ export function spawnDetachedDaemon(ep: Endpoint, env: Env): boolean {
       env: { ...(env as Record<string, string>), ZCCACHE_CACHE_DIR: ep.cacheRoot },
     });
     child.unref();
-    return true;
+    return child;
   } catch {
-    return false;
+    return null;
   }
 }

@@ -38,3 +38,27 @@ export function formatStatus(s: Record<string, unknown>): string {
   if (s.log_file) lines.push(`log           ${String(s.log_file)}`);
   return `${lines.join("\n")}\n`;
 }
+
+export function formatSession(s: Record<string, unknown>): string {
+  const hits = num(s.hits);
+  const misses = num(s.misses);
+  const lines = [
+    `session ${String(s.session_id)}${s.ended ? " (ended)" : ""}, ${num(s.duration_secs)} s`,
+    `hits          ${hits}`,
+    `misses        ${misses}`,
+    `hit rate      ${hits + misses === 0 ? "-" : `${((100 * hits) / (hits + misses)).toFixed(1)}%`}`,
+    `uncacheable   ${num(s.uncacheable)}`,
+    `errors        ${num(s.errors)}`,
+    `time saved    ${(num(s.time_saved_ms) / 1000).toFixed(2)} s`,
+  ];
+  const reasons = (s.reasons ?? {}) as Record<string, number>;
+  for (const k of Object.keys(reasons).sort()) lines.push(`  ${k.padEnd(22)}${reasons[k]}`);
+  return `${lines.join("\n")}\n`;
+}
+
+export function formatExplain(r: Record<string, unknown>): string {
+  const lines = [`${String(r.output)}: ${String(r.summary)}`, `  last compile: ${String(r.at)}`];
+  const causes = Array.isArray(r.causes) ? (r.causes as { detail: string }[]) : [];
+  for (const c of causes) lines.push(`  - ${c.detail}`);
+  return `${lines.join("\n")}\n`;
+}

@@ -3,6 +3,7 @@ import { unreachable } from "../platform/result.ts";
 import type { Request, ResponseBody } from "../protocol/messages.ts";
 import { compileHandler } from "./handlers/compile.ts";
 import { statusReport } from "./handlers/status.ts";
+import { sessionReport } from "./sessions.ts";
 import type { DaemonState } from "./state.ts";
 
 export interface Control {
@@ -25,11 +26,26 @@ export async function dispatch(req: Request, state: DaemonState, control: Contro
       if (state.store === null) return { type: "error", code: "cache-unavailable", message: state.storeProblem ?? "" };
       state.store.clear();
       state.ctx.files.clear();
+      state.history?.clear();
       return { type: "ok", message: "cache cleared" };
     case "stats-zero":
       state.counters.reset();
       state.persist();
       return { type: "ok", message: "statistics zeroed" };
+    case "session-start":
+      return { type: "report", report: sessionReport(state.sessions.start(req.journal), false) };
+    case "session-stats": {
+      const s = state.sessions.get(req.id);
+      return { type: "report", report: s === undefined ? null : sessionReport(s, false) };
+    }
+    case "session-end": {
+      const s = state.sessions.end(req.id);
+      return { type: "report", report: s === undefined ? null : sessionReport(s, true) };
+    }
+    case "explain": {
+      const r = state.history?.explain(req.path) ?? null;
+      return { type: "report", report: r === null ? null : { ...r } };
+    }
     default:
       return unreachable(req);
   }

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { AbsenceChecker } from "../cache/absence.ts";
 import { CompilerIdentities } from "../cache/compiler-identity.ts";
-import type { PipelineContext, StatsSink } from "../cache/context.ts";
+import type { OutcomeDetail, PipelineContext, StatsSink } from "../cache/context.ts";
 import { FileHashes } from "../cache/file-hashes.ts";
 import { SystemDirs } from "../compilers/cc/search-path.ts";
 import type { Config } from "../config/config.ts";
@@ -14,7 +14,10 @@ import { Counters } from "../stats/counters.ts";
 import { counterNames, type ErrorReason, type Language, type Outcome } from "../stats/outcomes.ts";
 import { LocalStore } from "../store/local/local-store.ts";
 import type { Store } from "../store/store.ts";
+import { CompileHistory } from "./history.ts";
+import { Journal } from "./journal.ts";
 import { Logger } from "./logger.ts";
+import { Sessions } from "./sessions.ts";
 
 const PERSIST_INTERVAL_MS = 2_000;
 
@@ -26,6 +29,9 @@ export class DaemonState {
   readonly storeProblem: string | null;
   readonly ctx: PipelineContext;
   readonly log: Logger;
+  readonly journal: Journal;
+  readonly sessions = new Sessions();
+  readonly history: CompileHistory | null;
   inflight = 0;
   lastActivityMs = Date.now();
   private persistTimer: ReturnType<typeof setInterval> | null = null;
@@ -54,11 +60,22 @@ export class DaemonState {
     this.storeProblem = problem;
     this.log = new Logger(store === null ? null : path.join(ep.cacheRoot, "logs", "daemon.log"), config.logLevel.value);
     if (store?.recreatedIndex) this.log.error("index was unreadable; moved aside and recreated");
+    this.journal = new Journal(store === null ? null : path.join(ep.cacheRoot, "logs", "compile_journal.jsonl"));
+    let history: CompileHistory | null = null;
+    if (store !== null) {
+      try {
+        history = new CompileHistory(path.join(ep.cacheRoot, "history.sqlite"));
+      } catch (e) {
+        fs.rmSync(path.join(ep.cacheRoot, "history.sqlite"), { force: true });
+        this.log.error(`compile history unavailable: ${errorMessage(e)}`);
+      }
+    }
+    this.history = history;
     if (problem !== null) this.log.error(`cache unavailable: ${problem}`);
     const counters = this.counters;
     const log = this.log;
     const stats: StatsSink = {
-      record(outcome: Outcome, language: Language): void {
+      record(outcome: Outcome, language: Language, _detail?: OutcomeDetail): void {
         counters.record(outcome, language);
       },
       error(reason: ErrorReason, detail: string): void {
@@ -85,6 +102,7 @@ export class DaemonState {
   persist(): void {
     if (this.store === null) return;
     try {
+      this.evictIfOverBudget();
       const dirty = this.counters.takeDirty();
       if (dirty !== null) this.store.saveCounters(dirty);
       this.store.flush();
@@ -93,11 +111,22 @@ export class DaemonState {
     }
   }
 
+  /** Keeps the store under its budget, evicting down to 90% so eviction runs in batches. */
+  private evictIfOverBudget(): void {
+    if (this.store === null) return;
+    const limit = this.config.cacheSizeBytes.value;
+    if (this.store.totals().bytes <= limit) return;
+    const n = this.store.evictTo(Math.floor(limit * 0.9));
+    this.counters.add("evicted", n);
+    this.log.info(`evicted ${n} entries to stay under ${limit} bytes`);
+  }
+
   close(): void {
     if (this.persistTimer !== null) clearInterval(this.persistTimer);
     this.persist();
     try {
       this.store?.close();
+      this.history?.close();
     } catch (e) {
       this.log.error(`closing the store failed: ${errorMessage(e)}`);
     }

@@ -25,7 +25,11 @@ export type Request =
   | { readonly type: "status" }
   | { readonly type: "stop" }
   | { readonly type: "clear" }
-  | { readonly type: "stats-zero" };
+  | { readonly type: "stats-zero" }
+  | { readonly type: "session-start"; readonly journal: string | null }
+  | { readonly type: "session-stats"; readonly id: string }
+  | { readonly type: "session-end"; readonly id: string }
+  | { readonly type: "explain"; readonly path: string };
 
 export type RequestType = Request["type"];
 
@@ -43,6 +47,7 @@ export type ResponseBody =
   | { readonly type: "run-local"; readonly reason: string; readonly compilerPath?: string }
   | { readonly type: "pong" }
   | { readonly type: "status"; readonly status: Record<string, unknown> }
+  | { readonly type: "report"; readonly report: Record<string, unknown> | null }
   | { readonly type: "ok"; readonly message?: string }
   | { readonly type: "error"; readonly code: string; readonly message: string };
 
@@ -83,6 +88,18 @@ export function decodeRequest(raw: unknown): Result<Request, string> {
     case "clear":
     case "stats-zero":
       return ok({ type: raw.type });
+    case "session-start":
+      if (raw.journal !== null && (typeof raw.journal !== "string" || !raw.journal.startsWith("/"))) {
+        return err("session-start: journal must be an absolute path or null");
+      }
+      return ok({ type: "session-start", journal: raw.journal });
+    case "session-stats":
+    case "session-end":
+      if (typeof raw.id !== "string") return err(`${raw.type}: id must be a string`);
+      return ok({ type: raw.type, id: raw.id });
+    case "explain":
+      if (typeof raw.path !== "string" || !raw.path.startsWith("/")) return err("explain: path must be absolute");
+      return ok({ type: "explain", path: raw.path });
     default:
       return err(`unknown request type ${JSON.stringify(raw.type)}`);
   }
@@ -105,6 +122,9 @@ export function decodeResponse(raw: unknown): Result<Response, string> {
       return ok(raw as unknown as Response);
     case "pong":
     case "ok":
+      return ok(raw as unknown as Response);
+    case "report":
+      if (raw.report !== null && !isRecord(raw.report)) return err("report is malformed");
       return ok(raw as unknown as Response);
     case "error":
       if (typeof raw.code !== "string" || typeof raw.message !== "string") return err("error is malformed");

@@ -27,6 +27,8 @@ export interface EntryRecord {
   readonly stdout: string; // base64
   readonly stderr: string; // base64
   readonly language: string;
+  /** How long the compile that produced the entry took (for "time saved"). */
+  readonly compileMs?: number;
 }
 
 export interface StoredEntry extends EntryRecord {
@@ -59,6 +61,8 @@ export interface Store {
   touch(id: number): void;
   remove(id: number): void;
   totals(): StoreTotals;
+  /** Drops least recently used entries until the store holds at most `maxBytes`; returns how many. */
+  evictTo(maxBytes: number): number;
   clear(): void;
   loadCounters(): [string, number][];
   saveCounters(values: ReadonlyMap<string, number>): void;

@@ -1,8 +1,18 @@
-// Handles a compile request: refuses clients newer than us, otherwise runs the pipeline.
+// Handles a compile request: refuses clients newer than us, otherwise runs the pipeline with
+// a per-request stats sink that also feeds the journal, the session and the history.
+import type { OutcomeDetail, StatsSink } from "../../cache/context.ts";
 import { handleCompile } from "../../cache/pipeline.ts";
 import type { CompileRequest, ResponseBody } from "../../protocol/messages.ts";
 import { compareVersions } from "../../protocol/version.ts";
+import type { Language, Outcome } from "../../stats/outcomes.ts";
+import { allowlistedEnv } from "../journal.ts";
 import type { DaemonState } from "../state.ts";
+
+interface Event {
+  readonly outcome: Outcome;
+  readonly language: Language;
+  readonly detail: OutcomeDetail | undefined;
+}
 
 export async function compileHandler(
   req: CompileRequest,
@@ -14,7 +24,44 @@ export async function compileHandler(
     requestShutdown();
     return { type: "error", code: "daemon-outdated", message: `daemon ${state.version} is older than client ${req.clientVersion}` };
   }
-  const reply = await handleCompile(req, state.ctx);
+  const startedMs = performance.now();
+  const events: Event[] = [];
+  const global = state.ctx.stats;
+  const stats: StatsSink = {
+    record(outcome, language, detail) {
+      global.record(outcome, language, detail);
+      events.push({ outcome, language, detail });
+    },
+    error: (reason, detail) => global.error(reason, detail),
+  };
+  const reply = await handleCompile(req, { ...state.ctx, stats });
+  const latencyMs = performance.now() - startedMs;
+  const exitCode = reply.kind === "result" ? reply.exitCode : null;
+  const session = state.sessions.get(req.sessionId);
+  const env = allowlistedEnv(req.env);
+  for (const e of events) {
+    const savedMs = e.detail?.savedMs ?? 0;
+    state.sessions.record(req.sessionId, e.outcome, e.language, savedMs);
+    state.journal.append(
+      {
+        ts: new Date().toISOString(),
+        session: req.sessionId ?? null,
+        outcome: e.outcome.kind,
+        reason: e.outcome.kind === "hit" ? null : e.outcome.reason,
+        language: e.language,
+        compiler: req.compiler,
+        args: req.args,
+        cwd: req.cwd,
+        output: e.detail?.output ?? null,
+        exit_code: exitCode,
+        latency_ms: Math.round(latencyMs * 1000) / 1000,
+        saved_ms: Math.round(savedMs),
+        env,
+      },
+      session?.journal ?? null,
+    );
+    if (e.detail?.output !== undefined) state.history?.record(e.detail.output, e.outcome, e.detail.facts);
+  }
   if (reply.kind === "run-local") {
     return reply.compilerPath === null
       ? { type: "run-local", reason: reply.reason }

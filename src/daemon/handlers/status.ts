@@ -37,6 +37,7 @@ export function statusReport(state: DaemonState): Record<string, unknown> {
     uncacheable: c.get("uncacheable"),
     errors: c.get("error"),
     entries: totals.entries,
+    evicted: c.get("evicted"),
     bytes: totals.bytes,
     reasons,
     languages,

@@ -36,9 +36,10 @@ export class IndexDb {
     touch: Statement<unknown, [number, number]>;
     addBlobRef: Statement<unknown, [string, number]>;
     dropBlobRef: Statement<unknown, [string]>;
-    blobRefs: Statement<{ refs: number }, [string]>;
+    blobRefs: Statement<{ refs: number; size: number }, [string]>;
     deleteBlob: Statement<unknown, [string]>;
     totals: Statement<{ entries: number; bytes: number | null }, []>;
+    oldest: Statement<{ id: number }, [number]>;
     counters: Statement<{ name: string; value: number }, []>;
     setCounter: Statement<unknown, [string, number]>;
   };
@@ -82,9 +83,13 @@ export class IndexDb {
         "INSERT INTO blobs(hash, size, refs) VALUES (?, ?, 1) ON CONFLICT(hash) DO UPDATE SET refs = refs + 1",
       ),
       dropBlobRef: this.db.query("UPDATE blobs SET refs = refs - 1 WHERE hash = ?"),
-      blobRefs: this.db.query("SELECT refs FROM blobs WHERE hash = ?"),
+      blobRefs: this.db.query("SELECT refs, size FROM blobs WHERE hash = ?"),
       deleteBlob: this.db.query("DELETE FROM blobs WHERE hash = ?"),
-      totals: this.db.query("SELECT COUNT(*) AS entries, SUM(bytes) AS bytes FROM entries"),
+      // Bytes are those of the blob files on disk: shared blobs count once.
+      totals: this.db.query(
+        "SELECT (SELECT COUNT(*) FROM entries) AS entries, (SELECT SUM(size) FROM blobs) AS bytes",
+      ),
+      oldest: this.db.query("SELECT id FROM entries ORDER BY last_used_ms ASC, id ASC LIMIT ?"),
       counters: this.db.query("SELECT name, value FROM counters"),
       setCounter: this.db.query(
         "INSERT INTO counters(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
@@ -106,18 +111,18 @@ export class IndexDb {
   }
 
   /** Deletes an entry; returns the blobs that no entry references any more. */
-  delete(id: number, blobsOf: (record: string) => string[]): string[] {
+  delete(id: number, blobsOf: (record: string) => string[]): { hash: string; size: number }[] {
     return this.db.transaction(() => {
       const row = this.q.entryRecord.get(id);
       if (row === null) return [];
       this.q.deleteEntry.run(id);
-      const orphaned: string[] = [];
+      const orphaned: { hash: string; size: number }[] = [];
       for (const hash of blobsOf(row.record)) {
         this.q.dropBlobRef.run(hash);
         const refs = this.q.blobRefs.get(hash);
         if (refs !== null && refs.refs <= 0) {
           this.q.deleteBlob.run(hash);
-          orphaned.push(hash);
+          orphaned.push({ hash, size: refs.size });
         }
       }
       return orphaned;
@@ -128,6 +133,11 @@ export class IndexDb {
     this.db.transaction(() => {
       for (const [id, ms] of uses) this.q.touch.run(ms, id);
     })();
+  }
+
+  /** The least recently used entries, oldest first. */
+  oldest(limit: number): number[] {
+    return this.q.oldest.all(limit).map((r) => r.id);
   }
 
   totals(): { entries: number; bytes: number } {

@@ -113,20 +113,30 @@ export class LocalStore implements Store {
   }
 
   remove(id: number): void {
+    this.forget(id);
+    this.dropRow(id);
+  }
+
+  /** Drops an entry from the in-memory manifest cache. */
+  private forget(id: number): void {
     for (const [key, list] of this.cache) {
       const i = list.findIndex((e) => e.id === id);
       if (i >= 0) {
         list.splice(i, 1);
         if (list.length === 0) this.cache.delete(key);
-        break;
+        return;
       }
     }
-    this.dropRow(id);
   }
 
-  private dropRow(id: number): void {
-    const orphaned = this.index.delete(id, blobsOfRecord);
-    for (const h of orphaned) if (isContentHash(h)) this.blobs.remove(h);
+  /** Deletes an index row and the blobs only it referenced; returns the bytes freed. */
+  private dropRow(id: number): number {
+    let freed = 0;
+    for (const b of this.index.delete(id, blobsOfRecord)) {
+      if (isContentHash(b.hash)) this.blobs.remove(b.hash);
+      freed += b.size;
+    }
+    return freed;
   }
 
   private remember(key: string, list: StoredEntry[]): void {
@@ -139,6 +149,25 @@ export class LocalStore implements Store {
 
   totals(): StoreTotals {
     return this.index.totals();
+  }
+
+  evictTo(maxBytes: number): number {
+    this.flush();
+    let bytes = this.index.totals().bytes;
+    if (bytes <= maxBytes) return 0;
+    // The in-memory manifests are only a memo: dropping them is cheaper than pruning each.
+    this.cache.clear();
+    let evicted = 0;
+    while (bytes > maxBytes) {
+      const batch = this.index.oldest(64);
+      if (batch.length === 0) break;
+      for (const id of batch) {
+        bytes -= this.dropRow(id);
+        evicted++;
+        if (bytes <= maxBytes) break;
+      }
+    }
+    return evicted;
   }
 
   clear(): void {

@@ -1,0 +1,96 @@
+// Per-output compile history for `zccache explain`: the latest compile's outcome and inputs,
+// and for a miss, what changed since the compile before it. Bounded to the most recent
+// outputs so a big tree cannot grow it without limit.
+import { Database } from "bun:sqlite";
+import type { CompileFacts } from "../cache/context.ts";
+import type { Outcome } from "../stats/outcomes.ts";
+import { type Cause, diffFacts } from "./explain.ts";
+
+const MAX_OUTPUTS = 5_000;
+
+export interface ExplainReport {
+  readonly output: string;
+  readonly outcome: string;
+  readonly reason: string | null;
+  readonly at: string;
+  readonly causes: readonly Cause[];
+  readonly summary: string;
+}
+
+interface Row {
+  ts: number;
+  outcome: string;
+  reason: string | null;
+  facts: string | null;
+  causes: string;
+}
+
+export class CompileHistory {
+  private readonly db: Database;
+  private writes = 0;
+
+  constructor(file: string) {
+    this.db = new Database(file, { create: true, strict: true });
+    this.db.exec("PRAGMA journal_mode = WAL");
+    this.db.exec("PRAGMA synchronous = NORMAL");
+    this.db.exec(
+      "CREATE TABLE IF NOT EXISTS history(output TEXT PRIMARY KEY, ts INTEGER NOT NULL, outcome TEXT NOT NULL, reason TEXT, facts TEXT, causes TEXT NOT NULL)",
+    );
+    this.db.exec("CREATE INDEX IF NOT EXISTS history_by_ts ON history(ts)");
+  }
+
+  record(output: string, outcome: Outcome, facts: CompileFacts | undefined): void {
+    const prev = this.db.query<Row, [string]>("SELECT ts, outcome, reason, facts, causes FROM history WHERE output = ?").get(output);
+    const prevFacts = prev?.facts ? (JSON.parse(prev.facts) as CompileFacts) : null;
+    let causes: Cause[] = [];
+    if (outcome.kind === "miss" && facts !== undefined && prevFacts !== null) causes = diffFacts(prevFacts, facts);
+    const reason = outcome.kind === "hit" ? null : outcome.reason;
+    // Keep the last known inputs when this compile recorded none (uncacheable, failed).
+    const storedFacts = facts !== undefined ? JSON.stringify(facts) : (prev?.facts ?? null);
+    this.db
+      .query(
+        "INSERT INTO history(output, ts, outcome, reason, facts, causes) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(output) DO UPDATE SET ts = excluded.ts, outcome = excluded.outcome, reason = excluded.reason, facts = excluded.facts, causes = excluded.causes",
+      )
+      .run(output, Date.now(), outcome.kind, reason, storedFacts, JSON.stringify(causes));
+    if (++this.writes % 500 === 0) this.prune();
+  }
+
+  private prune(): void {
+    this.db
+      .query("DELETE FROM history WHERE output NOT IN (SELECT output FROM history ORDER BY ts DESC LIMIT ?)")
+      .run(MAX_OUTPUTS);
+  }
+
+  explain(output: string): ExplainReport | null {
+    const row = this.db.query<Row, [string]>("SELECT ts, outcome, reason, facts, causes FROM history WHERE output = ?").get(output);
+    if (row === null) return null;
+    const causes = JSON.parse(row.causes) as Cause[];
+    return { output, outcome: row.outcome, reason: row.reason, at: new Date(row.ts).toISOString(), causes, summary: summarize(row, causes) };
+  }
+
+  clear(): void {
+    this.db.exec("DELETE FROM history");
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+function summarize(row: Row, causes: readonly Cause[]): string {
+  switch (row.outcome) {
+    case "hit":
+      return "hit: delivered from the cache";
+    case "uncacheable":
+      return `not cacheable (${row.reason}): the compiler ran without the cache`;
+    case "error":
+      return `cache error (${row.reason}): the compiler ran without the cache`;
+    default:
+      break;
+  }
+  if (row.reason === "corrupt-entry") return "miss: the cached entry was corrupt and has been replaced";
+  if (row.reason === "delivery-failed") return "miss: the cached outputs could not be written, so the compiler ran";
+  if (causes.length > 0) return `miss: ${causes.map((c) => c.detail).join("; ")}`;
+  if (row.reason === "new-source") return "miss: no earlier compile of these inputs is in the cache (first build, cleared or evicted)";
+  return "miss: inputs match an earlier compile, but its entry is no longer in the cache";
+}
