@@ -5,6 +5,8 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { generatedProject, lz4Project, type Project } from "./projects.ts";
+import { populate } from "./scale.ts";
 
 const ROOT = path.resolve(import.meta.dir, "..");
 const ZCCACHE = path.join(ROOT, "dist", "zccache");
@@ -167,6 +169,97 @@ try {
   sh([ZCCACHE, "stop"], env);
 }
 
+// ---- clean rebuilds of whole projects with a warm cache (make -j2) ----
+interface ProjectResult {
+  project: string;
+  tool: Tool;
+  medianMs: number;
+  minMs: number;
+  maxMs: number;
+  verified: string;
+}
+const projectResults: ProjectResult[] = [];
+
+function relObjects(p: Project): Map<string, Buffer> {
+  return new Map(p.objects().map((f) => [path.relative(p.dir, f), fs.readFileSync(f)]));
+}
+
+const projects: Project[] = [generatedProject(work)];
+const lz4 = lz4Project(work, path.join(ROOT, "bench", "work"));
+if (lz4 === null) process.stderr.write("bench: could not fetch lz4 sources with 'npm pack'; skipping that project\n");
+else projects.push(lz4);
+sh(["sccache", "--start-server"], env);
+try {
+  for (const p of projects) {
+    sh(["sh", "-c", p.clean], env, p.dir);
+    const bareBuild = sh(["sh", "-c", p.build("gcc", "ar")], env, p.dir);
+    if (bareBuild.code !== 0) throw new Error(`bare build of ${p.name} failed: ${bareBuild.err}`);
+    const refOut = sh(["sh", "-c", p.check], env, p.dir).out;
+    const refObjs = relObjects(p);
+    for (const tool of TOOLS) {
+      const prefix = tool === "bare" ? "" : tool === "zccache" ? `${ZCCACHE} ` : `${tool} `;
+      const cc = `${prefix}gcc`;
+      const ar = tool === "zccache" ? `${ZCCACHE} ar` : "ar";
+      sh(["sh", "-c", clearCommand(tool)], env);
+      sh(["sh", "-c", `${p.clean} && ${p.build(cc, ar)}`], env, p.dir);
+      const before = hitCount(tool);
+      const runs = quick ? 3 : 5;
+      const json = path.join(work, "hfp.json");
+      const r = sh(
+        ["hyperfine", "-N", "--style", "none", "--runs", String(runs), "--export-json", json, "--prepare", `sh -c '${p.clean}'`, `sh -c '${p.build(cc, ar).replace(/'/g, "'\\''")}'`],
+        env,
+        p.dir,
+      );
+      if (r.code !== 0) throw new Error(`hyperfine failed for ${p.name} with ${tool}: ${r.err}`);
+      const res = JSON.parse(fs.readFileSync(json, "utf8")).results[0] as { median: number; min: number; max: number };
+      const hits = hitCount(tool) - before;
+      const out = sh(["sh", "-c", p.check], env, p.dir).out;
+      const objs = relObjects(p);
+      let same = objs.size === refObjs.size;
+      for (const [k, v] of objs) if (!refObjs.get(k)?.equals(v)) same = false;
+      projectResults.push({
+        project: p.name,
+        tool,
+        medianMs: res.median * 1000,
+        minMs: res.min * 1000,
+        maxMs: res.max * 1000,
+        verified: `${same ? `${objs.size} objects identical` : "OBJECTS DIFFER"}; output ${out === refOut ? "same" : "DIFFERS"}; ${tool === "bare" ? "-" : `${(hits / runs).toFixed(0)} hits/run`}`,
+      });
+    }
+  }
+} finally {
+  sh(["sccache", "--stop-server"], env);
+  sh([ZCCACHE, "stop"], env);
+}
+
+// ---- scale: hit latency with a small and a large index, and daemon memory ----
+interface ScaleResult {
+  entries: number;
+  medianMs: number;
+  minMs: number;
+  maxMs: number;
+  rssMb: number;
+}
+const scaleResults: ScaleResult[] = [];
+const scaleEntries = quick ? [100, 10_000] : [100, 100_000];
+for (const n of scaleEntries) {
+  const root = path.join(work, `scale-${n}`);
+  const senv = { ...env, ZCCACHE_CACHE_DIR: root };
+  fs.mkdirSync(root, { recursive: true });
+  populate(root, n);
+  fs.writeFileSync(path.join(work, "scale.c"), "int scale(int x) { return x + 1; }\n");
+  const cmd = `${ZCCACHE} gcc -O2 -c scale.c -o scale.o`;
+  sh(["sh", "-c", cmd], senv, work);
+  const json = path.join(work, "hfs.json");
+  const r = sh(["hyperfine", "-N", "--style", "none", "--warmup", "3", "--runs", String(RUNS), "--export-json", json, cmd], senv, work);
+  if (r.code !== 0) throw new Error(`hyperfine failed for scale ${n}: ${r.err}`);
+  const res = JSON.parse(fs.readFileSync(json, "utf8")).results[0] as { median: number; min: number; max: number };
+  const status = JSON.parse(sh([ZCCACHE, "status", "--json"], senv).out) as { pid: number; entries: number };
+  const rss = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${status.pid}/status`, "utf8"));
+  scaleResults.push({ entries: status.entries, medianMs: res.median * 1000, minMs: res.min * 1000, maxMs: res.max * 1000, rssMb: Number(rss?.[1] ?? 0) / 1024 });
+  sh([ZCCACHE, "stop"], senv);
+}
+
 const cpu = (os.cpus()[0]?.model ?? "unknown CPU").trim();
 const lines = [
   `# zccache benchmark`,
@@ -183,9 +276,26 @@ for (const r of results) {
     `| ${r.case} | ${r.mode} | ${r.tool} | ${r.medianMs.toFixed(2)} | ${r.minMs.toFixed(2)}–${r.maxMs.toFixed(2)} | ${ratio} | ${r.verified} |`,
   );
 }
+lines.push("", "## Clean rebuild with a warm cache (make -j2)", "");
+lines.push("| project | tool | median ms | min–max ms | ratio to zccache | check |", "|---|---|---:|---:|---:|---|");
+for (const r of projectResults) {
+  const z = projectResults.find((x) => x.project === r.project && x.tool === "zccache");
+  lines.push(
+    `| ${r.project} | ${r.tool} | ${r.medianMs.toFixed(0)} | ${r.minMs.toFixed(0)}–${r.maxMs.toFixed(0)} | ${z ? (r.medianMs / z.medianMs).toFixed(2) : "-"} | ${r.verified} |`,
+  );
+}
+lines.push("", "## Store scale (zccache warm hit, trivial C)", "");
+lines.push("| entries in store | median ms | min–max ms | ratio to smallest | daemon RSS MB |", "|---:|---:|---:|---:|---:|");
+for (const r of scaleResults) {
+  const base = scaleResults[0] as ScaleResult;
+  lines.push(`| ${r.entries} | ${r.medianMs.toFixed(2)} | ${r.minMs.toFixed(2)}–${r.maxMs.toFixed(2)} | ${(r.medianMs / base.medianMs).toFixed(2)} | ${r.rssMb.toFixed(0)} |`);
+}
 const md = `${lines.join("\n")}\n`;
 fs.mkdirSync(path.join(ROOT, "bench", "results"), { recursive: true });
 fs.writeFileSync(path.join(ROOT, "bench", "results", "latest.md"), md);
-fs.writeFileSync(path.join(ROOT, "bench", "results", "latest.json"), `${JSON.stringify(results, null, 2)}\n`);
+fs.writeFileSync(
+  path.join(ROOT, "bench", "results", "latest.json"),
+  `${JSON.stringify({ singleFile: results, projects: projectResults, scale: scaleResults }, null, 2)}\n`,
+);
 process.stdout.write(md);
 fs.rmSync(work, { recursive: true, force: true });
