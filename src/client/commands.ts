@@ -171,7 +171,7 @@ export async function commandMain(argv: string[]): Promise<number> {
       }
       const c = cfg.value;
       const lines = [
-        `cache_dir = ${c.cacheDir}`,
+        `cache_dir = ${c.cacheDir} (${process.env.ZCCACHE_CACHE_DIR ? "env" : "default"})`,
         `idle_timeout_secs = ${c.idleTimeoutSecs.value} (${c.idleTimeoutSecs.source})`,
         `delivery = ${c.delivery.value} (${c.delivery.source})`,
         `cache_size = ${c.cacheSizeBytes.value} (${c.cacheSizeBytes.source})`,

@@ -1,6 +1,6 @@
 // Build sessions: counters for the compiles that carry ZCCACHE_SESSION_ID, so a build can
 // ask for its own numbers instead of the totals since forever. Held in daemon memory.
-import type { Language, Outcome } from "../stats/outcomes.ts";
+import { counterNames, type ErrorReason, type Language, type Outcome } from "../stats/outcomes.ts";
 import { Counters } from "../stats/counters.ts";
 import { ERROR_REASONS, MISS_REASONS, UNCACHEABLE_REASONS } from "../stats/outcomes.ts";
 
@@ -31,6 +31,13 @@ export class Sessions {
     if (s === undefined) return;
     s.counters.record(outcome, language);
     s.savedMs += savedMs;
+  }
+
+  /** A cache failure during one of the session's compiles (the build itself went on). */
+  recordError(id: string | undefined, reason: ErrorReason): void {
+    const s = this.get(id);
+    if (s === undefined) return;
+    for (const name of counterNames({ kind: "error", reason }, "other")) s.counters.add(name, 1);
   }
 
   end(id: string): Session | undefined {

@@ -32,7 +32,10 @@ export async function compileHandler(
       global.record(outcome, language, detail);
       events.push({ outcome, language, detail });
     },
-    error: (reason, detail) => global.error(reason, detail),
+    error(reason, detail) {
+      global.error(reason, detail);
+      state.sessions.recordError(req.sessionId, reason);
+    },
   };
   const reply = await handleCompile(req, { ...state.ctx, stats });
   const latencyMs = performance.now() - startedMs;
