@@ -9,6 +9,16 @@ command -v g++ >/dev/null 2>&1 || need+=(g++)
 command -v clang >/dev/null 2>&1 || need+=(clang)
 command -v make >/dev/null 2>&1 || need+=(make)
 command -v ar >/dev/null 2>&1 || need+=(binutils)
+# Link and archive suites: lld (ld.lld, wasm-ld), llvm-ar, and Emscripten (emcc, em++).
+command -v ld.lld >/dev/null 2>&1 || need+=(lld)
+command -v wasm-ld >/dev/null 2>&1 || need+=(lld)
+command -v llvm-ar >/dev/null 2>&1 || need+=(llvm)
+command -v emcc >/dev/null 2>&1 || need+=(emscripten)
+# A real third-party crate graph for the Rust suite, built offline from Debian's registry.
+for crate in serde serde-derive serde-json; do
+  dir="$(echo "$crate" | tr - _)"
+  compgen -G "/usr/share/cargo/registry/${dir}-[0-9]*" >/dev/null || need+=("librust-${crate}-dev")
+done
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

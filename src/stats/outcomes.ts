@@ -18,6 +18,13 @@ export const UNCACHEABLE_REASONS = [
   "racy-input",
   "no-output",
   "cache-unavailable",
+  "info-query",
+  "test-harness",
+  "dylib-crate",
+  // links and archives
+  "compile-and-link",
+  "archive-operation",
+  "deploy-failed",
 ] as const;
 export type UncacheableReason = (typeof UNCACHEABLE_REASONS)[number];
 

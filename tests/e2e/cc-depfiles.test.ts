@@ -3,7 +3,8 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { bare, CacheEnv, type RunResult, type Status } from "../helpers.ts";
+import { bare, CacheEnv, type RunResult } from "../helpers.ts";
+import { diff, expectSameBytes, expectSameRun, outcomeOf, put, readOrNull, rmAll } from "../assertions.ts";
 
 const env = new CacheEnv();
 // Stop this file's daemon when the file ends (the harness cannot register this hook itself).
@@ -11,42 +12,8 @@ afterAll(() => CacheEnv.stopAll());
 
 // ---- local helpers (this file only) ----
 
-interface Delta {
-  hits: number;
-  misses: number;
-  uncacheable: number;
-  errors: number;
-  entries: number;
-  reasons: Record<string, number>;
-}
 
-function diff(a: Status, b: Status): Delta {
-  const reasons: Record<string, number> = {};
-  for (const k of new Set([...Object.keys(a.reasons), ...Object.keys(b.reasons)])) {
-    const d = (b.reasons[k] ?? 0) - (a.reasons[k] ?? 0);
-    if (d !== 0) reasons[k] = d;
-  }
-  return {
-    hits: b.hits - a.hits,
-    misses: b.misses - a.misses,
-    uncacheable: b.uncacheable - a.uncacheable,
-    errors: b.errors - a.errors,
-    entries: b.entries - a.entries,
-    reasons,
-  };
-}
 
-/** "hit", "miss:<reason>", "uncacheable:<reason>", or a description of anything else. */
-function outcomeOf(d: Delta): string {
-  const total = d.hits + d.misses + d.uncacheable + d.errors;
-  const reasons = Object.entries(d.reasons);
-  if (total === 1 && d.hits === 1 && reasons.length === 0) return "hit";
-  if (total === 1 && reasons.length === 1 && reasons[0]?.[1] === 1) {
-    const kind = d.misses === 1 ? "miss" : d.uncacheable === 1 ? "uncacheable" : "error";
-    return `${kind}:${reasons[0]?.[0]}`;
-  }
-  return JSON.stringify(d);
-}
 
 function zcOutcome(args: readonly string[], cwd: string): { r: RunResult; outcome: string } {
   const before = env.status();
@@ -54,37 +21,9 @@ function zcOutcome(args: readonly string[], cwd: string): { r: RunResult; outcom
   return { r, outcome: outcomeOf(diff(before, env.status())) };
 }
 
-function readOrNull(p: string): Buffer | null {
-  try {
-    return fs.readFileSync(p);
-  } catch {
-    return null;
-  }
-}
 
-function expectSameBytes(actual: Buffer | null, expected: Buffer | null, what: string): void {
-  if (expected === null) throw new Error(`${what}: the reference run produced nothing to compare against`);
-  if (actual === null) throw new Error(`${what}: zccache produced no file`);
-  if (!actual.equals(expected)) {
-    let i = 0;
-    while (i < actual.length && i < expected.length && actual[i] === expected[i]) i++;
-    throw new Error(
-      `${what}: bytes differ (zccache ${actual.length} B, reference ${expected.length} B, first difference at ${i})\n` +
-        `zccache:   ${JSON.stringify(actual.toString("latin1").slice(0, 300))}\n` +
-        `reference: ${JSON.stringify(expected.toString("latin1").slice(0, 300))}`,
-    );
-  }
-}
 
-function expectSameRun(z: RunResult, b: RunResult, what: string): void {
-  expect({ what, code: z.code }).toEqual({ what, code: b.code });
-  expectSameBytes(z.stdout, b.stdout, `${what}: stdout`);
-  expectSameBytes(z.stderr, b.stderr, `${what}: stderr`);
-}
 
-function rmAll(dir: string, rels: readonly string[]): void {
-  for (const r of rels) fs.rmSync(path.join(dir, r), { force: true });
-}
 
 function scenario(name: string): string {
   const d = path.join(env.work, name);
@@ -92,12 +31,6 @@ function scenario(name: string): string {
   return d;
 }
 
-function put(dir: string, rel: string, content: string): string {
-  const p = path.join(dir, rel);
-  fs.mkdirSync(path.dirname(p), { recursive: true });
-  fs.writeFileSync(p, content);
-  return p;
-}
 
 /** Lines of `-H` output (". /usr/include/stdio.h", ".. /…") or its include-guard list. */
 function traceLines(stderr: string): string[] {

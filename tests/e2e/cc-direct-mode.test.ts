@@ -3,7 +3,8 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { bare, CacheEnv, type RunResult, run, type Status, sleepMs } from "../helpers.ts";
+import { bare, CacheEnv, type RunResult, run, sleepMs } from "../helpers.ts";
+import { diff, expectSameBytes, outcomeOf, put, readOrNull } from "../assertions.ts";
 
 const env = new CacheEnv();
 // Stop this file's daemon when the file ends (the harness cannot register this hook itself).
@@ -11,62 +12,10 @@ afterAll(() => CacheEnv.stopAll());
 
 // ---- local helpers (this file only) ----
 
-interface Delta {
-  hits: number;
-  misses: number;
-  uncacheable: number;
-  errors: number;
-  entries: number;
-  bytes: number;
-  reasons: Record<string, number>;
-}
 
-function diff(a: Status, b: Status): Delta {
-  const reasons: Record<string, number> = {};
-  for (const k of new Set([...Object.keys(a.reasons), ...Object.keys(b.reasons)])) {
-    const d = (b.reasons[k] ?? 0) - (a.reasons[k] ?? 0);
-    if (d !== 0) reasons[k] = d;
-  }
-  return {
-    hits: b.hits - a.hits,
-    misses: b.misses - a.misses,
-    uncacheable: b.uncacheable - a.uncacheable,
-    errors: b.errors - a.errors,
-    entries: b.entries - a.entries,
-    bytes: b.bytes - a.bytes,
-    reasons,
-  };
-}
 
-/** "hit", "miss:<reason>", "uncacheable:<reason>", or a description of anything else. */
-function outcomeOf(d: Delta): string {
-  const total = d.hits + d.misses + d.uncacheable + d.errors;
-  const reasons = Object.entries(d.reasons);
-  if (total === 1 && d.hits === 1 && reasons.length === 0) return "hit";
-  if (total === 1 && reasons.length === 1 && reasons[0]?.[1] === 1) {
-    const kind = d.misses === 1 ? "miss" : d.uncacheable === 1 ? "uncacheable" : "error";
-    return `${kind}:${reasons[0]?.[0]}`;
-  }
-  return JSON.stringify(d);
-}
 
-function readOrNull(p: string): Buffer | null {
-  try {
-    return fs.readFileSync(p);
-  } catch {
-    return null;
-  }
-}
 
-function expectSameBytes(actual: Buffer | null, expected: Buffer | null, what: string): void {
-  if (expected === null) throw new Error(`${what}: the bare compile produced nothing to compare against`);
-  if (actual === null) throw new Error(`${what}: zccache produced no file`);
-  if (!actual.equals(expected)) {
-    let i = 0;
-    while (i < actual.length && i < expected.length && actual[i] === expected[i]) i++;
-    throw new Error(`${what}: bytes differ (zccache ${actual.length} B, bare ${expected.length} B, first difference at ${i})`);
-  }
-}
 
 interface Compared {
   readonly outcome: string;
@@ -117,12 +66,6 @@ function scenario(name: string): string {
   return d;
 }
 
-function put(dir: string, rel: string, content: string): string {
-  const p = path.join(dir, rel);
-  fs.mkdirSync(path.dirname(p), { recursive: true });
-  fs.writeFileSync(p, content);
-  return p;
-}
 
 const MAIN_QUOTED = '#include <stdio.h>\n#include "x.h"\nint main(void) { printf("%d\\n", VALUE); return 0; }\n';
 

@@ -3,7 +3,8 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { bare, CacheEnv, type RunResult, type Status } from "../helpers.ts";
+import { bare, CacheEnv, type RunResult } from "../helpers.ts";
+import { type Delta, diff, expectSameBytes, expectSameRun, readOrNull, rm } from "../assertions.ts";
 
 const env = new CacheEnv();
 // Stop this file's daemon when the file ends (the harness cannot register this hook itself).
@@ -11,46 +12,7 @@ afterAll(() => CacheEnv.stopAll());
 
 // ---- local helpers (this file only) ----
 
-interface Delta {
-  hits: number;
-  misses: number;
-  uncacheable: number;
-  errors: number;
-  entries: number;
-  bytes: number;
-  reasons: Record<string, number>;
-  languages: Record<string, Record<string, number>>;
-}
 
-function diff(a: Status, b: Status): Delta {
-  const reasons: Record<string, number> = {};
-  for (const k of new Set([...Object.keys(a.reasons), ...Object.keys(b.reasons)])) {
-    const d = (b.reasons[k] ?? 0) - (a.reasons[k] ?? 0);
-    if (d !== 0) reasons[k] = d;
-  }
-  const languages: Record<string, Record<string, number>> = {};
-  for (const lang of new Set([...Object.keys(a.languages ?? {}), ...Object.keys(b.languages ?? {})])) {
-    const la = a.languages?.[lang];
-    const lb = b.languages?.[lang];
-    for (const f of ["hits", "misses", "uncacheable", "errors"] as const) {
-      const d = (lb?.[f] ?? 0) - (la?.[f] ?? 0);
-      if (d !== 0) {
-        languages[lang] ??= {};
-        (languages[lang] as Record<string, number>)[f] = d;
-      }
-    }
-  }
-  return {
-    hits: b.hits - a.hits,
-    misses: b.misses - a.misses,
-    uncacheable: b.uncacheable - a.uncacheable,
-    errors: b.errors - a.errors,
-    entries: b.entries - a.entries,
-    bytes: b.bytes - a.bytes,
-    reasons,
-    languages,
-  };
-}
 
 /** Runs `zccache args…` in `cwd` and returns the result with the status delta across it. */
 function zcMeasured(args: readonly string[], cwd: string, stdin?: string): { r: RunResult; d: Delta } {
@@ -64,34 +26,9 @@ function counters(d: Delta): { hits: number; misses: number; uncacheable: number
   return { hits: d.hits, misses: d.misses, uncacheable: d.uncacheable, errors: d.errors, reasons: d.reasons };
 }
 
-function readOrNull(p: string): Buffer | null {
-  try {
-    return fs.readFileSync(p);
-  } catch {
-    return null;
-  }
-}
 
-function expectSameBytes(actual: Buffer | null, expected: Buffer | null, what: string): void {
-  if (expected === null) throw new Error(`${what}: the bare compile produced nothing to compare against`);
-  if (actual === null) throw new Error(`${what}: zccache produced no file`);
-  if (!actual.equals(expected)) {
-    let i = 0;
-    while (i < actual.length && i < expected.length && actual[i] === expected[i]) i++;
-    throw new Error(`${what}: bytes differ (zccache ${actual.length} B, bare ${expected.length} B, first difference at ${i})`);
-  }
-}
 
-/** Same exit code, stdout bytes and stderr bytes. */
-function expectSameRun(z: RunResult, b: RunResult, what: string): void {
-  expect({ what, code: z.code }).toEqual({ what, code: b.code });
-  expectSameBytes(z.stdout, b.stdout, `${what} stdout`);
-  expectSameBytes(z.stderr, b.stderr, `${what} stderr`);
-}
 
-function rm(...paths: string[]): void {
-  for (const p of paths) fs.rmSync(p, { force: true });
-}
 
 function subdir(name: string): string {
   const d = path.join(env.work, name);

@@ -3,7 +3,8 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { bare, CacheEnv, type RunResult, run, type Status } from "../helpers.ts";
+import { bare, CacheEnv, type RunResult, run } from "../helpers.ts";
+import { type Delta, diff, expectSameBytes, expectSameRun, put, readOrNull, rmAll } from "../assertions.ts";
 
 const env = new CacheEnv();
 // Stop this file's daemon when the file ends (the harness cannot register this hook itself).
@@ -11,44 +12,7 @@ afterAll(() => CacheEnv.stopAll());
 
 // ---- local helpers (this file only) ----
 
-interface Delta {
-  hits: number;
-  misses: number;
-  uncacheable: number;
-  errors: number;
-  entries: number;
-  bytes: number;
-  reasons: Record<string, number>;
-  languages: Record<string, Record<string, number>>;
-}
 
-function diff(a: Status, b: Status): Delta {
-  const reasons: Record<string, number> = {};
-  for (const k of new Set([...Object.keys(a.reasons), ...Object.keys(b.reasons)])) {
-    const d = (b.reasons[k] ?? 0) - (a.reasons[k] ?? 0);
-    if (d !== 0) reasons[k] = d;
-  }
-  const languages: Record<string, Record<string, number>> = {};
-  for (const lang of new Set([...Object.keys(a.languages ?? {}), ...Object.keys(b.languages ?? {})])) {
-    for (const f of ["hits", "misses", "uncacheable", "errors"] as const) {
-      const d = (b.languages?.[lang]?.[f] ?? 0) - (a.languages?.[lang]?.[f] ?? 0);
-      if (d !== 0) {
-        languages[lang] ??= {};
-        (languages[lang] as Record<string, number>)[f] = d;
-      }
-    }
-  }
-  return {
-    hits: b.hits - a.hits,
-    misses: b.misses - a.misses,
-    uncacheable: b.uncacheable - a.uncacheable,
-    errors: b.errors - a.errors,
-    entries: b.entries - a.entries,
-    bytes: b.bytes - a.bytes,
-    reasons,
-    languages,
-  };
-}
 
 function zcMeasured(args: readonly string[], cwd: string): { r: RunResult; d: Delta } {
   const before = env.status();
@@ -65,33 +29,9 @@ function plainMisses(d: Delta): number {
   return (d.reasons["new-source"] ?? 0) + (d.reasons["inputs-changed"] ?? 0);
 }
 
-function readOrNull(p: string): Buffer | null {
-  try {
-    return fs.readFileSync(p);
-  } catch {
-    return null;
-  }
-}
 
-function expectSameBytes(actual: Buffer | null, expected: Buffer | null, what: string): void {
-  if (expected === null) throw new Error(`${what}: the bare compile produced nothing to compare against`);
-  if (actual === null) throw new Error(`${what}: zccache produced no file`);
-  if (!actual.equals(expected)) {
-    let i = 0;
-    while (i < actual.length && i < expected.length && actual[i] === expected[i]) i++;
-    throw new Error(`${what}: bytes differ (zccache ${actual.length} B, bare ${expected.length} B, first difference at ${i})`);
-  }
-}
 
-function expectSameRun(z: RunResult, b: RunResult, what: string): void {
-  expect({ what, code: z.code }).toEqual({ what, code: b.code });
-  expectSameBytes(z.stdout, b.stdout, `${what}: stdout`);
-  expectSameBytes(z.stderr, b.stderr, `${what}: stderr`);
-}
 
-function rmAll(dir: string, rels: readonly string[]): void {
-  for (const r of rels) fs.rmSync(path.join(dir, r), { force: true });
-}
 
 function scenario(name: string): string {
   const d = path.join(env.work, name);
@@ -99,12 +39,6 @@ function scenario(name: string): string {
   return d;
 }
 
-function put(dir: string, rel: string, content: string): string {
-  const p = path.join(dir, rel);
-  fs.mkdirSync(path.dirname(p), { recursive: true });
-  fs.writeFileSync(p, content);
-  return p;
-}
 
 /** Bare outputs of a command (outputs deleted first, then deleted again afterwards). */
 function bareOutputs(dir: string, args: readonly string[], outputs: readonly string[]): { b: RunResult; files: (Buffer | null)[] } {

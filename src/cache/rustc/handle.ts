@@ -1,13 +1,201 @@
-// rustc behind RUSTC_WRAPPER. Not cached yet: every invocation runs the real rustc.
+// rustc (and clippy-driver) behind RUSTC_WRAPPER: classify → fingerprint the toolchain and
+// every input → key → lookup → deliver | compile and store. Everything here fails towards
+// running the real compiler.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { classifyRustc, expandArgFiles, linksWithSystemLinker, type RustInvocation } from "../../compilers/rustc/args.ts";
+import { expectedOutputs, type RustOutput } from "../../compilers/rustc/outputs.ts";
+import { RUN_ENV_REMOVED, rustKeyFields } from "../../compilers/rustc/plan.ts";
+import { runCapture } from "../../platform/exec.ts";
+import { stderrIsTerminal } from "../../platform/fsx.ts";
+import { errorMessage } from "../../platform/result.ts";
 import type { CompileRequest } from "../../protocol/messages.ts";
+import { describeOutcome, type MissReason, type Outcome, type UncacheableReason } from "../../stats/outcomes.ts";
 import type { CompilerIdentity } from "../compiler-identity.ts";
 import type { CompileReply, PipelineContext } from "../context.ts";
+import { type CacheKey, cacheKey } from "../key.ts";
+import { findRustEntry } from "./entry.ts";
+import { deliverRustHit } from "./hit.ts";
+import { KnownOutputs } from "./known-outputs.ts";
+import { hostCpu, linkArgFileInputs, linkerInputs, nativeLibraryInputs, targetSpecInput } from "./link-inputs.ts";
+import { runRustMiss } from "./miss.ts";
+import { RustToolchains } from "./toolchain.ts";
 
-export async function handleRustc(
-  _req: CompileRequest,
+// Daemon-lifetime memos, private to the Rust adapter.
+const toolchains = new RustToolchains();
+const known = new KnownOutputs();
+
+/** Everything the hit and miss paths need about one invocation. */
+export interface RustJob {
+  readonly req: CompileRequest;
+  readonly ctx: PipelineContext;
+  readonly ident: CompilerIdentity;
+  /** The rustc path clippy-driver was given as its first argument, or null. */
+  readonly viaRustc: string | null;
+  readonly inv: RustInvocation;
+  readonly outputs: readonly RustOutput[];
+  /** Whether the user asked for a dep-info file (else the miss writes a private one). */
+  readonly userDepInfo: RustOutput | null;
+  readonly externPaths: readonly (string | null)[];
+  readonly externHashes: readonly (string | null)[];
+  readonly colorMode: "tty" | "pipe" | "n/a";
+  readonly known: KnownOutputs;
+  readonly clippy: boolean;
+}
+
+function isClippy(name: string): boolean {
+  return /^clippy-driver(\.exe)?$/.test(name);
+}
+
+function passThrough(ctx: PipelineContext, ident: CompilerIdentity, reason: UncacheableReason): CompileReply {
+  ctx.stats.record({ kind: "uncacheable", reason }, "rust");
+  return { kind: "run-local", reason, compilerPath: ident.path };
+}
+
+/**
+ * A real compile we do not store (dylib, cdylib, test harness), run here rather than by the
+ * client: the client cannot hand cargo's jobserver descriptors on, and rustc would warn that
+ * the jobserver in CARGO_MAKEFLAGS is unreachable.
+ */
+async function compileUncached(
+  req: CompileRequest,
   ident: CompilerIdentity,
   ctx: PipelineContext,
+  reason: UncacheableReason,
 ): Promise<CompileReply> {
-  ctx.stats.record({ kind: "uncacheable", reason: "unknown-compiler" }, "rust");
-  return { kind: "run-local", reason: "unknown-compiler", compilerPath: ident.path };
+  const runEnv: Record<string, string> = { ...req.env };
+  for (const v of RUN_ENV_REMOVED) delete runEnv[v];
+  const argv = [ident.path, ...req.args];
+  const human = !req.args.some((a) => a.startsWith("--error-format") && !/=(human|short)$/.test(a));
+  if (human && !req.args.some((a) => a.startsWith("--color")) && stderrIsTerminal(req.clientPid)) argv.push("--color=always");
+  const run = await runCapture(argv, { cwd: req.cwd, env: runEnv });
+  const outcome: Outcome = { kind: "uncacheable", reason };
+  ctx.stats.record(outcome, "rust");
+  return { kind: "result", exitCode: run.exitCode, stdout: run.stdout, stderr: run.stderr, outcome: describeOutcome(outcome) };
+}
+
+function readText(p: string): string | null {
+  try {
+    return fs.readFileSync(p, "utf8");
+  } catch {
+    return null;
+  }
+}
+
+export async function handleRustc(req: CompileRequest, ident: CompilerIdentity, ctx: PipelineContext): Promise<CompileReply> {
+  try {
+    return await handle(req, ident, ctx);
+  } catch (e) {
+    // A bug here must not fail the build: the client runs the real compiler.
+    ctx.stats.error("internal", `rustc: ${errorMessage(e)}`);
+    return { kind: "run-local", reason: "internal", compilerPath: ident.path };
+  }
+}
+
+async function handle(req: CompileRequest, ident: CompilerIdentity, ctx: PipelineContext): Promise<CompileReply> {
+  const { cwd, env } = req;
+  const clippy = isClippy(path.basename(req.compiler)) || isClippy(ident.realName);
+  let args = req.args;
+  let viaRustc: string | null = null;
+  // cargo runs `$RUSTC_WRAPPER $RUSTC_WORKSPACE_WRAPPER $RUSTC args…`: clippy-driver gets rustc first.
+  if (clippy && args[0] !== undefined && /^rustc(\.exe)?$/.test(path.basename(args[0]))) {
+    viaRustc = args[0];
+    args = args.slice(1);
+  }
+  const expanded = expandArgFiles(args, (p) => readText(path.resolve(cwd, p)));
+  if (expanded === null) return passThrough(ctx, ident, "too-hard");
+  const cls = classifyRustc(expanded);
+  if (cls.kind === "not-cacheable") {
+    if (cls.reason === "dylib-crate" || cls.reason === "test-harness") return compileUncached(req, ident, ctx, cls.reason);
+    return passThrough(ctx, ident, cls.reason);
+  }
+  const inv = cls.inv;
+  if (ctx.store === null) return passThrough(ctx, ident, "cache-unavailable");
+  if (!fs.existsSync(path.resolve(cwd, inv.input))) return passThrough(ctx, ident, "missing-input");
+
+  const tc = await toolchains.identify(ident, viaRustc, env, cwd);
+  if (!tc.ok) return passThrough(ctx, ident, "unknown-compiler");
+  const outputs = expectedOutputs(inv, cwd, tc.value.host);
+  if (outputs === null) return passThrough(ctx, ident, "too-hard");
+
+  const externPaths = inv.externs.map((e) => (e.path === null ? null : path.resolve(cwd, e.path)));
+  const externHashes: (string | null)[] = [];
+  for (const p of externPaths) {
+    if (p === null) {
+      externHashes.push(null);
+      continue;
+    }
+    const h = known.hash(p, ctx.files);
+    if (h === null) return passThrough(ctx, ident, "missing-input");
+    externHashes.push(h);
+  }
+
+  const native = nativeLibraryInputs(inv, cwd, ctx);
+  if (!native.ok) return passThrough(ctx, ident, "too-hard");
+  const linkInputs = [...native.value];
+  let linker: string | null = null;
+  if (linksWithSystemLinker(inv)) {
+    const l = await linkerInputs(inv, tc.value.host, cwd, env, ctx);
+    if (!l.ok) return passThrough(ctx, ident, "too-hard");
+    linker = l.value.identity;
+    linkInputs.push(...l.value.files, ...linkArgFileInputs(inv, cwd, ctx));
+  }
+  const spec = targetSpecInput(inv, cwd, env, ctx);
+  if (!spec.ok) return passThrough(ctx, ident, "missing-input");
+
+  const human = inv.errorFormat === null || inv.errorFormat === "human" || inv.errorFormat === "short";
+  const colorMode = human && (inv.color === null || inv.color === "auto") ? (stderrIsTerminal(req.clientPid) ? "tty" : "pipe") : "n/a";
+
+  const key = cacheKey(
+    "rustc",
+    rustKeyFields(inv, {
+      toolchain: tc.value.digest,
+      driver: clippy ? `clippy-driver=${ident.hash}` : "rustc",
+      cwd,
+      env,
+      externHashes,
+      linkInputs,
+      linker,
+      targetSpec: spec.value,
+      hostCpu: inv.targetCpuNative ? hostCpu() : null,
+      colorMode,
+      clippy,
+    }),
+  );
+
+  const job: RustJob = {
+    req,
+    ctx,
+    ident,
+    viaRustc,
+    inv,
+    outputs,
+    userDepInfo: outputs.find((o) => o.role === "dep-info") ?? null,
+    externPaths,
+    externHashes,
+    colorMode,
+    known,
+    clippy,
+  };
+  return lookupOrCompile(job, key);
+}
+
+async function lookupOrCompile(job: RustJob, key: CacheKey): Promise<CompileReply> {
+  const { ctx, req } = job;
+  const store = ctx.store;
+  if (store === null) return runRustMiss(job, null, "new-source");
+  const entries = store.entries(key);
+  let missReason: MissReason = entries.length === 0 ? "new-source" : "inputs-changed";
+  const roles = job.outputs.map((o) => o.role);
+  const hit = findRustEntry(entries, req.cwd, req.env, ctx.files, ctx.absence, roles);
+  if (hit !== null) {
+    const delivered = deliverRustHit(job, hit);
+    if (delivered.ok) return delivered.value;
+    if (delivered.error === "io") missReason = "delivery-failed";
+    else {
+      missReason = "corrupt-entry";
+      store.remove(hit.id);
+    }
+  }
+  return runRustMiss(job, key, missReason);
 }

@@ -1,0 +1,168 @@
+// Inputs of a rustc compile that are not Rust sources: native libraries in `-L native=`
+// directories, files named by `-C link-arg`, the system linker and its startup files and
+// C libraries (for bins and proc-macros), a target spec file, the host CPU for
+// `-C target-cpu=native`. Each is reduced to `name=hash` strings for the key.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { RustInvocation } from "../../compilers/rustc/args.ts";
+import { runCapture } from "../../platform/exec.ts";
+import { sha256Hex } from "../../platform/hash.ts";
+import { err, ok, type Result } from "../../platform/result.ts";
+import { resolveCompiler } from "../compiler-identity.ts";
+import type { PipelineContext } from "../context.ts";
+
+/** A directory with more libraries than this is a system directory: not hashed. */
+const MAX_LIBS_PER_DIR = 500;
+const LIB_FILE = /^lib.*\.(a|so(\.\d+)*)$/;
+
+/** Startup files and C libraries every Rust bin on a GNU target links. */
+const SYSTEM_LINK_FILES = [
+  "crt1.o",
+  "Scrt1.o",
+  "crti.o",
+  "crtn.o",
+  "crtbeginS.o",
+  "crtendS.o",
+  "libc.so",
+  "libc_nonshared.a",
+  "libgcc.a",
+  "libgcc_s.so",
+  "libm.so",
+];
+
+function listLibs(dir: string): string[] | null {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const libs = names.filter((n) => LIB_FILE.test(n)).sort();
+  return libs.length > MAX_LIBS_PER_DIR ? null : libs;
+}
+
+/**
+ * Every native library in the `-L native=`/`-L all=` directories (a crate can name one with
+ * `#[link]` in its source, which the command line does not show), and `-l` names.
+ */
+export function nativeLibraryInputs(inv: RustInvocation, cwd: string, ctx: PipelineContext): Result<string[], string> {
+  const out: string[] = [];
+  for (const sp of inv.searchPaths) {
+    if (sp.kind !== "native" && sp.kind !== "all") continue;
+    const dir = path.resolve(cwd, sp.path);
+    const libs = listLibs(dir);
+    if (libs === null) {
+      out.push(`dir:${sp.path}=system`);
+      continue;
+    }
+    for (const name of libs) {
+      const h = ctx.files.hash(path.join(dir, name));
+      if (h !== null) out.push(`${sp.kind}:${name}=${h}`);
+    }
+  }
+  for (const l of inv.linkLibs) out.push(`-l:${l.kind}:${l.verbatim ? "v" : ""}:${l.name}`);
+  return ok(out);
+}
+
+/** `-C link-arg` words (and comma-separated `-Wl,` pieces) that name existing files. */
+export function linkArgFileInputs(inv: RustInvocation, cwd: string, ctx: PipelineContext): string[] {
+  const out: string[] = [];
+  for (const word of inv.linkArgs) {
+    for (const piece of word.split(",")) {
+      const candidate = piece.replace(/^(-T|--script=|-Wl,)/, "");
+      if (candidate === "" || candidate.startsWith("-")) continue;
+      const abs = path.resolve(cwd, candidate);
+      const h = ctx.files.hash(abs);
+      if (h !== null) out.push(`link-arg:${candidate}=${h}`);
+    }
+  }
+  return out;
+}
+
+interface LinkerSystem {
+  readonly files: readonly string[];
+}
+
+const linkerSystems = new Map<string, Promise<LinkerSystem>>();
+
+async function probeLinker(linkerPath: string, env: Record<string, string>): Promise<LinkerSystem> {
+  const files: string[] = [];
+  const ask = async (arg: string): Promise<string | null> => {
+    try {
+      const r = await runCapture([linkerPath, arg], { cwd: "/", env });
+      const v = r.stdout.toString("utf8").trim();
+      if (r.exitCode !== 0 || v === "") return null;
+      // -print-file-name echoes a name it did not find; -print-prog-name may answer "ld".
+      if (v.startsWith("/")) return v;
+      return arg.startsWith("-print-prog-name") ? resolveCompiler(v, "/", env.PATH ?? "", null) : null;
+    } catch {
+      return null;
+    }
+  };
+  const found = await Promise.all([...SYSTEM_LINK_FILES.map((f) => ask(`-print-file-name=${f}`)), ask("-print-prog-name=ld")]);
+  for (const f of found) if (f !== null) files.push(path.normalize(f));
+  return { files };
+}
+
+/**
+ * The program that links a bin or proc-macro (`-C linker`, else `cc`), by content, and the
+ * startup files, C libraries and `ld` it uses. Null linker for crate types that do not link.
+ */
+export async function linkerInputs(
+  inv: RustInvocation,
+  host: string,
+  cwd: string,
+  env: Readonly<Record<string, string>>,
+  ctx: PipelineContext,
+): Promise<Result<{ identity: string; files: string[] }, string>> {
+  const target = inv.target ?? host;
+  const name = inv.linker ?? (target.includes("-linux") ? "cc" : null);
+  // Targets whose default linker ships with the toolchain (rust-lld) are covered by its identity.
+  if (name === null) return ok({ identity: "toolchain-default", files: [] });
+  const resolved = resolveCompiler(name, cwd, env.PATH ?? "", null);
+  if (resolved === null) return err(`linker ${name} not found`);
+  const ident = ctx.compilers.identify(resolved);
+  if (ident === null) return err(`linker ${resolved} unreadable`);
+  const memoKey = `${resolved}\u0000${ident.hash}`;
+  let sys = linkerSystems.get(memoKey);
+  if (sys === undefined) {
+    sys = probeLinker(resolved, { ...env });
+    linkerSystems.set(memoKey, sys);
+  }
+  const files: string[] = [];
+  for (const f of (await sys).files) files.push(`${f}=${ctx.files.hash(f) ?? "missing"}`);
+  return ok({ identity: `${name}=${ident.hash}`, files });
+}
+
+/** A custom target spec (a .json path, or a name found in RUST_TARGET_PATH), by content. */
+export function targetSpecInput(inv: RustInvocation, cwd: string, env: Readonly<Record<string, string>>, ctx: PipelineContext): Result<string | null, string> {
+  const t = inv.target;
+  if (t === null) return ok(null);
+  if (t.endsWith(".json")) {
+    const h = ctx.files.hash(path.resolve(cwd, t));
+    return h === null ? err(`target spec ${t} unreadable`) : ok(`${path.basename(t)}=${h}`);
+  }
+  for (const dir of (env.RUST_TARGET_PATH ?? "").split(":")) {
+    if (dir === "") continue;
+    const h = ctx.files.hash(path.resolve(cwd, dir, `${t}.json`));
+    if (h !== null) return ok(`${t}.json=${h}`);
+  }
+  return ok(null);
+}
+
+let hostCpuMemo: string | null = null;
+
+/** What `-C target-cpu=native` resolves to: the CPU model and feature flags. */
+export function hostCpu(): string {
+  if (hostCpuMemo !== null) return hostCpuMemo;
+  let text: string;
+  try {
+    text = fs.readFileSync("/proc/cpuinfo", "utf8");
+  } catch {
+    text = "unknown";
+  }
+  const first = text.split("\n\n")[0] ?? text;
+  const lines = first.split("\n").filter((l) => /^(vendor_id|cpu family|model|model name|flags|stepping)\s*:/.test(l));
+  hostCpuMemo = sha256Hex(lines.join("\n"));
+  return hostCpuMemo;
+}
