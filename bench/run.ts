@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { generatedProject, lz4Project, type Project } from "./projects.ts";
+import { CARGO_BIN, debianHasCrate, writeSerdeProgram, writeWorkspace } from "../tests/fixtures/rust/cargo.ts";
 import { populate } from "./scale.ts";
 
 const ROOT = path.resolve(import.meta.dir, "..");
@@ -232,6 +233,79 @@ try {
   sh([ZCCACHE, "stop"], env);
 }
 
+// ---- cargo build from a clean target with a warm cache ----
+interface CargoResult {
+  project: string;
+  tool: "bare" | "sccache" | "zccache";
+  medianMs: number;
+  minMs: number;
+  maxMs: number;
+  verified: string;
+}
+const cargoResults: CargoResult[] = [];
+if (CARGO_BIN !== null) {
+  const cargo = path.join(CARGO_BIN, "cargo");
+  const cargoProjects: { name: string; dir: string; run: string }[] = [];
+  const ws = path.join(work, "rust-ws");
+  writeWorkspace(ws);
+  cargoProjects.push({ name: "5-crate workspace (proc-macro, build script, bin)", dir: ws, run: "target/debug/app" });
+  if (!quick && debianHasCrate("serde_json")) {
+    const serde = path.join(work, "rust-serde");
+    writeSerdeProgram(serde, "orders");
+    cargoProjects.push({ name: "serde + serde_json program (Debian crates, 17 crates)", dir: serde, run: "target/debug/orders" });
+  }
+  const cargoEnvFor = (tool: CargoResult["tool"]): Record<string, string | undefined> => {
+    const e: Record<string, string | undefined> = { ...env, PATH: `${CARGO_BIN}:${env.PATH}`, CARGO_TERM_PROGRESS_WHEN: "never", CARGO_INCREMENTAL: "0" };
+    delete e.RUSTC_WRAPPER;
+    if (tool === "sccache") e.RUSTC_WRAPPER = "sccache";
+    if (tool === "zccache") e.RUSTC_WRAPPER = ZCCACHE;
+    return e;
+  };
+  const rustHits = (tool: CargoResult["tool"], e: Record<string, string | undefined>): number => {
+    if (tool === "zccache") return (JSON.parse(sh([ZCCACHE, "status", "--json"], e).out) as { languages: { rust?: { hits: number } } }).languages.rust?.hits ?? 0;
+    if (tool === "sccache") return hitCount("sccache");
+    return 0;
+  };
+  sh(["sccache", "--start-server"], cargoEnvFor("sccache"));
+  try {
+    for (const p of cargoProjects) {
+      const bareEnv = cargoEnvFor("bare");
+      sh([cargo, "build", "--offline", "-q"], bareEnv, p.dir);
+      const refOut = sh([path.join(p.dir, p.run)], bareEnv, p.dir).out;
+      for (const tool of ["bare", "sccache", "zccache"] as const) {
+        const e = cargoEnvFor(tool);
+        sh([cargo, "clean", "-q"], e, p.dir);
+        sh([cargo, "build", "--offline", "-q"], e, p.dir);
+        const before = rustHits(tool, e);
+        const runs = quick ? 3 : 5;
+        const json = path.join(work, "hfc.json");
+        const r = sh(
+          ["hyperfine", "-N", "--style", "none", "--runs", String(runs), "--export-json", json, "--prepare", `${cargo} clean -q`, `${cargo} build --offline -q`],
+          e,
+          p.dir,
+        );
+        if (r.code !== 0) throw new Error(`hyperfine failed for cargo ${p.name} with ${tool}: ${r.err}`);
+        const res = JSON.parse(fs.readFileSync(json, "utf8")).results[0] as { median: number; min: number; max: number };
+        const hits = rustHits(tool, e) - before;
+        const out = sh([path.join(p.dir, p.run)], e, p.dir).out;
+        cargoResults.push({
+          project: p.name,
+          tool,
+          medianMs: res.median * 1000,
+          minMs: res.min * 1000,
+          maxMs: res.max * 1000,
+          verified: `output ${out === refOut ? "same" : "DIFFERS"}; ${tool === "bare" ? "-" : `${(hits / runs).toFixed(0)} rustc hits/run`}`,
+        });
+      }
+    }
+  } finally {
+    sh(["sccache", "--stop-server"], cargoEnvFor("sccache"));
+    sh([ZCCACHE, "stop"], env);
+  }
+} else {
+  process.stderr.write("bench: cargo not found; skipping the Rust section\n");
+}
+
 // ---- scale: hit latency with a small and a large index, and daemon memory ----
 interface ScaleResult {
   entries: number;
@@ -284,6 +358,14 @@ for (const r of projectResults) {
     `| ${r.project} | ${r.tool} | ${r.medianMs.toFixed(0)} | ${r.minMs.toFixed(0)}–${r.maxMs.toFixed(0)} | ${z ? (r.medianMs / z.medianMs).toFixed(2) : "-"} | ${r.verified} |`,
   );
 }
+lines.push("", "## cargo build from a clean target with a warm cache", "");
+lines.push("| project | tool | median ms | min–max ms | ratio to zccache | check |", "|---|---|---:|---:|---:|---|");
+for (const r of cargoResults) {
+  const z = cargoResults.find((x) => x.project === r.project && x.tool === "zccache");
+  lines.push(
+    `| ${r.project} | ${r.tool} | ${r.medianMs.toFixed(0)} | ${r.minMs.toFixed(0)}–${r.maxMs.toFixed(0)} | ${z ? (r.medianMs / z.medianMs).toFixed(2) : "-"} | ${r.verified} |`,
+  );
+}
 lines.push("", "## Store scale (zccache warm hit, trivial C)", "");
 lines.push("| entries in store | median ms | min–max ms | ratio to smallest | daemon RSS MB |", "|---:|---:|---:|---:|---:|");
 for (const r of scaleResults) {
@@ -295,7 +377,7 @@ fs.mkdirSync(path.join(ROOT, "bench", "results"), { recursive: true });
 fs.writeFileSync(path.join(ROOT, "bench", "results", "latest.md"), md);
 fs.writeFileSync(
   path.join(ROOT, "bench", "results", "latest.json"),
-  `${JSON.stringify({ singleFile: results, projects: projectResults, scale: scaleResults }, null, 2)}\n`,
+  `${JSON.stringify({ singleFile: results, projects: projectResults, cargo: cargoResults, scale: scaleResults }, null, 2)}\n`,
 );
 process.stdout.write(md);
 fs.rmSync(work, { recursive: true, force: true });

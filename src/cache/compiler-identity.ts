@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { type ContentHash, sha256Hex } from "../platform/hash.ts";
 import { newestChangeNs, sameSnapshot, type StatSnapshot, snapshotOf } from "../platform/fsx.ts";
+import { EmscriptenFingerprints, isEmscriptenDriver } from "../compilers/link/emscripten.ts";
 
 const RACY_WINDOW_NS = 2_000_000_000n;
 
@@ -53,8 +54,18 @@ export function resolveCompiler(name: string, cwd: string, pathVar: string, skip
 
 export class CompilerIdentities {
   private readonly memo = new Map<string, { snapshot: StatSnapshot; hashedAtNs: bigint; identity: CompilerIdentity }>();
+  private readonly emscripten = new EmscriptenFingerprints();
 
   identify(compilerPath: string): CompilerIdentity | null {
+    const file = this.identifyFile(compilerPath);
+    if (file === null || !isEmscriptenDriver(path.basename(compilerPath))) return file;
+    // emcc/em++ are scripts behind a wrapper: their identity includes the installation they drive.
+    const extra = this.emscripten.fingerprint(compilerPath, realOrNull(compilerPath) ?? compilerPath);
+    if (extra === null) return null;
+    return { ...file, hash: sha256Hex(`${file.hash}\u0000${extra}`) };
+  }
+
+  private identifyFile(compilerPath: string): CompilerIdentity | null {
     const real = realOrNull(compilerPath);
     if (real === null) return null;
     const st = fs.statSync(real, { bigint: true, throwIfNoEntry: false });

@@ -14,6 +14,8 @@ export interface OutcomeDetail {
   readonly savedMs?: number;
   /** For a hit or a miss of C/C++: the inputs, so `explain` can say what changed. */
   readonly facts?: CompileFacts;
+  /** Notes about a stored or delivered result that is not reproducible bit for bit (counted as hint.<name>). */
+  readonly hints?: readonly string[];
 }
 
 /** The inputs of one compile, recorded per output for `zccache explain`. */

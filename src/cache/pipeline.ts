@@ -76,7 +76,7 @@ async function handleCc(
   if (CC_UNCACHEABLE_ENV_VARS.some((v) => env[v] !== undefined)) return runLocal(ctx, "too-hard", compilerPath, "other");
   const expanded = expandResponseFiles(req.args, req.cwd);
   if (!expanded.ok) return runLocal(ctx, "too-hard", compilerPath, "other");
-  const cls = classifyCc(expanded.value.args);
+  const cls = classifyCc(expanded.value.args, family);
   if (cls.kind === "not-cacheable" && cls.reason === "link") {
     return handleLink(req, ident, family, expanded.value.args, ctx);
   }

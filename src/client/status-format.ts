@@ -35,6 +35,12 @@ export function formatStatus(s: Record<string, unknown>): string {
     lines.push("reasons");
     for (const k of keys) lines.push(`  ${k.padEnd(22)}${reasons[k]}`);
   }
+  const hints = (s.hints ?? {}) as Record<string, number>;
+  const hintKeys = Object.keys(hints).sort();
+  if (hintKeys.length > 0) {
+    lines.push("hints (cached, but not reproducible bit for bit)");
+    for (const k of hintKeys) lines.push(`  ${k.padEnd(22)}${hints[k]}`);
+  }
   if (s.log_file) lines.push(`log           ${String(s.log_file)}`);
   return `${lines.join("\n")}\n`;
 }

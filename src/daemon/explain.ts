@@ -57,11 +57,11 @@ export function diffFacts(prev: CompileFacts, cur: CompileFacts): Cause[] {
   const curDeps = new Map(cur.deps.map((d) => [d.path, d.hash]));
   for (const [p, h] of curDeps) {
     const before = prevDeps.get(p);
-    if (before === undefined) causes.push({ kind: "header", detail: `header ${p} is now read (it was not before)` });
-    else if (before !== h) causes.push({ kind: "header", detail: `header ${p} changed` });
+    if (before === undefined) causes.push({ kind: "header", detail: `input ${p} is now read (it was not before)` });
+    else if (before !== h) causes.push({ kind: "header", detail: `input ${p} changed` });
   }
   for (const p of prevDeps.keys()) {
-    if (!curDeps.has(p)) causes.push({ kind: "header", detail: `header ${p} is no longer read` });
+    if (!curDeps.has(p)) causes.push({ kind: "header", detail: `input ${p} is no longer read` });
   }
   return causes;
 }

@@ -32,6 +32,8 @@ export interface JournalLine {
   readonly exit_code: number | null;
   readonly latency_ms: number;
   readonly saved_ms: number;
+  /** Why a cached result is not reproducible bit for bit (e.g. ar-not-deterministic). */
+  readonly hints: readonly string[];
   readonly env: Readonly<Record<string, string>>;
 }
 

@@ -75,8 +75,9 @@ export class DaemonState {
     const counters = this.counters;
     const log = this.log;
     const stats: StatsSink = {
-      record(outcome: Outcome, language: Language, _detail?: OutcomeDetail): void {
+      record(outcome: Outcome, language: Language, detail?: OutcomeDetail): void {
         counters.record(outcome, language);
+        for (const h of detail?.hints ?? []) counters.add(`hint.${h}`, 1);
       },
       error(reason: ErrorReason, detail: string): void {
         for (const name of counterNames({ kind: "error", reason }, "other")) counters.add(name, 1);

@@ -200,29 +200,28 @@ test("a missing input file: same error and exit code as bare", () => {
   }
 });
 
-test("a link is not cached and produces a working program", () => {
+test("a link that compiles sources is not cached and produces a working program", () => {
+  // Links of objects and archives are cached (tests/e2e/link-*.test.ts); compile-and-link is not.
   const dir = scenario("link");
   put(dir, "main.c", HELLO);
   put(dir, "h.h", "#define VALUE 42\n");
-  expect(bare(["gcc", "-c", "main.c", "-o", "main.o"], dir).code).toBe(0);
   for (const args of [
-    ["gcc", "main.o", "-o", "prog"],
     ["gcc", "main.c", "-o", "prog"],
-    ["clang", "main.o", "-o", "prog"],
+    ["clang", "main.c", "-o", "prog"],
   ]) {
     rm(path.join(dir, "prog"));
     const { r, d } = zcMeasured(args, dir);
     expect(r.code).toBe(0);
-    expectUncacheable(d, "link");
+    expectUncacheable(d, "compile-and-link");
     const p = run([path.join(dir, "prog")], { cwd: dir });
     expect(p.code).toBe(0);
     expect(p.out).toBe("hello 42\n");
   }
-  // A failing link keeps the linker's error and exit code.
+  // A failing link keeps the linker's error and exit code, and is never stored.
   put(dir, "nomain.c", "int helper(void) { return 0; }\n");
   expect(bare(["gcc", "-c", "nomain.c", "-o", "nomain.o"], dir).code).toBe(0);
   const { d } = compareWithBare(dir, ["gcc", "nomain.o", "-o", "prog2"], ["prog2"]);
-  expectUncacheable(d, "link");
+  expectUncacheable(d, "compile-failed");
 });
 
 describe("unknown compilers", () => {

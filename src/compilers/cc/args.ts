@@ -2,7 +2,8 @@
 // needs to know about it) or a reason it is not cacheable.
 import * as path from "node:path";
 import type { UncacheableReason } from "../../stats/outcomes.ts";
-import { lookupOption } from "./options.ts";
+import type { CcFamily } from "../family.ts";
+import { EMCC_OVERRIDES, lookupOption } from "./options.ts";
 
 export type Language = "c" | "c++" | "objective-c" | "objective-c++" | "c-cpp-output" | "c++-cpp-output";
 
@@ -80,7 +81,7 @@ const notCacheable = (reason: UncacheableReason, detail: string): CcClassificati
   detail,
 });
 
-export function classifyCc(args: readonly string[]): CcClassification {
+export function classifyCc(args: readonly string[], family: CcFamily = "gcc"): CcClassification {
   const sources: SourceFile[] = [];
   const quote: string[] = [];
   const bracket: string[] = [];
@@ -108,7 +109,8 @@ export function classifyCc(args: readonly string[]): CcClassification {
       else sources.push({ path: a, language: lang, argIndex: i });
       continue;
     }
-    const found = lookupOption(a);
+    const override = family === "emcc" ? EMCC_OVERRIDES.get(a) : undefined;
+    const found = override === undefined ? lookupOption(a) : { name: a, spec: override };
     if (found === null) return notCacheable("unknown-option", a);
     const { name, spec } = found;
     let value = "";

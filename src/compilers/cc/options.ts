@@ -143,6 +143,55 @@ export const EXACT_OPTIONS: ReadonlyMap<string, OptionSpec> = new Map<string, Op
   ["-print-search-dirs", s("none", "too-hard")],
   ["-gsplit-dwarf", s("none", "plain")],
   ["--coverage", s("none", "plain")],
+  // emcc/em++: link-time options (their files are hashed by the link adapter), and options
+  // that change the installation emcc uses.
+  ...[
+    "--js-library",
+    "--pre-js",
+    "--post-js",
+    "--extern-pre-js",
+    "--extern-post-js",
+    "--shell-file",
+    "--embed-file",
+    "--preload-file",
+    "--exclude-file",
+    "--closure",
+    "--closure-args",
+    "--minify",
+    "--memory-init-file",
+    "--source-map-base",
+    "--llvm-lto",
+    "--output_eol",
+    "--oformat",
+  ].map((name): [string, OptionSpec] => [name, s("separate-only", "linker")]),
+  ...[
+    "--emit-symbol-map",
+    "--profiling",
+    "--profiling-funcs",
+    "--bind",
+    "--no-entry",
+    "--emrun",
+    "--cpuprofiler",
+    "--memoryprofiler",
+    "--threadprofiler",
+    "--use-preload-cache",
+    "--use-preload-plugins",
+    "--no-heap-copy",
+    "--ignore-dynamic-linking",
+    "--tracing",
+  ].map((name): [string, OptionSpec] => [name, s("none", "linker")]),
+  ["--cache", s("separate-only", "plain")],
+  ["--valid-abspath", s("separate-only", "plain")],
+  ["--llvm-opts", s("separate-only", "plain")],
+  ["--default-obj-ext", s("separate-only", "plain")],
+  ["--em-config", s("separate-only", "too-hard")],
+  ["--js-transform", s("separate-only", "too-hard")],
+  ["--save-bc", s("separate-only", "too-hard")],
+  ["--clear-cache", s("none", "too-hard")],
+  ["--clear-ports", s("none", "too-hard")],
+  ["--show-ports", s("none", "too-hard")],
+  ["--check", s("none", "too-hard")],
+  ["--cflags", s("none", "too-hard")],
 ]);
 
 /**
@@ -173,6 +222,14 @@ export const PREFIX_OPTIONS: readonly (readonly [string, OptionSpec])[] = [
   ["-Wa,", s("joined", "plain")],
   ["-Wl,", s("joined", "linker")],
   ["-Xarch_", s("joined", "too-hard")],
+  // emcc/em++ settings, -sNAME=VALUE: always upper case, so gcc's -static, -shared, -std= stay apart.
+  ...[..."ABCDEFGHIJKLMNOPQRSTUVWXYZ"].map((c): [string, OptionSpec] => [`-s${c}`, s("joined", "plain")]),
+  ...["--js-library=", "--pre-js=", "--post-js=", "--extern-pre-js=", "--extern-post-js=", "--shell-file="].map(
+    (name): [string, OptionSpec] => [name, s("joined", "linker")],
+  ),
+  ...["--embed-file=", "--preload-file=", "--exclude-file=", "--closure-args="].map(
+    (name): [string, OptionSpec] => [name, s("joined", "linker")],
+  ),
   ["-std=", s("joined", "plain")],
   ["--std=", s("joined", "plain")],
   ["-stdlib=", s("joined", "plain")],
@@ -188,6 +245,12 @@ export const PREFIX_OPTIONS: readonly (readonly [string, OptionSpec])[] = [
   ["-O", s("joined", "plain")],
   ["-g", s("joined", "plain")],
 ];
+
+/**
+ * emcc/em++ spell some options differently from gcc: `-s NAME=VALUE` takes the next word
+ * (gcc's -s, strip, takes none). Consulted before the tables above for the emcc family.
+ */
+export const EMCC_OVERRIDES: ReadonlyMap<string, OptionSpec> = new Map<string, OptionSpec>([["-s", s("separate-only", "plain")]]);
 
 /** Looks an option up: exact first, then the longest matching prefix. */
 export function lookupOption(arg: string): { name: string; spec: OptionSpec } | null {

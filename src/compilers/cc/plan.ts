@@ -33,6 +33,20 @@ export const CC_KEY_ENV_VARS = [
   "LC_ALL",
   "LC_CTYPE",
   "LC_MESSAGES",
+  // emcc/em++: extra arguments, the config and cache it reads, the programs it runs.
+  "EMCC_CFLAGS",
+  "EMMAKEN_CFLAGS",
+  "EMCC_FORCE_STDLIBS",
+  "EMCC_ONLY_FORCED_STDLIBS",
+  "EMCC_STRICT",
+  "EMCC_CLOSURE_ARGS",
+  "EMSDK_PYTHON",
+  "EM_CONFIG",
+  "EM_CACHE",
+  "EM_FROZEN_CACHE",
+  "EM_LLVM_ROOT",
+  "EM_BINARYEN_ROOT",
+  "EM_NODE_JS",
 ] as const;
 
 /** Variables that make the compiler write files we do not know about. */

@@ -59,6 +59,7 @@ export async function compileHandler(
         exit_code: exitCode,
         latency_ms: Math.round(latencyMs * 1000) / 1000,
         saved_ms: Math.round(savedMs),
+        hints: e.detail?.hints ?? [],
         env,
       },
       session?.journal ?? null,

@@ -9,6 +9,8 @@ export function statusReport(state: DaemonState): Record<string, unknown> {
     const n = c.get(`reason.${r}`);
     if (n > 0) reasons[r] = n;
   }
+  const hints: Record<string, number> = {};
+  for (const [name, n] of c.snapshot()) if (name.startsWith("hint.") && n > 0) hints[name.slice("hint.".length)] = n;
   const languages: Record<string, Record<string, number>> = {};
   for (const lang of LANGUAGES) {
     const row = {
@@ -40,6 +42,7 @@ export function statusReport(state: DaemonState): Record<string, unknown> {
     evicted: c.get("evicted"),
     bytes: totals.bytes,
     reasons,
+    hints,
     languages,
   };
 }

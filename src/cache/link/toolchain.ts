@@ -1,0 +1,119 @@
+// Facts about link tools learnt by asking them once per binary: which linker a driver runs
+// (and the helper files it loads), where it searches for libraries, whether a linker writes
+// dependency files, whether an archiver is deterministic by default.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { deterministicByDefault } from "../../compilers/link/archiver.ts";
+import { parseLdSearchDirs, parsePrintSearchDirs } from "../../compilers/link/search.ts";
+import { runCapture } from "../../platform/exec.ts";
+import { resolveCompiler } from "../compiler-identity.ts";
+
+const MEMO_LIMIT = 256;
+const memo = new Map<string, Promise<unknown>>();
+
+/** One probe per key at a time and once per daemon; a failed probe is asked again next time. */
+function once<T>(key: string, probe: () => Promise<T>): Promise<T> {
+  const known = memo.get(key);
+  if (known !== undefined) return known as Promise<T>;
+  if (memo.size >= MEMO_LIMIT) memo.clear();
+  const p = probe().catch((e: unknown) => {
+    memo.delete(key);
+    throw e;
+  });
+  memo.set(key, p);
+  return p;
+}
+
+async function ask(argv: readonly string[], env: Record<string, string>): Promise<string | null> {
+  try {
+    const r = await runCapture(argv, { cwd: "/", env });
+    return r.exitCode === 0 ? r.stdout.toString("utf8") : null;
+  } catch {
+    return null;
+  }
+}
+
+function isFile(p: string): boolean {
+  return fs.statSync(p, { throwIfNoEntry: false })?.isFile() === true;
+}
+
+export interface LinkerFacts {
+  /** Understands --dependency-file (GNU ld ≥ 2.35, gold, lld for ELF). */
+  readonly writesDepfile: boolean;
+  /** Directories from the built-in linker script (GNU ld), searched after -L; `=` is the sysroot. */
+  readonly searchDirs: readonly string[];
+}
+
+export function linkerFacts(linker: string, linkerHash: string, env: Record<string, string>): Promise<LinkerFacts> {
+  return once(`linker\u0000${linker}\u0000${linkerHash}`, async () => {
+    const [help, verbose] = await Promise.all([ask([linker, "--help"], env), ask([linker, "--verbose"], env)]);
+    return {
+      writesDepfile: help?.includes("--dependency-file") === true,
+      searchDirs: verbose === null ? [] : parseLdSearchDirs(verbose),
+    };
+  });
+}
+
+export interface DriverFacts {
+  /** The linker program the driver runs, or null when it cannot be found. */
+  readonly linker: string | null;
+  /** Other programs and plugins the link loads (collect2, the LTO plugin): a change must miss. */
+  readonly helpers: readonly string[];
+  /** The driver's library directories (`-print-search-dirs`), passed to the linker as -L. */
+  readonly libraryDirs: readonly string[];
+}
+
+/** Driver arguments that change which toolchain files a link uses. */
+export function targetArgs(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    if (/^(-m(32|64|x32|16)$|--target=|--sysroot=|--gcc-toolchain=|-fuse-ld=|-rtlib=|-stdlib=)/.test(a)) out.push(a);
+    else if ((a === "-target" || a === "--sysroot") && args[i + 1] !== undefined) out.push(a, args[++i] as string);
+  }
+  return out;
+}
+
+export function driverFacts(
+  driver: string,
+  driverHash: string,
+  family: "gcc" | "clang",
+  fuseLd: string | null,
+  target: readonly string[],
+  env: Record<string, string>,
+  /** Our own executable in symlink mode: never the linker. */
+  selfExe: string | null,
+): Promise<DriverFacts> {
+  const pathVar = env.PATH ?? "";
+  const memoKey = ["driver", driver, driverHash, target.join("\u0001"), fuseLd ?? "", pathVar, selfExe ?? ""].join("\u0000");
+  return once(memoKey, async () => {
+    const program = async (name: string): Promise<string | null> => {
+      const out = (await ask([driver, ...target, `-print-prog-name=${name}`], env))?.trim() ?? "";
+      if (out.startsWith("/")) return isFile(out) ? out : null;
+      return out === "" ? null : resolveCompiler(out, "/", pathVar, selfExe);
+    };
+    let linker: string | null;
+    if (fuseLd !== null && fuseLd.includes("/")) linker = isFile(fuseLd) ? fuseLd : null;
+    else linker = await program(fuseLd === null ? "ld" : `ld.${fuseLd}`);
+    const helpers: string[] = [];
+    if (family === "gcc") {
+      for (const name of ["collect2", "lto-wrapper", "lto1"]) {
+        const p = await program(name);
+        if (p !== null) helpers.push(p);
+      }
+      // gcc hands its LTO plugin to every link, which the linker loads.
+      const plugin = (await ask([driver, ...target, "-print-file-name=liblto_plugin.so"], env))?.trim() ?? "";
+      if (plugin.startsWith("/") && isFile(plugin)) helpers.push(plugin);
+    }
+    const dirs = await ask([driver, ...target, "-print-search-dirs"], env);
+    return { linker: linker === null ? null : path.resolve(linker), helpers, libraryDirs: dirs === null ? [] : parsePrintSearchDirs(dirs) };
+  });
+}
+
+/** Whether `ar` without D or U writes zero timestamps and ids (Debian's binutils and llvm-ar do). */
+export function archiverDeterministicByDefault(ar: string, arHash: string, env: Record<string, string>): Promise<boolean> {
+  return once(`ar\u0000${ar}\u0000${arHash}`, async () => {
+    const help = await ask([ar, "--help"], env);
+    return help !== null && deterministicByDefault(help);
+  });
+}

@@ -1,0 +1,158 @@
+// Emscripten's drivers (emcc, em++) are Python scripts behind a shell wrapper, so the file a
+// build names says little about what it runs. Their identity also covers `emcc --version`,
+// the config file, the Python and JS files that shape the output, and the LLVM, binaryen and
+// node programs the config names; it is recomputed when any of those files changes.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { newestChangeNs, sameSnapshot, type StatSnapshot, snapshotOf } from "../../platform/fsx.ts";
+import { sha256Hex } from "../../platform/hash.ts";
+
+const RACY_WINDOW_NS = 2_000_000_000n;
+/** `emcc --version` takes ~0.2 s; it runs synchronously, once per installation change. */
+const VERSION_TIMEOUT_MS = 10_000;
+
+const EMSCRIPTEN_DRIVER = /^(?:emcc|em\+\+)(?:\.py)?$/;
+
+export function isEmscriptenDriver(name: string): boolean {
+  return EMSCRIPTEN_DRIVER.test(name);
+}
+
+/** Files under the emscripten root whose content shapes what emcc produces. */
+const ROOT_FILES = [
+  ".emscripten",
+  "emscripten-version.txt",
+  "emcc.py",
+  "em++.py",
+  "emscripten.py",
+  "tools/shared.py",
+  "tools/building.py",
+  "tools/system_libs.py",
+  "tools/settings.py",
+  "tools/config.py",
+  "src/settings.js",
+  "src/compiler.js",
+];
+
+/** `KEY = 'value'` lines of emscripten's Python config file. */
+export function parseEmscriptenConfig(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of text.matchAll(/^([A-Z_]+)\s*=\s*(['"])([^'"]*)\2/gm)) out[m[1] as string] = m[3] as string;
+  return out;
+}
+
+/** Programs the config names (which emcc runs), by path. */
+export function emscriptenPrograms(config: Record<string, string>): string[] {
+  const llvm = config.LLVM_ROOT;
+  const binaryen = config.BINARYEN_ROOT;
+  const clangSuffix = config.CLANG_ADD_VERSION ? `-${config.CLANG_ADD_VERSION}` : "";
+  const llvmSuffix = config.LLVM_ADD_VERSION ? `-${config.LLVM_ADD_VERSION}` : "";
+  const out: string[] = [];
+  if (llvm !== undefined) {
+    out.push(path.join(llvm, `clang${clangSuffix}`), path.join(llvm, `clang++${clangSuffix}`));
+    for (const p of ["wasm-ld", "llvm-ar", "llvm-objcopy", "llvm-nm"]) out.push(path.join(llvm, `${p}${llvmSuffix}`));
+  }
+  if (binaryen !== undefined) {
+    for (const p of ["wasm-opt", "wasm-emscripten-finalize", "wasm-metadce"]) out.push(path.join(binaryen, "bin", p));
+  }
+  if (config.NODE_JS !== undefined) out.push(config.NODE_JS);
+  return out;
+}
+
+interface Watched {
+  readonly path: string;
+  readonly snapshot: StatSnapshot | null;
+}
+
+interface Memo {
+  readonly watched: readonly Watched[];
+  readonly computedAtNs: bigint;
+  readonly fingerprint: string;
+}
+
+function statOf(p: string): StatSnapshot | null {
+  const st = fs.statSync(p, { bigint: true, throwIfNoEntry: false });
+  return st?.isFile() ? snapshotOf(st) : null;
+}
+
+function realOr(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
+export class EmscriptenFingerprints {
+  private readonly memo = new Map<string, Memo>();
+
+  /**
+   * A fingerprint of the emscripten installation behind `compilerPath` (whose real file is
+   * `realPath`), or null when emcc cannot even report its version.
+   */
+  fingerprint(compilerPath: string, realPath: string): string | null {
+    const known = this.memo.get(compilerPath);
+    if (known !== undefined && this.stillValid(known)) return known.fingerprint;
+    const computed = this.compute(compilerPath, realPath);
+    if (computed === null) this.memo.delete(compilerPath);
+    else this.memo.set(compilerPath, computed);
+    return computed?.fingerprint ?? null;
+  }
+
+  private stillValid(m: Memo): boolean {
+    for (const w of m.watched) {
+      const st = fs.statSync(w.path, { bigint: true, throwIfNoEntry: false });
+      if (st === undefined || !st.isFile()) {
+        if (w.snapshot !== null) return false;
+        continue;
+      }
+      if (w.snapshot === null || !sameSnapshot(w.snapshot, st)) return false;
+      if (m.computedAtNs - newestChangeNs(st) <= RACY_WINDOW_NS) return false;
+    }
+    return true;
+  }
+
+  private compute(compilerPath: string, realPath: string): Memo | null {
+    const computedAtNs = BigInt(Date.now()) * 1_000_000n;
+    const root = path.dirname(realPath);
+    const lines: string[] = [];
+    const watched: Watched[] = [{ path: realPath, snapshot: statOf(realPath) }];
+    let config: Record<string, string> = {};
+    for (const rel of ROOT_FILES) {
+      const p = path.join(root, rel);
+      let bytes: Buffer;
+      try {
+        bytes = fs.readFileSync(p);
+      } catch {
+        watched.push({ path: p, snapshot: null });
+        lines.push(`${rel}\u0000absent`);
+        continue;
+      }
+      watched.push({ path: p, snapshot: statOf(p) });
+      lines.push(`${rel}\u0000${sha256Hex(bytes)}`);
+      if (rel === ".emscripten") config = parseEmscriptenConfig(bytes.toString("utf8"));
+    }
+    // Big binaries: their path, size and times identify them well enough (a package upgrade changes all three).
+    for (const prog of emscriptenPrograms(config)) {
+      const real = realOr(prog);
+      const snap = statOf(real);
+      watched.push({ path: real, snapshot: snap });
+      lines.push(snap === null ? `${prog}\u0000absent` : `${prog}\u0000${real}\u0000${snap.size}\u0000${snap.mtimeNs}`);
+    }
+    let version: string;
+    try {
+      const r = Bun.spawnSync([compilerPath, "--version"], {
+        stdin: "ignore",
+        stdout: "pipe",
+        stderr: "pipe",
+        timeout: VERSION_TIMEOUT_MS,
+        env: process.env as Record<string, string>,
+      });
+      if (r.exitCode !== 0) return null;
+      version = Buffer.from(r.stdout ?? new Uint8Array()).toString("utf8");
+    } catch {
+      return null;
+    }
+    lines.push(`version\u0000${version}`);
+    return { watched, computedAtNs, fingerprint: sha256Hex(lines.join("\u0001")) };
+  }
+}
