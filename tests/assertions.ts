@@ -2,7 +2,7 @@
 import { expect } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { RunResult, Status } from "./helpers.ts";
+import { bare, type CacheEnv, type RunResult, type Status, tempDir } from "./helpers.ts";
 
 /** The change in `zccache status --json` across some commands. */
 export interface Delta {
@@ -107,4 +107,29 @@ export function put(dir: string, rel: string, content: string): string {
   fs.mkdirSync(path.dirname(p), { recursive: true });
   fs.writeFileSync(p, content);
   return p;
+}
+
+/** Polls `pred` until it holds or `timeoutMs` passes; returns its last value. */
+export async function waitUntil(pred: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (pred()) return true;
+    await Bun.sleep(25);
+  }
+  return pred();
+}
+
+/** The object a bare `gcc -c rel -o rel.o` produces for a copy of srcDir/rel in a fresh dir. */
+export function bareObject(srcDir: string, rel: string): Buffer {
+  const bareDir = tempDir("zc-bare-");
+  fs.copyFileSync(path.join(srcDir, rel), path.join(bareDir, rel));
+  const obj = rel.replace(/\.c$/, ".o");
+  const r = bare(["gcc", "-c", rel, "-o", obj], bareDir);
+  if (r.code !== 0) throw new Error(`bare gcc failed: ${r.err}`);
+  return fs.readFileSync(path.join(bareDir, obj));
+}
+
+/** `zccache gcc -c rel -o rel.o` in the env's work dir. */
+export function compileIn(c: CacheEnv, rel: string, env: Record<string, string | undefined> = {}): RunResult {
+  return c.zc(["gcc", "-c", rel, "-o", rel.replace(/\.c$/, ".o")], { env });
 }

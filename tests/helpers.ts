@@ -161,8 +161,9 @@ export class CacheEnv {
     return fs.readFileSync(path.join(this.work, rel));
   }
 
+  /** PIDs of this env's daemons (its ZCCACHE_CACHE_DIR may point away from `root`). */
   daemonPids(): number[] {
-    return daemonPidsFor(this.root);
+    return daemonPidsFor(this.env.ZCCACHE_CACHE_DIR ?? this.root);
   }
 
   stop(): void {

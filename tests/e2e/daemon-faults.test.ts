@@ -3,59 +3,10 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { bare, CacheEnv, daemonPidsFor, type RunResult, sleepMs, tempDir } from "../helpers.ts";
+import { CacheEnv, daemonPidsFor, tempDir } from "../helpers.ts";
+import { bareObject, compileIn, expectOk, waitUntil } from "../assertions.ts";
 
-/**
- * Every CacheEnv this file makes, stopped after the file: the shared harness registers its
- * own afterAll only once per test process, so later files in a multi-file run rely on this.
- */
-const mine: CacheEnv[] = [];
-function newEnv(extraEnv: Record<string, string | undefined> = {}): CacheEnv {
-  const c = new CacheEnv(extraEnv);
-  mine.push(c);
-  return c;
-}
-afterAll(async () => {
-  const envs = mine.splice(0);
-  await Promise.all(envs.map((c) => c.zcAsync(["stop"])));
-  for (const c of envs) {
-    for (const pid of daemonPidsFor(c.env.ZCCACHE_CACHE_DIR ?? c.root)) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
-  }
-});
-
-async function waitUntil(pred: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (pred()) return true;
-    await sleepMs(25);
-  }
-  return pred();
-}
-
-function bareObject(srcDir: string, rel: string): Buffer {
-  const bareDir = tempDir("zc-bare-");
-  fs.copyFileSync(path.join(srcDir, rel), path.join(bareDir, rel));
-  const obj = rel.replace(/\.c$/, ".o");
-  const r = bare(["gcc", "-c", rel, "-o", obj], bareDir);
-  if (r.code !== 0) throw new Error(`bare gcc failed: ${r.err}`);
-  return fs.readFileSync(path.join(bareDir, obj));
-}
-
-function expectOk(r: RunResult): void {
-  if (r.code !== 0) throw new Error(`exit ${r.code}: ${r.err}`);
-  expect(r.code).toBe(0);
-}
-
-function compileIn(c: CacheEnv, rel: string, env: Record<string, string | undefined> = {}): RunResult {
-  return c.zc(["gcc", "-c", rel, "-o", rel.replace(/\.c$/, ".o")], { env });
-}
-
+afterAll(() => CacheEnv.stopAll());
 
 describe("faults never fail a build", () => {
   test("an unwritable cache dir: compile succeeds, status says the store is unavailable", () => {
@@ -63,7 +14,7 @@ describe("faults never fail a build", () => {
     const afile = path.join(base, "afile");
     fs.writeFileSync(afile, "a regular file, not a directory\n");
     const root = path.join(afile, "cache");
-    const c = newEnv({ ZCCACHE_CACHE_DIR: root });
+    const c = new CacheEnv({ ZCCACHE_CACHE_DIR: root });
 
     c.write("u.c", "int unwritable(int x) { return x + 1; }\n");
     const r = compileIn(c, "u.c");
@@ -86,7 +37,7 @@ describe("faults never fail a build", () => {
   });
 
   test("ZCCACHE_DAEMON_BIN=/nonexistent: compiles succeed without a daemon", () => {
-    const c = newEnv({ ZCCACHE_DAEMON_BIN: "/nonexistent" });
+    const c = new CacheEnv({ ZCCACHE_DAEMON_BIN: "/nonexistent" });
     for (const n of [1, 2]) {
       c.write(`m${n}.c`, `int missing_bin_${n}(void) { return ${n}; }\n`);
       const r = compileIn(c, `m${n}.c`);
@@ -103,7 +54,7 @@ describe("faults never fail a build", () => {
   });
 
   test("a daemon kill -9'd between two compiles", async () => {
-    const c = newEnv();
+    const c = new CacheEnv();
     c.write("k.c", "int killed(int x) { return x * 3; }\n");
     expectOk(compileIn(c, "k.c"));
     const pids = c.daemonPids();
@@ -124,7 +75,7 @@ describe("faults never fail a build", () => {
 
   test("ZCCACHE_DISABLE=1: pure passthrough, no daemon", () => {
     // CacheEnv drops ZCCACHE_DISABLE from its base env, so it is set per call.
-    const c = newEnv();
+    const c = new CacheEnv();
     c.write("d.c", "int disabled(void) { return 7; }\n");
     const r = compileIn(c, "d.c", { ZCCACHE_DISABLE: "1" });
     expectOk(r);
@@ -141,7 +92,7 @@ describe("faults never fail a build", () => {
   });
 
   test("ZCCACHE_DISABLE=banana: compile succeeds with a one-line complaint", () => {
-    const c = newEnv();
+    const c = new CacheEnv();
     c.write("b.c", "int banana(void) { return 9; }\n");
     const r = compileIn(c, "b.c", { ZCCACHE_DISABLE: "banana" });
     expectOk(r);

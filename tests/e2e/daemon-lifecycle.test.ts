@@ -3,42 +3,12 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { bare, CacheEnv, daemonPidsFor, isAlive, type RunResult, sleepMs, tempDir } from "../helpers.ts";
+import { CacheEnv, daemonPidsFor, isAlive } from "../helpers.ts";
+import { bareObject, compileIn, expectOk, waitUntil } from "../assertions.ts";
 
-/**
- * Every CacheEnv this file makes, stopped after the file: the shared harness registers its
- * own afterAll only once per test process, so later files in a multi-file run rely on this.
- */
-const mine: CacheEnv[] = [];
-function newEnv(extraEnv: Record<string, string | undefined> = {}): CacheEnv {
-  const c = new CacheEnv(extraEnv);
-  mine.push(c);
-  return c;
-}
-afterAll(async () => {
-  const envs = mine.splice(0);
-  await Promise.all(envs.map((c) => c.zcAsync(["stop"])));
-  for (const c of envs) {
-    for (const pid of daemonPidsFor(c.env.ZCCACHE_CACHE_DIR ?? c.root)) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
-  }
-});
+afterAll(() => CacheEnv.stopAll());
 
 const SOURCE = (n: number): string => `int value_${n}(int x) { return x * ${n + 3} + ${n}; }\n`;
-
-async function waitUntil(pred: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (pred()) return true;
-    await sleepMs(25);
-  }
-  return pred();
-}
 
 /** Session id (field 6 of /proc/<pid>/stat); a detached daemon leads its own session. */
 function sessionOf(pid: number): number {
@@ -47,29 +17,9 @@ function sessionOf(pid: number): number {
   return Number(fields[3]);
 }
 
-/** Compiles `rel` (already written in `dir`) with plain gcc into `<bareDir>/<name>.o`. */
-function bareObject(srcDir: string, rel: string): Buffer {
-  const bareDir = tempDir("zc-bare-");
-  fs.copyFileSync(path.join(srcDir, rel), path.join(bareDir, rel));
-  const obj = rel.replace(/\.c$/, ".o");
-  const r = bare(["gcc", "-c", rel, "-o", obj], bareDir);
-  if (r.code !== 0) throw new Error(`bare gcc failed: ${r.err}`);
-  return fs.readFileSync(path.join(bareDir, obj));
-}
-
-function expectOk(r: RunResult): void {
-  if (r.code !== 0) throw new Error(`exit ${r.code}: ${r.err}`);
-  expect(r.code).toBe(0);
-}
-
-function compileIn(c: CacheEnv, rel: string, env: Record<string, string | undefined> = {}): RunResult {
-  return c.zc(["gcc", "-c", rel, "-o", rel.replace(/\.c$/, ".o")], { env });
-}
-
-
 describe("daemon lifecycle", () => {
   test("first compile spawns one detached daemon that outlives the client", () => {
-    const c = newEnv();
+    const c = new CacheEnv();
     expect(c.daemonPids()).toEqual([]);
     c.write("a.c", SOURCE(1));
     expectOk(compileIn(c, "a.c"));
@@ -98,7 +48,7 @@ describe("daemon lifecycle", () => {
   });
 
   test("start, status and stop", () => {
-    const c = newEnv();
+    const c = new CacheEnv();
     const started = c.zc(["start"]);
     expectOk(started);
     const pids = c.daemonPids();
@@ -133,7 +83,7 @@ describe("daemon lifecycle", () => {
   });
 
   test("32 clients racing on a cold start share exactly one daemon", async () => {
-    const c = newEnv();
+    const c = new CacheEnv();
     const N = 32;
     for (let i = 0; i < N; i++) c.write(`r${i}.c`, SOURCE(i));
     const results = await Promise.all(
@@ -160,7 +110,7 @@ describe("daemon lifecycle", () => {
   });
 
   test("idle daemon shuts itself down", async () => {
-    const c = newEnv({ ZCCACHE_IDLE_TIMEOUT_SECS: "1" });
+    const c = new CacheEnv({ ZCCACHE_IDLE_TIMEOUT_SECS: "1" });
     c.write("i.c", SOURCE(7));
     expectOk(compileIn(c, "i.c"));
     const pids = c.daemonPids();
@@ -180,7 +130,7 @@ describe("daemon lifecycle", () => {
   });
 
   test("an older daemon is replaced by the first compile of a newer client", async () => {
-    const c = newEnv();
+    const c = new CacheEnv();
     expectOk(c.zc(["start"], { env: { ZCCACHE_TEST_DAEMON_VERSION: "0.0.1" } }));
     const old = c.daemonPids();
     expect(old.length).toBe(1);
@@ -205,7 +155,7 @@ describe("daemon lifecycle", () => {
   });
 
   test("a newer daemon is used as it is", () => {
-    const c = newEnv();
+    const c = new CacheEnv();
     expectOk(c.zc(["start"], { env: { ZCCACHE_TEST_DAEMON_VERSION: "99.0.0" } }));
     const pids = c.daemonPids();
     expect(pids.length).toBe(1);
@@ -222,7 +172,7 @@ describe("daemon lifecycle", () => {
   });
 
   test("a kill -9'd daemon leaves a stale socket; the next compile starts a fresh one", async () => {
-    const c = newEnv();
+    const c = new CacheEnv();
     c.write("k.c", SOURCE(17));
     expectOk(compileIn(c, "k.c"));
     const st = c.status();

@@ -3,47 +3,12 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { bare, CacheEnv, daemonPidsFor, type RunResult, tempDir } from "../helpers.ts";
+import { CacheEnv, type RunResult, tempDir } from "../helpers.ts";
+import { bareObject, expectOk } from "../assertions.ts";
 
-/**
- * Every CacheEnv this file makes, stopped after the file: the shared harness registers its
- * own afterAll only once per test process, so later files in a multi-file run rely on this.
- */
-const mine: CacheEnv[] = [];
-function newEnv(extraEnv: Record<string, string | undefined> = {}): CacheEnv {
-  const c = new CacheEnv(extraEnv);
-  mine.push(c);
-  return c;
-}
-afterAll(async () => {
-  const envs = mine.splice(0);
-  await Promise.all(envs.map((c) => c.zcAsync(["stop"])));
-  for (const c of envs) {
-    for (const pid of daemonPidsFor(c.env.ZCCACHE_CACHE_DIR ?? c.root)) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
-  }
-});
+afterAll(() => CacheEnv.stopAll());
 
 const UID = process.getuid?.() ?? 0;
-
-function expectOk(r: RunResult): void {
-  if (r.code !== 0) throw new Error(`exit ${r.code}: ${r.err}`);
-  expect(r.code).toBe(0);
-}
-
-function bareObject(srcDir: string, rel: string): Buffer {
-  const bareDir = tempDir("zc-bare-");
-  fs.copyFileSync(path.join(srcDir, rel), path.join(bareDir, rel));
-  const obj = rel.replace(/\.c$/, ".o");
-  const r = bare(["gcc", "-c", rel, "-o", obj], bareDir);
-  if (r.code !== 0) throw new Error(`bare gcc failed: ${r.err}`);
-  return fs.readFileSync(path.join(bareDir, obj));
-}
 
 function expectOneLineError(r: RunResult): void {
   expect(r.code).not.toBe(0);
@@ -71,7 +36,7 @@ afterAll(() => {
 describe("daemon security", () => {
   test("the runtime dir is 0700 and ours; socket and lock have no group/other bits", () => {
     const runtime = path.join(tempDir("zc-rt-"), "runtime");
-    const c = newEnv({ ZCCACHE_RUNTIME_DIR: runtime });
+    const c = new CacheEnv({ ZCCACHE_RUNTIME_DIR: runtime });
     expectOk(c.zc(["start"]));
     const st = c.status();
     expect(st.runtime_dir).toBe(runtime);
@@ -91,7 +56,7 @@ describe("daemon security", () => {
   });
 
   test("the default runtime dir is /tmp/zccache-<uid>, 0700 and ours", () => {
-    const c = newEnv({ ZCCACHE_RUNTIME_DIR: undefined });
+    const c = new CacheEnv({ ZCCACHE_RUNTIME_DIR: undefined });
     const st = c.status();
     expect(st.runtime_dir).toBe(`/tmp/zccache-${UID}`);
     const dir = fs.lstatSync(st.runtime_dir);
@@ -105,7 +70,7 @@ describe("daemon security", () => {
     const runtime = path.join(tempDir("zc-rt-"), "loose");
     fs.mkdirSync(runtime);
     fs.chmodSync(runtime, 0o777);
-    const c = newEnv({ ZCCACHE_RUNTIME_DIR: runtime });
+    const c = new CacheEnv({ ZCCACHE_RUNTIME_DIR: runtime });
     expectOk(c.zc(["start"]));
     expect(c.daemonPids().length).toBe(1);
     expect(fs.lstatSync(runtime).mode & 0o777).toBe(0o700);
@@ -113,7 +78,7 @@ describe("daemon security", () => {
 
   test("the client does not trust a socket in a runtime dir owned by another user", async () => {
     const runtime = path.join(tempDir("zc-rt-"), "foreign");
-    const c = newEnv({ ZCCACHE_RUNTIME_DIR: runtime });
+    const c = new CacheEnv({ ZCCACHE_RUNTIME_DIR: runtime });
     // Learn where the socket for this cache root lives, then hand the dir to someone else.
     expectOk(c.zc(["start"]));
     const socket = c.status().socket;
@@ -157,7 +122,7 @@ describe("daemon security", () => {
   });
 
   test("status --json has numeric counters and a reasons object; human status names hits and misses", () => {
-    const c = newEnv();
+    const c = new CacheEnv();
     c.write("s.c", "int status_fn(void) { return 5; }\n");
     expectOk(c.zc(["gcc", "-c", "s.c", "-o", "s.o"]));
     expectOk(c.zc(["gcc", "-c", "s.c", "-o", "s.o"]));
@@ -196,7 +161,7 @@ describe("daemon security", () => {
   });
 
   test("bad management commands: one-line error, non-zero exit, no daemon", () => {
-    const c = newEnv();
+    const c = new CacheEnv();
     expectOneLineError(c.zc(["status", "--bogus"]));
     expectOneLineError(c.zc(["status", "--json", "--bogus"]));
     expectOneLineError(c.zc(["stats"]));

@@ -5,52 +5,13 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { bare, CacheEnv, daemonPidsFor, type RunResult, tempDir } from "../helpers.ts";
+import { CacheEnv } from "../helpers.ts";
+import { bareObject, compileIn, expectOk } from "../assertions.ts";
 
-/**
- * Every CacheEnv this file makes, stopped after the file: the shared harness registers its
- * own afterAll only once per test process, so later files in a multi-file run rely on this.
- */
-const mine: CacheEnv[] = [];
-function newEnv(extraEnv: Record<string, string | undefined> = {}): CacheEnv {
-  const c = new CacheEnv(extraEnv);
-  mine.push(c);
-  return c;
-}
-afterAll(async () => {
-  const envs = mine.splice(0);
-  await Promise.all(envs.map((c) => c.zcAsync(["stop"])));
-  for (const c of envs) {
-    for (const pid of daemonPidsFor(c.env.ZCCACHE_CACHE_DIR ?? c.root)) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
-  }
-});
+afterAll(() => CacheEnv.stopAll());
 
 function sha256(b: Buffer): string {
   return createHash("sha256").update(b).digest("hex");
-}
-
-function bareObject(srcDir: string, rel: string): Buffer {
-  const bareDir = tempDir("zc-bare-");
-  fs.copyFileSync(path.join(srcDir, rel), path.join(bareDir, rel));
-  const obj = rel.replace(/\.c$/, ".o");
-  const r = bare(["gcc", "-c", rel, "-o", obj], bareDir);
-  if (r.code !== 0) throw new Error(`bare gcc failed: ${r.err}`);
-  return fs.readFileSync(path.join(bareDir, obj));
-}
-
-function expectOk(r: RunResult): void {
-  if (r.code !== 0) throw new Error(`exit ${r.code}: ${r.err}`);
-  expect(r.code).toBe(0);
-}
-
-function compileIn(c: CacheEnv, rel: string): RunResult {
-  return c.zc(["gcc", "-c", rel, "-o", rel.replace(/\.c$/, ".o")]);
 }
 
 interface BlobFile {
@@ -92,7 +53,7 @@ function inode(p: string): bigint {
 
 describe("local store", () => {
   test("the index is SQLite in WAL mode; blobs are named by the sha256 of their content", () => {
-    const c = newEnv();
+    const c = new CacheEnv();
     c.write("s.c", "int store_fn(int a, int b) { return a * b + 1; }\n");
     expectOk(compileIn(c, "s.c"));
     const obj = c.read("s.o");
@@ -119,7 +80,7 @@ describe("local store", () => {
 
   for (const mode of ["hardlink", "copy"] as const) {
     test(`${mode} delivery: editing a delivered object in place never leaks into the store`, () => {
-      const c = newEnv({ ZCCACHE_DELIVERY: mode });
+      const c = new CacheEnv({ ZCCACHE_DELIVERY: mode });
       c.write("h.c", "int hard_fn(int x) { return x ^ 0x5a; }\n");
       const want = bareObject(c.work, "h.c");
       const objPath = path.join(c.work, "h.o");
@@ -186,7 +147,7 @@ describe("local store", () => {
   }
 
   test("a corrupted blob is detected: correct object, corrupt-entry miss", () => {
-    const c = newEnv();
+    const c = new CacheEnv();
     c.write("k.c", "int corrupt_fn(int x) { return x - 42; }\n");
     const want = bareObject(c.work, "k.c");
     expectOk(compileIn(c, "k.c"));
@@ -228,7 +189,7 @@ describe("local store", () => {
   });
 
   test("clear empties the store; the daemon keeps running and the next compile misses", () => {
-    const c = newEnv();
+    const c = new CacheEnv();
     c.write("x.c", "int clear_x(void) { return 1; }\n");
     c.write("y.c", "int clear_y(void) { return 2; }\n");
     expectOk(compileIn(c, "x.c"));

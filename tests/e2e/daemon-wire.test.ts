@@ -4,31 +4,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
-import { bare, CacheEnv, daemonPidsFor, tempDir } from "../helpers.ts";
+import { bare, CacheEnv, tempDir } from "../helpers.ts";
 
-/**
- * Every CacheEnv this file makes, stopped after the file: the shared harness registers its
- * own afterAll only once per test process, so later files in a multi-file run rely on this.
- */
-const mine: CacheEnv[] = [];
-function newEnv(extraEnv: Record<string, string | undefined> = {}): CacheEnv {
-  const c = new CacheEnv(extraEnv);
-  mine.push(c);
-  return c;
-}
-afterAll(async () => {
-  const envs = mine.splice(0);
-  await Promise.all(envs.map((c) => c.zcAsync(["stop"])));
-  for (const c of envs) {
-    for (const pid of daemonPidsFor(c.env.ZCCACHE_CACHE_DIR ?? c.root)) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
-  }
-});
+afterAll(() => CacheEnv.stopAll());
 
 const MAGIC = 0x4643435a;
 const HEADER = 12;
@@ -110,7 +88,7 @@ function decodeFrames(data: Buffer): Record<string, unknown>[] {
   return out;
 }
 
-const c = newEnv();
+const c = new CacheEnv();
 let daemonPid = 0;
 let socketPath = "";
 let compiles = 0;
