@@ -2,6 +2,7 @@
 // blob), so hit latency and daemon memory can be measured against a large index.
 import { IndexDb } from "../src/store/local/index-db.ts";
 import { BlobDir } from "../src/store/local/blobs.ts";
+import { sealRecord } from "../src/store/local/local-store.ts";
 import * as path from "node:path";
 
 export function populate(cacheRoot: string, entries: number): void {
@@ -23,7 +24,7 @@ export function populate(cacheRoot: string, entries: number): void {
           stderr: "",
           language: "c",
         });
-        db.insert(key, record, payload.length, [{ hash, size: payload.length }]);
+        db.insert(key, sealRecord(record), payload.length, [{ hash, size: payload.length }]);
       }
     })();
   }

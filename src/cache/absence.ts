@@ -18,6 +18,18 @@ interface DirMemo {
   readonly absent: Set<string>;
 }
 
+/**
+ * "absent": no such name. "inert": a name the compiler's include search passes over (a
+ * dangling symlink, a directory). "present": a file the compiler would open.
+ */
+export type ProbeState = "absent" | "inert" | "present";
+
+export function probeState(p: string): ProbeState {
+  if (fs.lstatSync(p, { throwIfNoEntry: false }) === undefined) return "absent";
+  const st = fs.statSync(p, { throwIfNoEntry: false });
+  return st === undefined || st.isDirectory() ? "inert" : "present";
+}
+
 export function groupByDirectory(paths: readonly string[]): AbsentGroup[] {
   const byDir = new Map<string, string[]>();
   for (const p of paths) {
@@ -37,7 +49,7 @@ export class AbsenceChecker {
 
   /** One validation pass: each directory is stat'ed at most once in it. */
   pass(): (dir: string, names: readonly string[]) => boolean {
-    const seen = new Map<string, boolean>();
+    const seen = new Map<string, ProbeState>();
     return (dir: string, names: readonly string[]): boolean => {
       const st = fs.statSync(dir, { bigint: true, throwIfNoEntry: false });
       // No such directory (or not a directory): nothing can exist below it.
@@ -49,12 +61,15 @@ export class AbsenceChecker {
       for (const name of names) {
         if (memo?.absent.has(name)) continue;
         const key = `${dir}/${name}`;
-        let absent = seen.get(key);
-        if (absent === undefined) {
-          absent = fs.lstatSync(key, { throwIfNoEntry: false }) === undefined;
-          seen.set(key, absent);
+        let state = seen.get(key);
+        if (state === undefined) {
+          state = probeState(key);
+          seen.set(key, state);
         }
-        if (!absent) return false;
+        if (state === "present") return false;
+        // A dangling symlink or a directory is skipped by the compiler's search too, but it
+        // can start to resolve without its directory changing: never memoise those.
+        if (state === "inert") continue;
         if (memo === undefined) {
           memo = { snapshot: snapshotOf(st), verifiedAtNs: BigInt(Date.now()) * 1_000_000n, absent: new Set() };
           if (this.dirs.size >= MAX_DIRS) this.dirs.clear();

@@ -7,7 +7,7 @@ import { type CcJob, type ColorMode, ccHeadersAfterRun, ccRunPlan } from "../com
 import { searchOrder, shadowProbes } from "../compilers/cc/search-path.ts";
 import { runCapture } from "../platform/exec.ts";
 import * as path from "node:path";
-import { readIfExists, removeQuietly, type StatSnapshot } from "../platform/fsx.ts";
+import { readIfExists, removeQuietly, sameSnapshot, type StatSnapshot, snapshotOf } from "../platform/fsx.ts";
 import type { ContentHash } from "../platform/hash.ts";
 import type { CompileRequest } from "../protocol/messages.ts";
 import type { Language, MissReason, Outcome, UncacheableReason } from "../stats/outcomes.ts";
@@ -47,6 +47,20 @@ function writtenSince(p: string, startNs: bigint): boolean {
 
 let scratchCounter = 0;
 
+/**
+ * gcc looks for an -include/-imacros file in its working directory before the quote
+ * chain: a new file there would be read instead.
+ */
+function forcedIncludeProbes(args: readonly string[], cwd: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i + 1 < args.length; i++) {
+    const a = args[i];
+    const v = args[i + 1] as string;
+    if ((a === "-include" || a === "-imacros") && !v.startsWith("/")) out.push(path.resolve(cwd, v));
+  }
+  return out;
+}
+
 export async function runCcMiss(m: MissInput): Promise<JobResult> {
   scratchCounter++;
   const privateDepfile = path.join(m.ctx.tmpDir, `dep-${process.pid}-${scratchCounter}.d`);
@@ -57,9 +71,28 @@ export async function runCcMiss(m: MissInput): Promise<JobResult> {
   }
 }
 
+/**
+ * The compile exactly as the user asked, its result not stored: for when our own additions
+ * (a private depfile in the cache root) cannot work, e.g. the cache disk is full.
+ */
+async function compileUncached(m: MissInput, why: string): Promise<JobResult> {
+  const run = await runCapture([m.ident.path, ...m.job.args], { cwd: m.req.cwd, env: { ...m.req.env } });
+  const outcome: Outcome =
+    run.exitCode === 0 ? { kind: "uncacheable", reason: "cache-unavailable" } : { kind: "uncacheable", reason: "compile-failed" };
+  m.ctx.stats.error("store-write-failed", why);
+  m.ctx.stats.record(outcome, m.lang, { output: m.job.objectPath });
+  return { exitCode: run.exitCode, stdout: run.stdout, stderr: run.stderr, outcome };
+}
+
 async function compileAndStore(m: MissInput, privateDepfile: string): Promise<JobResult> {
   const { job, inv, ident, req, ctx } = m;
   const plan = ccRunPlan(job, inv, m.family, m.colorMode, privateDepfile);
+  try {
+    // The compiler must be able to write our depfile, or the build would fail because of us.
+    fs.writeFileSync(privateDepfile, "");
+  } catch (e) {
+    return compileUncached(m, `scratch depfile not writable: ${e instanceof Error ? e.message : String(e)}`);
+  }
   // Timestamps have at most millisecond-ish granularity here; back off 1 ms to be safe.
   const startNs = BigInt(Date.now() - 1) * 1_000_000n;
   const startedMs = performance.now();
@@ -70,6 +103,12 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
       ? runCapture([ident.path, ...plan.headers.args], { cwd: req.cwd, env: runEnv })
       : Promise.resolve(null),
   ]);
+  const endNs = BigInt(Date.now() + 1) * 1_000_000n;
+  // Writing our depfile can still fail mid-compile (a disk filling up): never let that
+  // failure reach the build.
+  if ((run.exitCode !== 0 || (trace !== null && trace.exitCode !== 0)) && [run, trace].some((r) => r?.stderr.includes(privateDepfile))) {
+    return compileUncached(m, "the compiler could not write the scratch depfile");
+  }
   const depText = plan.headers.kind === "none" ? Buffer.alloc(0) : readIfExists(plan.headers.depfile);
   const { headers, stderr } = ccHeadersAfterRun(
     plan.headers,
@@ -95,11 +134,13 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
   const source = ctx.files.facts(job.sourceAbs);
   if (source === null || source.hash !== m.sourceHash || tooNew(source.snapshot, startNs)) return notStored("racy-input");
   if (source.timeMacros) return notStored("time-macro");
+  if (source.opaqueInputs) return notStored("too-hard");
   deps = [];
   for (const h of headers.keys()) {
     const f = ctx.files.facts(h);
     if (f === null || tooNew(f.snapshot, startNs)) return notStored("racy-input");
     if (f.timeMacros) return notStored("time-macro");
+    if (f.opaqueInputs) return notStored("too-hard");
     deps.push({ path: h, hash: f.hash });
   }
 
@@ -122,11 +163,28 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
   }
   const order = searchOrder(inv, job.source.path, job.language, systemDirs, req.cwd, req.env);
   // A probe that exists now was there when the compiler chose a later directory
-  // (#include_next, or a quote include): it did not shadow anything, so only the
-  // paths missing now must stay missing.
+  // (#include_next, or a quote include) and did not shadow anything, unless it appeared
+  // while the compiler ran; only the paths the compiler would skip now must stay so.
   const check = ctx.absence.pass();
-  const absent = groupByDirectory(shadowProbes(headers, order, systemDirs).filter((p) => check(path.dirname(p), [path.basename(p)])));
+  const kept: string[] = [];
+  for (const p of [...shadowProbes(headers, order, systemDirs), ...forcedIncludeProbes(job.args, req.cwd)]) {
+    if (check(path.dirname(p), [path.basename(p)])) {
+      kept.push(p);
+      continue;
+    }
+    const st = fs.statSync(p, { bigint: true, throwIfNoEntry: false });
+    if (st === undefined || st.mtimeNs >= startNs || st.ctimeNs >= startNs) return notStored("racy-input");
+  }
+  const absent = groupByDirectory(kept);
 
+  // Outputs must be exactly what the compiler wrote: nothing may touch them after it exited,
+  // from before we look until after we have copied them into the store.
+  const before = new Map<string, StatSnapshot>();
+  for (const o of outputs) {
+    const st = fs.statSync(o.path, { bigint: true, throwIfNoEntry: false });
+    if (st === undefined || st.mtimeNs > endNs || st.ctimeNs > endNs) return notStored("racy-input");
+    before.set(o.path, snapshotOf(st));
+  }
   const put = ctx.store.put(
     m.key,
     {
@@ -141,5 +199,15 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
     outputs,
   );
   if (!put.ok) ctx.stats.error("store-write-failed", put.error);
+  else {
+    for (const o of outputs) {
+      const st = fs.statSync(o.path, { bigint: true, throwIfNoEntry: false });
+      const was = before.get(o.path);
+      if (st === undefined || was === undefined || !sameSnapshot(was, st)) {
+        ctx.store.remove(put.value.id);
+        return notStored("racy-input");
+      }
+    }
+  }
   return result({ kind: "miss", reason: m.missReason });
 }

@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import { type ContentHash, sha256Hex } from "../platform/hash.ts";
 import { newestChangeNs, sameSnapshot, type StatSnapshot, snapshotOf } from "../platform/fsx.ts";
-import { usesTimeMacros } from "../compilers/cc/time-macros.ts";
+import { hasOpaqueInputs, usesTimeMacros } from "../compilers/cc/time-macros.ts";
 
 const RACY_WINDOW_NS = 2_000_000_000n;
 const MAX_ENTRIES = 500_000;
@@ -12,6 +12,12 @@ const MAX_ENTRIES = 500_000;
 export interface FileFacts {
   readonly hash: ContentHash;
   readonly timeMacros: boolean;
+  /**
+   * Something whose effect a content hash of the depfile's inputs cannot capture: inline
+   * assembly `.incbin` (reads a file no depfile names), `#pragma GCC dependency` (warns
+   * by comparing mtimes).
+   */
+  readonly opaqueInputs: boolean;
   readonly snapshot: StatSnapshot;
 }
 
@@ -42,7 +48,13 @@ export class FileHashes {
     }
     this.hashedFiles++;
     const hashedAtNs = BigInt(Date.now()) * 1_000_000n;
-    const memo: Memo = { hash: sha256Hex(bytes), timeMacros: usesTimeMacros(bytes), snapshot: snapshotOf(st), hashedAtNs };
+    const memo: Memo = {
+      hash: sha256Hex(bytes),
+      timeMacros: usesTimeMacros(bytes),
+      opaqueInputs: hasOpaqueInputs(bytes),
+      snapshot: snapshotOf(st),
+      hashedAtNs,
+    };
     if (this.memo.size >= MAX_ENTRIES) this.memo.clear();
     this.memo.set(p, memo);
     return memo;

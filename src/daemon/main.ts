@@ -46,7 +46,9 @@ export async function daemonMain(args: string[]): Promise<number> {
     state.log.info(`shutting down: ${why}`);
     // Let the response that asked for this reach its client first.
     await Bun.sleep(5);
-    server.stop(true);
+    // Stop accepting, but let in-flight requests answer: a client cut off here would
+    // compile again by itself while we finish the same compile.
+    server.stop(false);
     fs.rmSync(ep.socketPath, { force: true });
     const deadline = Date.now() + DRAIN_MS;
     while (state.inflight > 0 && Date.now() < deadline) await Bun.sleep(10);

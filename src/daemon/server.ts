@@ -1,11 +1,19 @@
 // The Unix-socket server: one framed request per connection, one framed response,
 // partial writes finished on drain. Bad frames get an error response; nothing here throws.
 import type { Socket, UnixSocketListener } from "bun";
+import * as fs from "node:fs";
 import { errorMessage } from "../platform/result.ts";
 import { encodeFrame, FrameDecoder } from "../protocol/frame.ts";
 import { decodeRequest, type ResponseBody } from "../protocol/messages.ts";
 import { type Control, dispatch } from "./dispatch.ts";
 import type { DaemonState } from "./state.ts";
+
+function runtimeDirPrivate(dir: string, socketPath: string): boolean {
+  const uid = process.getuid?.() ?? 0;
+  const d = fs.statSync(dir, { throwIfNoEntry: false });
+  const s = fs.lstatSync(socketPath, { throwIfNoEntry: false });
+  return d !== undefined && d.uid === uid && (d.mode & 0o077) === 0 && s !== undefined && s.uid === uid;
+}
 
 /** A client that connects and sends no whole request within this time is dropped. */
 const REQUEST_TIMEOUT_SECS = 30;
@@ -67,6 +75,14 @@ export function startServer(
     socket: {
       open(socket) {
         socket.data = { decoder: new FrameDecoder(), pending: null, answered: false, closed: false };
+        // Bun does not expose the peer's uid (SO_PEERCRED): only a 0700 directory of ours
+        // keeps other users away from the socket, so refuse to serve once that is no longer so.
+        if (!runtimeDirPrivate(state.ep.runtimeDir, state.ep.socketPath)) {
+          state.log.error(`refusing a connection: ${state.ep.runtimeDir} or its socket is open to other users`);
+          socket.data.answered = true;
+          socket.end();
+          return;
+        }
         socket.timeout(REQUEST_TIMEOUT_SECS);
       },
       data(socket, chunk) {

@@ -4,6 +4,8 @@ import { counterNames, type ErrorReason, type Language, type Outcome } from "../
 import { Counters } from "../stats/counters.ts";
 import { ERROR_REASONS, MISS_REASONS, UNCACHEABLE_REASONS } from "../stats/outcomes.ts";
 
+const MAX_SESSIONS = 1000;
+
 export interface Session {
   readonly id: string;
   readonly startedMs: number;
@@ -16,6 +18,12 @@ export class Sessions {
   private readonly byId = new Map<string, Session>();
 
   start(journal: string | null): Session {
+    // Sessions that were never ended must not pile up in a long-lived daemon.
+    while (this.byId.size >= MAX_SESSIONS) {
+      const oldest = this.byId.keys().next().value;
+      if (oldest === undefined) break;
+      this.byId.delete(oldest);
+    }
     const id = `s-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
     const s: Session = { id, startedMs: Date.now(), journal, counters: new Counters(), savedMs: 0 };
     this.byId.set(id, s);

@@ -47,7 +47,7 @@ export class DaemonState {
     let problem: string | null = null;
     const tmpDir = path.join(ep.cacheRoot, "tmp");
     try {
-      store = new LocalStore(ep.cacheRoot);
+      store = new LocalStore(ep.cacheRoot, (detail) => this.ctx.stats.error("store-read-failed", detail));
       fs.rmSync(tmpDir, { recursive: true, force: true });
       fs.mkdirSync(tmpDir, { recursive: true });
       this.counters.load(store.loadCounters());
@@ -59,7 +59,10 @@ export class DaemonState {
     this.store = store;
     this.storeProblem = problem;
     this.log = new Logger(store === null ? null : path.join(ep.cacheRoot, "logs", "daemon.log"), config.logLevel.value);
-    if (store?.recreatedIndex) this.log.error("index was unreadable; moved aside and recreated");
+    if (store?.recreatedIndex) {
+      this.log.error("index was unreadable; moved aside and recreated");
+      for (const name of counterNames({ kind: "error", reason: "index-corrupt" }, "other")) this.counters.add(name, 1);
+    }
     this.journal = new Journal(store === null ? null : path.join(ep.cacheRoot, "logs", "compile_journal.jsonl"));
     let history: CompileHistory | null = null;
     if (store !== null) {

@@ -31,7 +31,7 @@ export type UncacheableReason = (typeof UNCACHEABLE_REASONS)[number];
 export const MISS_REASONS = ["new-source", "inputs-changed", "corrupt-entry", "delivery-failed"] as const;
 export type MissReason = (typeof MISS_REASONS)[number];
 
-export const ERROR_REASONS = ["store-write-failed", "store-read-failed", "internal"] as const;
+export const ERROR_REASONS = ["store-write-failed", "store-read-failed", "index-corrupt", "internal"] as const;
 export type ErrorReason = (typeof ERROR_REASONS)[number];
 
 export type Language = "c" | "c++" | "rust" | "link" | "other";

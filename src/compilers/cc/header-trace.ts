@@ -17,7 +17,11 @@ export interface HeaderTrace {
 const TRACE_LINE = /^(\.+) (.+)$/;
 const GUARDS_LINE = "Multiple include guards may be useful for:";
 
-export function splitHeaderTrace(stderr: Buffer): HeaderTrace {
+/**
+ * `isFile` confirms a trace line: clang prints the trace into the same stderr as its
+ * diagnostics, which quote source lines verbatim, and a quoted line may start with ". ".
+ */
+export function splitHeaderTrace(stderr: Buffer, isFile: (p: string) => boolean = () => true): HeaderTrace {
   // latin1 maps bytes one-to-one, so the kept stderr is byte-identical to what was printed.
   const text = stderr.toString("latin1");
   const lines = text.split("\n");
@@ -28,7 +32,7 @@ export function splitHeaderTrace(stderr: Buffer): HeaderTrace {
   let inGuards = false;
   for (const line of lines) {
     const m = TRACE_LINE.exec(line);
-    if (m) {
+    if (m && isFile(Buffer.from(m[2] as string, "latin1").toString("utf8"))) {
       const depth = (m[1] as string).length;
       const p = Buffer.from(m[2] as string, "latin1").toString("utf8");
       stack.length = depth - 1;

@@ -1,6 +1,7 @@
 // Turns a classified gcc/clang invocation into per-source jobs: what goes in the key,
 // how to run a miss so the compiler names every header it read, and which files it writes.
-import * as path from "node:path";
+import * as fs from "node:fs";
+import { joinPhysical } from "../../platform/paths.ts";
 import type { KeyField } from "../../cache/key.ts";
 import type { CcFamily } from "../family.ts";
 import {
@@ -26,6 +27,8 @@ export const CC_KEY_ENV_VARS = [
   "GCC_EXEC_PREFIX",
   "COMPILER_PATH",
   "GCC_COLORS",
+  "GCC_EXTRA_DIAGNOSTIC_OUTPUT",
+  "COLUMNS",
   "GCC_URLS",
   "TERM_URLS",
   "CCC_OVERRIDE_OPTIONS",
@@ -69,14 +72,14 @@ export function ccJobs(inv: CcInvocation, cwd: string): CcJob[] {
   const others = (keep: SourceFile): string[] =>
     inv.args.filter((_, i) => !inv.sources.some((s) => s !== keep && s.argIndex === i));
   return inv.sources.map((src) => {
-    const objectPath = path.resolve(cwd, outputPathFor(inv, src));
+    const objectPath = joinPhysical(cwd, outputPathFor(inv, src));
     const dep = userDepfilePath(inv, src);
     return {
       source: src,
-      sourceAbs: path.resolve(cwd, src.path),
+      sourceAbs: joinPhysical(cwd, src.path),
       args: inv.sources.length === 1 ? inv.args : others(src),
       objectPath,
-      userDepfile: dep === null ? null : path.resolve(cwd, dep),
+      userDepfile: dep === null ? null : joinPhysical(cwd, dep),
       sideOutputs: inv.sideOutputs.map((kind) => ({ kind, path: sideOutputPath(objectPath, kind) })),
       language: src.language,
     };
@@ -182,18 +185,19 @@ export function ccHeadersAfterRun(
   const headers = new Map<string, Set<string> | null>();
   if (how.kind === "none") return { headers, stderr: compileStderr };
   const traceText = how.kind === "separate-trace" ? traceStderr : how.traced ? compileStderr : null;
-  const traced = traceText === null ? null : splitHeaderTrace(traceText);
+  const isFile = (p: string): boolean => fs.statSync(joinPhysical(cwd, p), { throwIfNoEntry: false })?.isFile() === true;
+  const traced = traceText === null ? null : splitHeaderTrace(traceText, isFile);
   const stderr = how.kind === "depfile" && traced !== null ? traced.stderr : compileStderr;
   if (depfileText === null) return { headers: null, stderr };
   for (const h of traced?.headers ?? []) {
-    const abs = path.resolve(cwd, h.path);
+    const abs = joinPhysical(cwd, h.path);
     if (abs === sourceAbs) continue;
     const set = headers.get(abs) ?? new Set<string>();
-    for (const inc of h.includers) set.add(inc === "" ? sourceAbs : path.resolve(cwd, inc));
+    for (const inc of h.includers) set.add(inc === "" ? sourceAbs : joinPhysical(cwd, inc));
     headers.set(abs, set);
   }
   for (const p of parseDepfile(depfileText)) {
-    const abs = path.resolve(cwd, p);
+    const abs = joinPhysical(cwd, p);
     if (abs === sourceAbs) continue;
     // Traced: a file only the depfile names (-include, -imacros) was read for the source.
     // Untraced: who included it is unknown.

@@ -128,13 +128,16 @@ export function shadowProbes(
   const fallbackIncluderDirs = (): Set<string> => {
     if (userDirs === null) {
       userDirs = new Set([order[0] as string]);
-      for (const h of headers.keys()) if (!systemDirs.some((d) => under(h, d))) userDirs.add(path.dirname(h));
+      for (const h of headers.keys()) if (!systemDirs.some((d) => under(path.resolve(h), d))) userDirs.add(path.dirname(path.resolve(h)));
     }
     return userDirs;
   };
   const probes = new Set<string>();
-  for (const [h, includers] of headers) {
-    const includerDirs = includers === null ? fallbackIncluderDirs() : new Set([...includers].map((i) => path.dirname(i)));
+  // Header paths keep the compiler's spelling (".." included); match them lexically here.
+  const lexical = [...headers.keys()].map((h) => path.resolve(h));
+  for (const [h0, includers] of headers) {
+    const h = path.resolve(h0);
+    const includerDirs = includers === null ? fallbackIncluderDirs() : new Set([...includers].map((i) => path.dirname(path.resolve(i))));
     for (let k = 0; k < order.length; k++) {
       const base = order[k] as string;
       if (!under(h, base)) continue;
@@ -143,6 +146,6 @@ export function shadowProbes(
       for (const d of includerDirs) probes.add(path.join(d, rel));
     }
   }
-  for (const h of headers.keys()) probes.delete(h);
+  for (const h of lexical) probes.delete(h);
   return [...probes];
 }

@@ -17,3 +17,11 @@ test("ignores comments, strings and longer identifiers", () => {
   expect(uses("char c = '\\''; // __TIME__")).toBe(false);
   expect(uses("int plain;")).toBe(false);
 });
+
+test("inputs a depfile cannot capture", async () => {
+  const { hasOpaqueInputs } = await import("./time-macros.ts");
+  expect(hasOpaqueInputs(Buffer.from('__asm__(".incbin \\"d.bin\\"");'))).toBe(true);
+  expect(hasOpaqueInputs(Buffer.from('#pragma GCC dependency "parse.y"\n'))).toBe(true);
+  expect(hasOpaqueInputs(Buffer.from("#  pragma   GCC dependency <x.y>\n"))).toBe(true);
+  expect(hasOpaqueInputs(Buffer.from("/* no dependency here */ int x;"))).toBe(false);
+});

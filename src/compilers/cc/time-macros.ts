@@ -11,6 +11,12 @@ function mentionsAny(buf: Buffer): boolean {
   return NEEDLES.some((n) => buf.includes(n));
 }
 
+/** `.incbin` in inline assembly, or `#pragma GCC dependency`: see FileFacts.opaqueInputs. */
+export function hasOpaqueInputs(buf: Buffer): boolean {
+  if (buf.includes(".incbin")) return true;
+  return buf.includes("dependency") && /#\s*pragma\s+GCC\s+dependency\b/.test(buf.toString("latin1"));
+}
+
 export function usesTimeMacros(buf: Buffer): boolean {
   if (!mentionsAny(buf)) return false;
   const s = buf.toString("latin1");

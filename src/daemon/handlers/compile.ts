@@ -64,7 +64,14 @@ export async function compileHandler(
       },
       session?.journal ?? null,
     );
-    if (e.detail?.output !== undefined) state.history?.record(e.detail.output, e.outcome, e.detail.facts);
+    if (e.detail?.output !== undefined) {
+      try {
+        state.history?.record(e.detail.output, e.outcome, e.detail.facts);
+      } catch (err) {
+        // History is for `explain`; a full disk must not turn a hit into an error.
+        state.log.error(`history write failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
   }
   if (reply.kind === "run-local") {
     return reply.compilerPath === null

@@ -1,7 +1,7 @@
 // The local tier: SQLite index plus blob directory under the cache root.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { isContentHash } from "../../platform/hash.ts";
+import { isContentHash, sha256Hex } from "../../platform/hash.ts";
 import { mkdirp } from "../../platform/fsx.ts";
 import { err, errorMessage, ok, type Result } from "../../platform/result.ts";
 import type {
@@ -20,7 +20,24 @@ import { IndexDb } from "./index-db.ts";
 /** Parsed entries kept in memory, by manifest key, most recently used last. */
 const MANIFEST_CACHE_LIMIT = 4096;
 
-function parseRecord(id: number, json: string): StoredEntry | null {
+/**
+ * Rows are stored as "<sha256 of json>:<json>": a byte flipped on disk inside a row would
+ * otherwise still parse and could replay the wrong stdout, exit code or output path.
+ */
+export function sealRecord(json: string): string {
+  return `${sha256Hex(json)}:${json}`;
+}
+
+function unsealRecord(text: string): string | null {
+  const colon = text.indexOf(":");
+  if (colon !== 64) return null;
+  const json = text.slice(65);
+  return sha256Hex(json) === text.slice(0, 64) ? json : null;
+}
+
+function parseRecord(id: number, text: string): StoredEntry | null {
+  const json = unsealRecord(text);
+  if (json === null) return null;
   try {
     const r = JSON.parse(json) as EntryRecord;
     if (!Array.isArray(r.deps) || !Array.isArray(r.outputs) || !Array.isArray(r.absent)) return null;
@@ -34,9 +51,10 @@ function parseRecord(id: number, json: string): StoredEntry | null {
   }
 }
 
-function blobsOfRecord(json: string): string[] {
+function blobsOfRecord(text: string): string[] {
   try {
-    const r = JSON.parse(json) as EntryRecord;
+    // Even a damaged row names its blobs: release them (a corrupt name matches nothing).
+    const r = JSON.parse(text.slice(text.indexOf(":") + 1)) as EntryRecord;
     return Array.isArray(r.outputs) ? r.outputs.map((o) => o.hash) : [];
   } catch {
     return [];
@@ -48,11 +66,13 @@ export class LocalStore implements Store {
   private readonly index: IndexDb;
   private readonly cache = new Map<string, StoredEntry[]>();
   private readonly pendingTouches = new Map<number, number>();
-  /** Rows found unreadable since start; reported as corrupt entries. */
-  corruptRows = 0;
   readonly recreatedIndex: boolean;
 
-  constructor(readonly root: string) {
+  /** `onCorrupt` hears of every damaged row found (and dropped), so it can be counted. */
+  constructor(
+    readonly root: string,
+    private readonly onCorrupt: (detail: string) => void = () => {},
+  ) {
     mkdirp(root);
     this.blobs = new BlobDir(path.join(root, "blobs"));
     const opened = IndexDb.open(path.join(root, "index.sqlite"));
@@ -71,7 +91,7 @@ export class LocalStore implements Store {
     for (const row of this.index.byManifest(manifestKey)) {
       const e = parseRecord(row.id, row.record);
       if (e === null) {
-        this.corruptRows++;
+        this.onCorrupt(`index row ${row.id} failed its checksum or shape check; dropped`);
         this.dropRow(row.id);
       } else list.push(e);
     }
@@ -94,7 +114,7 @@ export class LocalStore implements Store {
       const full: EntryRecord = { ...record, outputs: stored };
       const json = JSON.stringify(full);
       const bytes = stored.reduce((n, o) => n + o.size, 0) + json.length;
-      const id = this.index.insert(manifestKey, json, bytes, stored);
+      const id = this.index.insert(manifestKey, sealRecord(json), bytes, stored);
       const entry: StoredEntry = { ...full, id };
       const list = this.cache.get(manifestKey);
       if (list !== undefined) list.unshift(entry);
