@@ -7,7 +7,7 @@ import { type CcJob, type ColorMode, ccHeadersAfterRun, ccRunPlan } from "../com
 import { searchOrder, shadowProbes } from "../compilers/cc/search-path.ts";
 import { runCapture } from "../platform/exec.ts";
 import * as path from "node:path";
-import { readIfExists, removeQuietly, sameSnapshot, type StatSnapshot, snapshotOf } from "../platform/fsx.ts";
+import { changedSince, readIfExists, removeQuietly, sameSnapshot, type StatSnapshot, snapshotOf, writtenSince } from "../platform/fsx.ts";
 import type { ContentHash } from "../platform/hash.ts";
 import type { CompileRequest } from "../protocol/messages.ts";
 import type { Language, MissReason, Outcome, UncacheableReason } from "../stats/outcomes.ts";
@@ -34,16 +34,6 @@ export interface MissInput {
   readonly lang: Language;
 }
 
-/** Written at or after the compile started: its content may not be what the compiler read. */
-function tooNew(snap: StatSnapshot, startNs: bigint): boolean {
-  return snap.mtimeNs >= startNs || snap.ctimeNs >= startNs;
-}
-
-function writtenSince(p: string, startNs: bigint): boolean {
-  const st = fs.statSync(p, { bigint: true, throwIfNoEntry: false });
-  // Generous slack: a file stamped by the coarse kernel clock can predate our start by a tick.
-  return st?.isFile() === true && st.mtimeNs >= startNs - 50_000_000n;
-}
 
 let scratchCounter = 0;
 
@@ -132,13 +122,13 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
   if (headers === null || (trace !== null && trace.exitCode !== 0)) return notStored("too-hard");
 
   const source = ctx.files.facts(job.sourceAbs);
-  if (source === null || source.hash !== m.sourceHash || tooNew(source.snapshot, startNs)) return notStored("racy-input");
+  if (source === null || source.hash !== m.sourceHash || changedSince(source.snapshot, startNs)) return notStored("racy-input");
   if (source.timeMacros) return notStored("time-macro");
   if (source.opaqueInputs) return notStored("too-hard");
   deps = [];
   for (const h of headers.keys()) {
     const f = ctx.files.facts(h);
-    if (f === null || tooNew(f.snapshot, startNs)) return notStored("racy-input");
+    if (f === null || changedSince(f.snapshot, startNs)) return notStored("racy-input");
     if (f.timeMacros) return notStored("time-macro");
     if (f.opaqueInputs) return notStored("too-hard");
     deps.push({ path: h, hash: f.hash });

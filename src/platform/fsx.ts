@@ -92,3 +92,14 @@ export function stderrIsTerminal(pid: number): boolean {
     return false;
   }
 }
+
+/** Changed at or after `startNs`: its content may not be what a compiler started then read. */
+export function changedSince(snap: StatSnapshot, startNs: bigint): boolean {
+  return snap.mtimeNs >= startNs || snap.ctimeNs >= startNs;
+}
+
+/** A regular file written since `startNs`, with slack: the coarse kernel clock lags a tick. */
+export function writtenSince(p: string, startNs: bigint): boolean {
+  const st = fs.statSync(p, { bigint: true, throwIfNoEntry: false });
+  return st?.isFile() === true && st.mtimeNs >= startNs - 50_000_000n;
+}

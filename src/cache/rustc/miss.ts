@@ -7,7 +7,15 @@ import { depInfoTemplate, parseRustDepInfo } from "../../compilers/rustc/depinfo
 import { dropArtifactLines, stderrTemplate } from "../../compilers/rustc/diagnostics.ts";
 import { RUN_ENV_REMOVED } from "../../compilers/rustc/plan.ts";
 import { runCapture } from "../../platform/exec.ts";
-import { readIfExists, removeQuietly, type StatSnapshot, statSnapshot, writeFileAtomic } from "../../platform/fsx.ts";
+import {
+  changedSince,
+  readIfExists,
+  removeQuietly,
+  type StatSnapshot,
+  statSnapshot,
+  writeFileAtomic,
+  writtenSince,
+} from "../../platform/fsx.ts";
 import { describeOutcome, type MissReason, type Outcome, type UncacheableReason } from "../../stats/outcomes.ts";
 import type { DepRecord, NewOutput } from "../../store/store.ts";
 import type { CompileReply } from "../context.ts";
@@ -15,16 +23,6 @@ import type { CacheKey } from "../key.ts";
 import { type EnvDep, type RustEntryRecord, storedPath } from "./entry.ts";
 import type { RustJob } from "./handle.ts";
 
-/** Written at or after the compile started: its content may not be what rustc read. */
-function tooNew(snap: StatSnapshot, startNs: bigint): boolean {
-  return snap.mtimeNs >= startNs || snap.ctimeNs >= startNs;
-}
-
-function writtenSince(p: string, startNs: bigint): boolean {
-  const st = fs.statSync(p, { bigint: true, throwIfNoEntry: false });
-  // Generous slack: a file stamped by the coarse kernel clock can predate our start by a tick.
-  return st?.isFile() === true && st.mtimeNs >= startNs - 50_000_000n;
-}
 
 let scratchCounter = 0;
 
@@ -79,7 +77,7 @@ async function compileAndStore(
   for (const d of depInfo.deps) {
     const abs = path.resolve(req.cwd, d);
     const f = ctx.files.facts(abs);
-    if (f === null || tooNew(f.snapshot, startNs)) return notStored("racy-input");
+    if (f === null || changedSince(f.snapshot, startNs)) return notStored("racy-input");
     deps.push({ path: storedPath(abs, req.cwd), hash: f.hash });
   }
   // An extern crate rewritten while we compiled: what rustc read is not what we keyed.
@@ -90,7 +88,7 @@ async function compileAndStore(
   const clippyConfig = job.clippy ? clippyConfigFiles(job) : { probes: [], found: null };
   if (clippyConfig.found !== null && !depInfo.deps.some((d) => path.resolve(req.cwd, d) === clippyConfig.found)) {
     const f = ctx.files.facts(clippyConfig.found);
-    if (f === null || tooNew(f.snapshot, startNs)) return notStored("racy-input");
+    if (f === null || changedSince(f.snapshot, startNs)) return notStored("racy-input");
     deps.push({ path: storedPath(clippyConfig.found, req.cwd), hash: f.hash });
   }
   const envDeps: EnvDep[] = depInfo.envNames.map((n) => [n, runEnv[n] ?? null]);

@@ -3,7 +3,7 @@
 import * as path from "node:path";
 import type { UncacheableReason } from "../../stats/outcomes.ts";
 import type { CcFamily } from "../family.ts";
-import { EMCC_OVERRIDES, lookupOption } from "./options.ts";
+import { EMCC_OVERRIDES, lookupOption, optionValue } from "./options.ts";
 
 export type Language = "c" | "c++" | "objective-c" | "objective-c++" | "c-cpp-output" | "c++-cpp-output";
 
@@ -113,15 +113,10 @@ export function classifyCc(args: readonly string[], family: CcFamily = "gcc"): C
     const found = override === undefined ? lookupOption(a) : { name: a, spec: override };
     if (found === null) return notCacheable("unknown-option", a);
     const { name, spec } = found;
-    let value = "";
-    if (spec.style === "separate-only" || ((spec.style === "joined-or-separate" || spec.style === "separate") && a === name)) {
-      const next = args[i + 1];
-      if (next === undefined) return notCacheable("too-hard", `${a} without its argument`);
-      value = next;
-      i++;
-    } else if (spec.style !== "none") {
-      value = a.slice(name.length);
-    }
+    const read = optionValue(args, i, found);
+    if (read === null) return notCacheable("too-hard", `${a} without its argument`);
+    const value = read.value;
+    i = read.next;
     switch (spec.role) {
       case "plain":
         if (name === "-Wp," && /(^|,)-M/.test(value)) return notCacheable("too-hard", a);

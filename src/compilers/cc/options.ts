@@ -281,3 +281,21 @@ function longestExactPrefix(arg: string): { name: string; spec: OptionSpec } | n
   }
   return best;
 }
+
+/**
+ * The value of the option found at args[i]: the next word (then `next` is i + 1) or the
+ * joined rest of the word; null when a separate value is missing.
+ */
+export function optionValue(
+  args: readonly string[],
+  i: number,
+  found: { name: string; spec: OptionSpec },
+): { value: string; next: number } | null {
+  const a = args[i] as string;
+  const { name, spec } = found;
+  if (spec.style === "separate-only" || ((spec.style === "joined-or-separate" || spec.style === "separate") && a === name)) {
+    const v = args[i + 1];
+    return v === undefined ? null : { value: v, next: i + 1 };
+  }
+  return { value: spec.style === "none" ? "" : a.slice(name.length), next: i };
+}

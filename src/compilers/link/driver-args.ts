@@ -2,7 +2,7 @@
 // C/C++ option table (plus emcc's, below); what reaches the linker (-L, -l, -T, -Wl, -Xlinker
 // and the inputs) is rebuilt in order and parsed with the linker table.
 import * as path from "node:path";
-import { lookupOption } from "../cc/options.ts";
+import { lookupOption, optionValue } from "../cc/options.ts";
 import type { CcFamily } from "../family.ts";
 import { type LinkClassification, type LinkTool, notCacheable } from "./invocation.ts";
 import { parseLinkerArgs } from "./ld-args.ts";
@@ -171,15 +171,10 @@ export function classifyDriverLink(args: readonly string[], family: CcFamily): L
     const found = lookupOption(a);
     if (found === null) return notCacheable("unknown-option", a);
     const { name, spec } = found;
-    let value = "";
-    if (spec.style === "separate-only" || ((spec.style === "joined-or-separate" || spec.style === "separate") && a === name)) {
-      const next = args[i + 1];
-      if (next === undefined) return notCacheable("too-hard", `${a} without its argument`);
-      value = next;
-      i++;
-    } else if (spec.style !== "none") {
-      value = a.slice(name.length);
-    }
+    const read = optionValue(args, i, found);
+    if (read === null) return notCacheable("too-hard", `${a} without its argument`);
+    const value = read.value;
+    i = read.next;
     switch (spec.role) {
       case "output":
         output = value;
