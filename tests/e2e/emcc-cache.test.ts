@@ -5,6 +5,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { bare, CacheEnv, hasTool, type RunResult, run, type Status, tempDir } from "../helpers.ts";
+import { expectSameBytes, readOrNull } from "../assertions.ts";
 
 const HAVE_EMCC = hasTool("emcc") && hasTool("node");
 if (!HAVE_EMCC) console.warn("emcc or node is not installed: the Emscripten suite is skipped");
@@ -80,20 +81,6 @@ function counts(d: Delta): Counts {
 
 const MISS: Counts = { hits: 0, misses: 1, uncacheable: 0, errors: 0, reasons: { "new-source": 1 } };
 const HIT: Counts = { hits: 1, misses: 0, uncacheable: 0, errors: 0, reasons: {} };
-
-function expectSameBytes(actual: Buffer | null, expected: Buffer | null, what: string): void {
-  if (expected === null) throw new Error(`${what}: nothing to compare against`);
-  if (actual === null) throw new Error(`${what}: zccache produced no file`);
-  if (!actual.equals(expected)) throw new Error(`${what}: bytes differ (zccache ${actual.length} B, bare ${expected.length} B)`);
-}
-
-function readOrNull(p: string): Buffer | null {
-  try {
-    return fs.readFileSync(p);
-  } catch {
-    return null;
-  }
-}
 
 function scenario(name: string): string {
   const d = path.join(env.work, name);

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { bare, CacheEnv, hasTool, type RunResult, run, type Status } from "../helpers.ts";
+import { expectSameBytes, readOrNull } from "../assertions.ts";
 
 const env = new CacheEnv();
 afterAll(() => CacheEnv.stopAll());
@@ -57,24 +58,6 @@ const MISS: Counts = { hits: 0, misses: 1, uncacheable: 0, errors: 0, reasons: {
 const CHANGED: Counts = { hits: 0, misses: 1, uncacheable: 0, errors: 0, reasons: { "inputs-changed": 1 } };
 const HIT: Counts = { hits: 1, misses: 0, uncacheable: 0, errors: 0, reasons: {} };
 const uncacheable = (reason: string): Counts => ({ hits: 0, misses: 0, uncacheable: 1, errors: 0, reasons: { [reason]: 1 } });
-
-function expectSameBytes(actual: Buffer | null, expected: Buffer | null, what: string): void {
-  if (expected === null) throw new Error(`${what}: nothing to compare against`);
-  if (actual === null) throw new Error(`${what}: zccache produced no file`);
-  if (!actual.equals(expected)) {
-    let i = 0;
-    while (i < actual.length && i < expected.length && actual[i] === expected[i]) i++;
-    throw new Error(`${what}: bytes differ (zccache ${actual.length} B, bare ${expected.length} B, first difference at ${i})`);
-  }
-}
-
-function readOrNull(p: string): Buffer | null {
-  try {
-    return fs.readFileSync(p);
-  } catch {
-    return null;
-  }
-}
 
 function put(dir: string, name: string, content: string): void {
   fs.writeFileSync(path.join(dir, name), content);
