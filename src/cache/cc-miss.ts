@@ -153,8 +153,9 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
   }
   const order = searchOrder(inv, job.source.path, job.language, systemDirs, req.cwd, req.env);
   // A probe that exists now was there when the compiler chose a later directory
-  // (#include_next, or a quote include) and did not shadow anything, unless it appeared
-  // while the compiler ran; only the paths the compiler would skip now must stay so.
+  // (#include_next, or a quote include), unless it appeared while the compiler ran. It is
+  // kept as an input: if it changes (or its directory is swapped for another), the
+  // compiler's choice may change too, so the entry must not be trusted.
   const check = ctx.absence.pass();
   const kept: string[] = [];
   for (const p of [...shadowProbes(headers, order, systemDirs), ...forcedIncludeProbes(job.args, req.cwd)]) {
@@ -164,6 +165,9 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
     }
     const st = fs.statSync(p, { bigint: true, throwIfNoEntry: false });
     if (st === undefined || st.mtimeNs >= startNs || st.ctimeNs >= startNs) return notStored("racy-input");
+    const f = ctx.files.facts(p);
+    if (f === null) return notStored("racy-input");
+    if (!deps.some((d) => d.path === p)) deps.push({ path: p, hash: f.hash });
   }
   const absent = groupByDirectory(kept);
 

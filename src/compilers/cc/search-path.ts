@@ -1,6 +1,7 @@
 // The ordered include search list of a compile, used to name the paths where a new header
 // would shadow one that was read. System directories come from the compiler itself (-v).
 import * as path from "node:path";
+import { dirOf, joinPhysical } from "../../platform/paths.ts";
 import type { CcInvocation, Language } from "./args.ts";
 
 /** Flags that change which system directories the compiler searches. */
@@ -83,7 +84,7 @@ export class SystemDirs {
 
 function envDirs(value: string | undefined, cwd: string): string[] {
   if (!value) return [];
-  return value.split(":").map((d) => path.resolve(cwd, d === "" ? "." : d));
+  return value.split(":").map((d) => joinPhysical(cwd, d === "" ? "." : d));
 }
 
 /** The full search order: source dir, -iquote, -I, CPATH, -isystem, *_INCLUDE_PATH, system, -idirafter. */
@@ -95,11 +96,12 @@ export function searchOrder(
   cwd: string,
   env: Record<string, string>,
 ): string[] {
-  const abs = (d: string): string => path.resolve(cwd, d);
+  // Spelled as the compiler joins them: a ".." after a symlinked directory stays.
+  const abs = (d: string): string => joinPhysical(cwd, d);
   const langEnv =
     lang === "c++" || lang === "c++-cpp-output" || lang === "objective-c++" ? env.CPLUS_INCLUDE_PATH : env.C_INCLUDE_PATH;
   const ordered = [
-    path.dirname(path.resolve(cwd, sourcePath)),
+    dirOf(joinPhysical(cwd, sourcePath)),
     ...inv.includeDirs.quote.map(abs),
     ...inv.includeDirs.bracket.map(abs),
     ...envDirs(env.CPATH, cwd),
@@ -124,28 +126,38 @@ export function shadowProbes(
   systemDirs: readonly string[],
 ): string[] {
   const under = (p: string, dir: string): boolean => p.startsWith(dir.endsWith("/") ? dir : `${dir}/`);
+  const lexicalOrder = order.map((d) => path.resolve(d));
+  const lexicalSystem = systemDirs.map((d) => path.resolve(d));
   let userDirs: Set<string> | null = null;
   const fallbackIncluderDirs = (): Set<string> => {
     if (userDirs === null) {
       userDirs = new Set([order[0] as string]);
-      for (const h of headers.keys()) if (!systemDirs.some((d) => under(path.resolve(h), d))) userDirs.add(path.dirname(path.resolve(h)));
+      for (const h of headers.keys()) if (!lexicalSystem.some((d) => under(path.resolve(h), d))) userDirs.add(dirOf(h));
     }
     return userDirs;
   };
   const probes = new Set<string>();
-  // Header paths keep the compiler's spelling (".." included); match them lexically here.
-  const lexical = [...headers.keys()].map((h) => path.resolve(h));
-  for (const [h0, includers] of headers) {
-    const h = path.resolve(h0);
-    const includerDirs = includers === null ? fallbackIncluderDirs() : new Set([...includers].map((i) => path.dirname(path.resolve(i))));
-    for (let k = 0; k < order.length; k++) {
-      const base = order[k] as string;
-      if (!under(h, base)) continue;
-      const rel = h.slice(base.endsWith("/") ? base.length : base.length + 1);
-      for (let j = 0; j < k; j++) probes.add(path.join(order[j] as string, rel));
-      for (const d of includerDirs) probes.add(path.join(d, rel));
+  for (const [h, includers] of headers) {
+    const includerDirs = includers === null ? fallbackIncluderDirs() : new Set([...includers].map((i) => dirOf(i)));
+    // Two spellings of "the directory it was found in": the compiler's own (which keeps
+    // "d/../x.h" when d is a symlink, so its probes must keep it too) and the lexical one.
+    const spellings: [string, readonly string[], (a: string, b: string) => string][] = [
+      [h, order, (d, rel) => `${d}/${rel}`],
+      [path.resolve(h), lexicalOrder, (d, rel) => path.join(d, rel)],
+    ];
+    for (const [name, dirs, join] of spellings) {
+      for (let k = 0; k < dirs.length; k++) {
+        const base = dirs[k] as string;
+        if (!under(name, base)) continue;
+        const rel = name.slice(base.endsWith("/") ? base.length : base.length + 1);
+        for (let j = 0; j < k; j++) probes.add(join(dirs[j] as string, rel));
+        for (const d of includerDirs) probes.add(join(d, rel));
+      }
     }
   }
-  for (const h of lexical) probes.delete(h);
+  for (const h of headers.keys()) {
+    probes.delete(h);
+    probes.delete(path.resolve(h));
+  }
   return [...probes];
 }
