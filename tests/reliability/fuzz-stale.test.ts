@@ -579,9 +579,9 @@ class Hunt {
   }
 }
 
-test(
-  `randomised stale-hit hunt: ${STEPS} steps, every compile identical to bare`,
-  () => {
+/** One hunt: `steps` random mutations from `seed`, each followed by bare and cached compiles. */
+function runHunt(SEED: number, STEPS: number): void {
+  {
     const replay = `ZCCACHE_FUZZ_SEED=${SEED} ZCCACHE_FUZZ_STEPS=${STEPS}`;
     console.log(`stale-hit hunt: ${replay}${EXCLUDED.size > 0 ? ` ZCCACHE_FUZZ_EXCLUDE=${[...EXCLUDED].join(",")}` : ""}`);
     const c = new CacheEnv();
@@ -632,6 +632,18 @@ test(
     expect(st.errors).toBe(0);
     // The hunt is only worth something if the cache actually served hits along the way.
     expect(st.hits).toBeGreaterThanOrEqual(Math.floor(compiles / 10));
-  },
-  600_000,
-);
+  }
+}
+
+test(`randomised stale-hit hunt: ${STEPS} steps, every compile identical to bare`, () => runHunt(SEED, STEPS), 600_000);
+
+// Seeds that once found a stale hit, replayed up to the step where they failed.
+const REGRESSION_SEEDS: readonly (readonly [seed: number, steps: number, what: string])[] = [
+  [12345, 108, "a header reached through a symlinked directory and '..' got no shadow probes"],
+  [2532143269, 325, "a probe file that existed at miss time, chosen after a directory swap"],
+];
+if (process.env.ZCCACHE_FUZZ_SEED === undefined) {
+  for (const [seed, steps, what] of REGRESSION_SEEDS) {
+    test(`stale-hit hunt regression (seed ${seed}): ${what}`, () => runHunt(seed, steps), 600_000);
+  }
+}
