@@ -11,8 +11,8 @@ export function parseDepfile(text: string): string[] {
   return deps;
 }
 
-/** The ':' separating targets from prerequisites (not a Windows drive or escaped one). */
-function findRuleColon(line: string): number {
+/** The ':' separating a Make rule's targets from its prerequisites (an escaped `\:` is part of a name). */
+export function findRuleColon(line: string): number {
   for (let i = 0; i < line.length; i++) {
     const c = line[i];
     if (c === "\\") {

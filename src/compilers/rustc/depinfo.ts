@@ -3,6 +3,8 @@
 // output paths and the working directory replaced by placeholders so a hit can write it
 // for another target dir or tree.
 
+import { findRuleColon } from "../cc/depfile.ts";
+
 export interface RustDepInfo {
   /** Rule targets as written (the outputs). */
   readonly targets: readonly string[];
@@ -39,18 +41,6 @@ function words(s: string): string[] {
   return out;
 }
 
-/** The ':' that ends a rule's targets (an escaped one, `\:`, is part of a name). */
-function ruleColon(line: string): number {
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
-    if (c === "\\") {
-      i++;
-      continue;
-    }
-    if (c === ":" && (i + 1 === line.length || line[i + 1] === " ")) return i;
-  }
-  return -1;
-}
 
 export function parseRustDepInfo(text: string): RustDepInfo | null {
   const targets: string[] = [];
@@ -63,7 +53,7 @@ export function parseRustDepInfo(text: string): RustDepInfo | null {
       if (m !== null) envNames.push(m[1] as string);
       continue;
     }
-    const colon = ruleColon(line);
+    const colon = findRuleColon(line);
     if (colon < 0) return null;
     const lhs = words(line.slice(0, colon)).map(unescape);
     const rhs = words(line.slice(colon + 1)).map(unescape);
@@ -102,7 +92,7 @@ export function depInfoTemplate(
       lines.push(line);
       continue;
     }
-    const colon = ruleColon(line);
+    const colon = findRuleColon(line);
     if (colon < 0) return null;
     const lhs = words(line.slice(0, colon));
     const rhs = words(line.slice(colon + 1));
