@@ -2,9 +2,9 @@
 // frame (or the connection is closed), and the daemon keeps serving with the same PID.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as path from "node:path";
 import { bare, CacheEnv, tempDir } from "../helpers.ts";
+import { type Exchange, exchange } from "../wire.ts";
 
 afterAll(() => CacheEnv.stopAll());
 
@@ -25,51 +25,6 @@ function frameOf(payload: string | Buffer, opts: { version?: number } = {}): Buf
   return Buffer.concat([header({ length: body.length, version: opts.version }), body]);
 }
 
-interface Exchange {
-  /** Every byte the daemon sent before the connection closed (or the wait ended). */
-  readonly data: Buffer;
-  /** The daemon closed (or reset) the connection within the wait. */
-  readonly closed: boolean;
-}
-
-/**
- * Connects, writes each chunk (as its own write), then either half-closes (`end`),
- * drops the connection at once (`destroy`), or keeps it open, and collects the reply.
- */
-function exchange(
-  socketPath: string,
-  chunks: readonly Buffer[],
-  after: "end" | "destroy" | "keep" = "keep",
-  waitMs = 10_000,
-): Promise<Exchange> {
-  return new Promise((resolve) => {
-    const parts: Buffer[] = [];
-    let done = false;
-    const finish = (closed: boolean): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      sock.destroy();
-      resolve({ data: Buffer.concat(parts), closed });
-    };
-    const timer = setTimeout(() => finish(false), waitMs);
-    const sock = net.createConnection({ path: socketPath });
-    sock.on("data", (d: Buffer) => parts.push(d));
-    sock.on("close", () => finish(true));
-    sock.on("error", () => finish(true));
-    sock.on("connect", async () => {
-      for (const c of chunks) {
-        sock.write(c);
-        if (chunks.length > 1) await new Promise((r) => setTimeout(r, 5));
-      }
-      if (after === "end") sock.end();
-      if (after === "destroy") {
-        sock.destroy();
-        finish(true);
-      }
-    });
-  });
-}
 
 /** Decodes every whole frame in `data` (checking magic, version and length). */
 function decodeFrames(data: Buffer): Record<string, unknown>[] {

@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import { bare, CacheEnv, sleepMs } from "../helpers.ts";
+import { type Exchange, exchange } from "../wire.ts";
 import { fdCount, intFromEnv, pool, Rng, seedFromEnv, vmRssKb, waitUntil } from "./lib.ts";
 
 afterAll(() => CacheEnv.stopAll());
@@ -33,37 +34,9 @@ function frame(body: string | Buffer, opts: { magic?: number; version?: number; 
   return Buffer.concat([header(b.length, opts), b]);
 }
 
-interface Exchange {
-  readonly data: Buffer;
-  readonly closed: boolean;
-}
-
-/** Connects, writes the chunks, then ends, destroys, or waits (up to waitMs) for the daemon. */
-function exchange(socketPath: string, chunks: readonly Buffer[], after: "end" | "destroy" | "wait", waitMs = 10_000): Promise<Exchange> {
-  return new Promise((resolve) => {
-    const parts: Buffer[] = [];
-    let done = false;
-    const finish = (closed: boolean): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      sock.destroy();
-      resolve({ data: Buffer.concat(parts), closed });
-    };
-    const timer = setTimeout(() => finish(false), waitMs);
-    const sock = net.createConnection({ path: socketPath });
-    sock.on("data", (d: Buffer) => parts.push(d));
-    sock.on("close", () => finish(true));
-    sock.on("error", () => finish(true));
-    sock.on("connect", async () => {
-      for (const c of chunks) {
-        sock.write(c);
-        if (chunks.length > 1) await sleepMs(1);
-      }
-      if (after === "end") sock.end();
-      if (after === "destroy") finish(true);
-    });
-  });
+/** Fuzz connections write their chunks 1 ms apart; "wait" keeps the connection open. */
+function fuzzExchange(socketPath: string, chunks: readonly Buffer[], after: "end" | "destroy" | "wait", waitMs = 10_000): Promise<Exchange> {
+  return exchange(socketPath, chunks, after === "wait" ? "keep" : after, waitMs, 1);
 }
 
 /** A connection we keep open (silent, or holding part of a frame) until the end. */
@@ -231,7 +204,7 @@ test(
     let served = 0;
     /** A well-behaved client: a ping answered by the same daemon, and a compile equal to bare. */
     const healthy = async (): Promise<string> => {
-      const r = await exchange(socketPath, [frame(JSON.stringify({ type: "ping", clientVersion: "0.1.0" }))], "wait");
+      const r = await fuzzExchange(socketPath, [frame(JSON.stringify({ type: "ping", clientVersion: "0.1.0" }))], "wait");
       const f = firstFrame(r.data);
       if (f?.type !== "pong" || f.pid !== pid) return `ping answered ${JSON.stringify(f)}`;
       served++;
@@ -252,7 +225,7 @@ test(
       await pool(
         32,
         cases.map((k) => async () => {
-          const r = await exchange(socketPath, k.chunks, k.after, 15_000);
+          const r = await fuzzExchange(socketPath, k.chunks, k.after, 15_000);
           if (k.after !== "wait") return;
           const f = firstFrame(r.data);
           if (k.expectCode !== undefined && (f?.type !== "error" || f.code !== k.expectCode)) {
@@ -311,7 +284,7 @@ test(
       );
     await pool(
       8,
-      Array.from({ length: 24 }, (_, i) => () => exchange(socketPath, [compileReq(i)], "destroy")),
+      Array.from({ length: 24 }, (_, i) => () => fuzzExchange(socketPath, [compileReq(i)], "destroy")),
     );
     for (const s of held) s.destroy();
     expect(await healthy()).toBe("");
