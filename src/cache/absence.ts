@@ -27,8 +27,12 @@ export type ProbeState = "absent" | "inert" | "present";
 export function probeState(p: string): ProbeState {
   if (fs.lstatSync(p, { throwIfNoEntry: false }) === undefined) return "absent";
   const st = fs.statSync(p, { throwIfNoEntry: false });
-  return st === undefined || st.isDirectory() ? "inert" : "present";
+  if (st === undefined) return "inert";
+  // gcc reads a directory of precompiled headers named X.gch; clang's driver takes any X.pch.
+  return st.isDirectory() && !PCH_NAME.test(p) ? "inert" : "present";
 }
+
+const PCH_NAME = /\.(gch|pch)$/;
 
 export function groupByDirectory(paths: readonly string[]): AbsentGroup[] {
   const byDir = new Map<string, string[]>();

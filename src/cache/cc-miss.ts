@@ -3,8 +3,9 @@
 import * as fs from "node:fs";
 import type { CcInvocation } from "../compilers/cc/args.ts";
 import type { CcFamily } from "../compilers/family.ts";
-import { type CcJob, type ColorMode, ccHeadersAfterRun, ccRunPlan } from "../compilers/cc/plan.ts";
-import { searchOrder, shadowProbes } from "../compilers/cc/search-path.ts";
+import { mayCutLines, type Terminal } from "../compilers/cc/color.ts";
+import { type CcJob, ccHeadersAfterRun, ccRunPlan } from "../compilers/cc/plan.ts";
+import { searchOrder } from "../compilers/cc/search-path.ts";
 import { runCapture } from "../platform/exec.ts";
 import * as path from "node:path";
 import { changedSince, readIfExists, removeQuietly, sameSnapshot, type StatSnapshot, snapshotOf, writtenSince } from "../platform/fsx.ts";
@@ -13,6 +14,7 @@ import type { CompileRequest } from "../protocol/messages.ts";
 import type { Language, MissReason, Outcome, UncacheableReason } from "../stats/outcomes.ts";
 import type { DepRecord, NewOutput } from "../store/store.ts";
 import { groupByDirectory } from "./absence.ts";
+import { ccProbes, presentInputs } from "./cc-probes.ts";
 import type { CompilerIdentity } from "./compiler-identity.ts";
 import type { PipelineContext } from "./context.ts";
 import type { CacheKey } from "./key.ts";
@@ -23,7 +25,7 @@ export interface MissInput {
   readonly job: CcJob;
   readonly inv: CcInvocation;
   readonly ident: CompilerIdentity;
-  readonly colorMode: ColorMode;
+  readonly terminal: Terminal;
   readonly family: CcFamily;
   readonly req: CompileRequest;
   readonly ctx: PipelineContext;
@@ -36,20 +38,6 @@ export interface MissInput {
 
 
 let scratchCounter = 0;
-
-/**
- * gcc looks for an -include/-imacros file in its working directory before the quote
- * chain: a new file there would be read instead.
- */
-function forcedIncludeProbes(args: readonly string[], cwd: string): string[] {
-  const out: string[] = [];
-  for (let i = 0; i + 1 < args.length; i++) {
-    const a = args[i];
-    const v = args[i + 1] as string;
-    if ((a === "-include" || a === "-imacros") && !v.startsWith("/")) out.push(path.resolve(cwd, v));
-  }
-  return out;
-}
 
 export async function runCcMiss(m: MissInput): Promise<JobResult> {
   scratchCounter++;
@@ -76,7 +64,7 @@ async function compileUncached(m: MissInput, why: string): Promise<JobResult> {
 
 async function compileAndStore(m: MissInput, privateDepfile: string): Promise<JobResult> {
   const { job, inv, ident, req, ctx } = m;
-  const plan = ccRunPlan(job, inv, m.family, m.colorMode, privateDepfile);
+  const plan = ccRunPlan(job, inv, m.family, m.terminal, privateDepfile);
   try {
     // The compiler must be able to write our depfile, or the build would fail because of us.
     fs.writeFileSync(privateDepfile, "");
@@ -117,6 +105,7 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
   };
   const notStored = (reason: UncacheableReason): JobResult => result({ kind: "uncacheable", reason });
 
+  if (mayCutLines(stderr, m.terminal.caretColumns)) return notStored("terminal-width");
   if (run.exitCode !== 0) return notStored("compile-failed");
   if (m.key === null || m.sourceHash === null || ctx.store === null) return notStored("cache-unavailable");
   if (headers === null || (trace !== null && trace.exitCode !== 0)) return notStored("too-hard");
@@ -147,7 +136,7 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
 
   let systemDirs: string[];
   try {
-    systemDirs = await ctx.systemDirs.get(ident.path, ident.hash, job.language, job.args, req.env);
+    systemDirs = await ctx.systemDirs.get(ident.path, ident.hash, job.language, inv.modelArgs, req.env);
   } catch {
     return notStored("too-hard");
   }
@@ -156,18 +145,30 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
   // (#include_next, or a quote include), unless it appeared while the compiler ran. It is
   // kept as an input: if it changes (or its directory is swapped for another), the
   // compiler's choice may change too, so the entry must not be trusted.
+  const probes = await ccProbes({
+    family: m.family,
+    compilerPath: ident.path,
+    args: job.args,
+    modelArgs: inv.modelArgs,
+    cwd: req.cwd,
+    env: req.env,
+    sourceAbs: job.sourceAbs,
+    headers,
+    order,
+    systemDirs,
+    files: ctx.files,
+  });
+  if (!probes.ok) return notStored(probes.why);
   const check = ctx.absence.pass();
   const kept: string[] = [];
-  for (const p of [...shadowProbes(headers, order, systemDirs), ...forcedIncludeProbes(job.args, req.cwd)]) {
+  for (const p of probes.probes) {
     if (check(path.dirname(p), [path.basename(p)])) {
       kept.push(p);
       continue;
     }
-    const st = fs.statSync(p, { bigint: true, throwIfNoEntry: false });
-    if (st === undefined || st.mtimeNs >= startNs || st.ctimeNs >= startNs) return notStored("racy-input");
-    const f = ctx.files.facts(p);
-    if (f === null) return notStored("racy-input");
-    if (!deps.some((d) => d.path === p)) deps.push({ path: p, hash: f.hash });
+    const present = presentInputs(p, ctx.files, startNs);
+    if (present === null) return notStored("racy-input");
+    for (const d of present) if (!deps.some((x) => x.path === d.path)) deps.push(d);
   }
   const absent = groupByDirectory(kept);
 

@@ -2,6 +2,7 @@
 // path and stat so a replaced binary at the same path is noticed.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { findCompiler, isWrapper, skipRuleFor } from "../platform/compiler-path.ts";
 import { type ContentHash, sha256Hex } from "../platform/hash.ts";
 import { newestChangeNs, sameSnapshot, type StatSnapshot, snapshotOf } from "../platform/fsx.ts";
 import { EmscriptenFingerprints, isEmscriptenDriver } from "../compilers/link/emscripten.ts";
@@ -25,31 +26,25 @@ function realOrNull(p: string): string | null {
   }
 }
 
-function isExecutableFile(p: string): boolean {
-  try {
-    const st = fs.statSync(p);
-    if (!st.isFile()) return false;
-    fs.accessSync(p, fs.constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
+/** Our own executables as the daemon sees them: itself, and the native launcher beside it. */
+function ownExecutables(skip: string | null): string[] {
+  const exes = [process.execPath, path.join(path.dirname(process.execPath), "zccache")];
+  if (skip !== null) exes.unshift(skip);
+  return exes;
 }
 
-/** Resolves a compiler name the way execvp would, optionally skipping our own binary. */
+/**
+ * Resolves a compiler name the way execvp would, always passing over zccache in any form
+ * (`skip`: the client's own executable in symlink mode) and ccache/sccache masquerade links:
+ * the program we fingerprint must be the one that compiles, or a changed compiler behind a
+ * wrapper would go unnoticed. An explicit path to such a wrapper resolves to nothing (the
+ * client then runs it as given, uncached).
+ */
 export function resolveCompiler(name: string, cwd: string, pathVar: string, skip: string | null): string | null {
-  if (name.includes("/")) {
-    const p = path.resolve(cwd, name);
-    return isExecutableFile(p) ? p : null;
-  }
-  const skipReal = skip === null ? null : realOrNull(skip);
-  for (const dir of pathVar.split(":")) {
-    const candidate = path.resolve(cwd, dir === "" ? "." : dir, name);
-    if (!isExecutableFile(candidate)) continue;
-    if (skipReal !== null && realOrNull(candidate) === skipReal) continue;
-    return candidate;
-  }
-  return null;
+  const rule = skipRuleFor(ownExecutables(skip), {});
+  const found = findCompiler(name, cwd, pathVar, rule);
+  if (found !== null && name.includes("/") && isWrapper(found, rule)) return null;
+  return found;
 }
 
 export class CompilerIdentities {

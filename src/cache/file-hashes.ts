@@ -3,8 +3,10 @@
 // because a same-size rewrite inside one timestamp tick leaves stat unchanged.
 import * as fs from "node:fs";
 import { type ContentHash, sha256Hex } from "../platform/hash.ts";
-import { newestChangeNs, sameSnapshot, type StatSnapshot, snapshotOf } from "../platform/fsx.ts";
+import { newestChangeNs, sameSnapshot, type StatSnapshot } from "../platform/fsx.ts";
+import { regularFileSnapshot } from "../platform/stat-snapshot.ts";
 import { hasOpaqueInputs, usesTimeMacros } from "../compilers/cc/time-macros.ts";
+import { hasIncludeSpellings, type IncludeSpellings } from "../compilers/cc/pch.ts";
 
 const RACY_WINDOW_NS = 2_000_000_000n;
 const MAX_ENTRIES = 500_000;
@@ -18,6 +20,8 @@ export interface FileFacts {
    * by comparing mtimes).
    */
   readonly opaqueInputs: boolean;
+  /** The names the file tests with `__has_include`, if any. */
+  readonly hasIncludes: IncludeSpellings | null;
   readonly snapshot: StatSnapshot;
 }
 
@@ -31,8 +35,8 @@ export class FileHashes {
 
   /** Current facts for a regular file, or null when it is missing or not a file. */
   facts(p: string): FileFacts | null {
-    const st = fs.statSync(p, { bigint: true, throwIfNoEntry: false });
-    if (!st?.isFile()) {
+    const st = regularFileSnapshot(p);
+    if (st === null) {
       this.memo.delete(p);
       return null;
     }
@@ -52,7 +56,8 @@ export class FileHashes {
       hash: sha256Hex(bytes),
       timeMacros: usesTimeMacros(bytes),
       opaqueInputs: hasOpaqueInputs(bytes),
-      snapshot: snapshotOf(st),
+      hasIncludes: hasIncludeSpellings(bytes),
+      snapshot: st,
       hashedAtNs,
     };
     if (this.memo.size >= MAX_ENTRIES) this.memo.clear();
@@ -61,10 +66,24 @@ export class FileHashes {
   }
 
   hash(p: string): ContentHash | null {
+    if (p.endsWith("/")) return listingHash(p);
     return this.facts(p)?.hash ?? null;
   }
 
   clear(): void {
     this.memo.clear();
+  }
+}
+
+/**
+ * A dependency recorded as "dir/" stands for the names in a directory (a directory of
+ * precompiled headers, where a new file may be picked instead): never memoised.
+ */
+export function listingHash(dir: string): ContentHash | null {
+  try {
+    const names = fs.readdirSync(dir).sort();
+    return sha256Hex(names.join("\u0000"));
+  } catch {
+    return null;
   }
 }

@@ -39,4 +39,9 @@ test("C/C++ key composition vector", () => {
   expect(cacheKey("cc", ccKeyFields(job, { ...inputs, env: { ...inputs.env, CPATH: "/y" } }))).not.toBe(
     cacheKey("cc", ccKeyFields(job, inputs)),
   );
+  // The programs the driver runs (the assembler gcc finds on PATH) are inputs; none: no field.
+  expect(cacheKey("cc", ccKeyFields(job, { ...inputs, tools: [] }))).toBe(cacheKey("cc", ccKeyFields(job, inputs)));
+  expect(cacheKey("cc", ccKeyFields(job, { ...inputs, tools: ["as=1"] }))).not.toBe(
+    cacheKey("cc", ccKeyFields(job, { ...inputs, tools: ["as=2"] })),
+  );
 });

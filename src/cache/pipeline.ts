@@ -8,20 +8,24 @@ import {
   ccKeyFields,
   type ColorMode,
 } from "../compilers/cc/plan.ts";
-import { expandResponseFiles } from "../compilers/cc/response-files.ts";
+import { clangMessageLength, colorModeFor, recordsSwitches, type Terminal } from "../compilers/cc/color.ts";
+import { expandResponseFiles, FD_INPUT } from "../compilers/cc/response-files.ts";
 import { type CcFamily, compilerFamily } from "../compilers/family.ts";
 import { unreachable } from "../platform/result.ts";
 import { handleLink } from "./link/handle.ts";
 import { handleRustc } from "./rustc/handle.ts";
 import type { CompileRequest } from "../protocol/messages.ts";
 import { isAbsent, stderrIsTerminal } from "../platform/fsx.ts";
+import { terminalColumns } from "../platform/tty-size.ts";
 import { describeOutcome, type Language, type MissReason, type Outcome, type UncacheableReason } from "../stats/outcomes.ts";
 import type { CompilerIdentity } from "./compiler-identity.ts";
 import { resolveCompiler } from "./compiler-identity.ts";
 import type { CompileReply, PipelineContext } from "./context.ts";
 import { ccFacts } from "./facts.ts";
 import { cacheKey } from "./key.ts";
+import { deliverCcOutput } from "./cc-deliver.ts";
 import { runCcMiss } from "./cc-miss.ts";
+import { subToolFingerprints } from "./sub-tools.ts";
 import { findValidEntry } from "./validate.ts";
 
 export interface JobResult {
@@ -75,7 +79,7 @@ async function handleCc(
   const env = req.env;
   if (CC_UNCACHEABLE_ENV_VARS.some((v) => env[v] !== undefined)) return runLocal(ctx, "too-hard", compilerPath, "other");
   const expanded = expandResponseFiles(req.args, req.cwd);
-  if (!expanded.ok) return runLocal(ctx, "too-hard", compilerPath, "other");
+  if (!expanded.ok) return runLocal(ctx, expanded.error === FD_INPUT ? "fd-input" : "too-hard", compilerPath, "other");
   const cls = classifyCc(expanded.value.args, family);
   if (cls.kind === "not-cacheable" && cls.reason === "link") {
     return handleLink(req, ident, family, expanded.value.args, ctx);
@@ -85,14 +89,30 @@ async function handleCc(
   for (const src of inv.sources) {
     if (isAbsent(path.resolve(req.cwd, src.path))) return runLocal(ctx, "missing-input", compilerPath, "other");
   }
-  const colorMode: ColorMode = !inv.explicitColor && stderrIsTerminal(req.clientPid) ? "tty" : "pipe";
+  const stderrTty = stderrIsTerminal(req.clientPid);
+  const colorMode: ColorMode = colorModeFor(family, inv.modelArgs, inv.explicitColor, env, stderrTty);
+  let caretColumns: number | null = null;
+  if (family === "gcc" && stderrTty) {
+    // gcc cuts quoted source lines to the terminal's width (COLUMNS, else its stdin's
+    // terminal) when stderr is a terminal. On our pipe it cannot: the width goes in the
+    // key, and a miss whose diagnostics would have been cut is handed back to the client.
+    const fromEnv = Number.parseInt(env.COLUMNS ?? "", 10);
+    caretColumns = fromEnv > 0 ? fromEnv : terminalColumns(req.clientPid, 0);
+    if (caretColumns !== null && env.COLUMNS === undefined) req = { ...req, env: { ...env, COLUMNS: String(caretColumns) } };
+  }
+  const terminal: Terminal = { colorMode, messageLength: clangMessageLength(family, inv.modelArgs, env, stderrTty), caretColumns };
+  if ((colorMode === "tty-urls" || colorMode === "urls") && recordsSwitches(inv.modelArgs)) {
+    return runLocal(ctx, "terminal-urls", compilerPath, "other");
+  }
   const jobs = ccJobs(inv, req.cwd);
   const written = jobs.flatMap((j) => [j.objectPath, ...(j.userDepfile === null ? [] : [j.userDepfile])]);
   // x/a.c and y/a.c both write a.o: only an in-order compile gets the last one right.
   if (new Set(written).size !== written.length) return runLocal(ctx, "too-hard", compilerPath, "other");
   const results = await Promise.all(
-    jobs.map((job) => runJob(job, inv, ident, family, invokedName, colorMode, req, ctx)),
+    jobs.map((job) => runJob(job, inv, ident, family, invokedName, terminal, req, ctx)),
   );
+  const handBack = results.find((r) => r.outcome.kind === "uncacheable" && r.outcome.reason === "terminal-width");
+  if (handBack !== undefined) return { kind: "run-local", reason: "terminal-width", compilerPath };
   let exitCode = 0;
   for (const r of results) if (exitCode === 0 && r.exitCode !== 0) exitCode = r.exitCode;
   return {
@@ -110,7 +130,7 @@ async function runJob(
   ident: CompilerIdentity,
   family: CcFamily,
   invokedName: string,
-  colorMode: ColorMode,
+  terminal: Terminal,
   req: CompileRequest,
   ctx: PipelineContext,
 ): Promise<JobResult> {
@@ -119,7 +139,11 @@ async function runJob(
   const lang = languageOf(job);
   const source = ctx.files.facts(job.sourceAbs);
   if (store === null || source === null) {
-    return runCcMiss({ job, inv, ident, family, colorMode, req, ctx, key: null, sourceHash: null, missReason: "new-source", lang });
+    return runCcMiss({ job, inv, ident, family, terminal, req, ctx, key: null, sourceHash: null, missReason: "new-source", lang });
+  }
+  const tools = await subToolFingerprints(ident, family, job, inv, req.env, req.cwd, ctx.compilers);
+  if (tools === null) {
+    return runCcMiss({ job, inv, ident, family, terminal, req, ctx, key: null, sourceHash: null, missReason: "new-source", lang });
   }
   const key = cacheKey(
     "cc",
@@ -128,8 +152,10 @@ async function runJob(
       invokedName,
       cwd: req.cwd,
       env: req.env,
-      colorMode,
+      colorMode: terminal.colorMode,
+      messageLength: terminal.messageLength,
       sourceHash: source.hash,
+      tools,
     }),
   );
   const entries = store.entries(key);
@@ -138,7 +164,7 @@ async function runJob(
   if (hit !== null) {
     let failed: "corrupt" | "missing" | "io" | null = null;
     for (const out of hit.outputs) {
-      const r = store.materialize(out, ctx.deliveryMode);
+      const r = deliverCcOutput(store, out, family, ctx.deliveryMode);
       if (!r.ok) {
         failed = r.error;
         break;
@@ -165,5 +191,5 @@ async function runJob(
       store.remove(hit.id);
     }
   }
-  return runCcMiss({ job, inv, ident, family, colorMode, req, ctx, key, sourceHash: source.hash, missReason, lang });
+  return runCcMiss({ job, inv, ident, family, terminal, req, ctx, key, sourceHash: source.hash, missReason, lang });
 }

@@ -25,13 +25,28 @@ export const UNCACHEABLE_REASONS = [
   "compile-and-link",
   "archive-operation",
   "deploy-failed",
+  // C/C++ hardening: a terminal the compiler would print hyperlinks to, in a compile whose
+  // debug info records the switch that asks for them; inputs that are the client's own fds
+  "terminal-urls",
+  "fd-input",
+  "side-file",
+  "terminal-width",
 ] as const;
 export type UncacheableReason = (typeof UNCACHEABLE_REASONS)[number];
 
 export const MISS_REASONS = ["new-source", "inputs-changed", "corrupt-entry", "delivery-failed"] as const;
 export type MissReason = (typeof MISS_REASONS)[number];
 
-export const ERROR_REASONS = ["store-write-failed", "store-read-failed", "index-corrupt", "internal"] as const;
+export const ERROR_REASONS = [
+  "store-write-failed",
+  "store-read-failed",
+  "index-corrupt",
+  "internal",
+  // the client heard nothing from the daemon for its deadline and compiled by itself
+  "daemon-unresponsive",
+  // every runtime dir candidate was a symlink, someone else's or open to others: no daemon
+  "runtime-dir-refused",
+] as const;
 export type ErrorReason = (typeof ERROR_REASONS)[number];
 
 export type Language = "c" | "c++" | "rust" | "link" | "other";

@@ -5,46 +5,10 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { bare, CacheEnv, run, sleepMs, tempDir, ZCCACHE } from "../helpers.ts";
-import { diffObserved, observe, removeOutputs } from "./lib.ts";
+import { CacheEnv, sleepMs, tempDir } from "../helpers.ts";
+import { compareOnce, prime, primeUncacheable } from "./compare.ts";
 
 afterAll(() => CacheEnv.stopAll());
-
-/** zccache vs bare for the same command in the same cwd; "" when identical. */
-function compareOnce(c: CacheEnv, argv: string[], outputs: string[], env: Record<string, string | undefined> = {}): string {
-  const e = { ...c.env, ...env };
-  removeOutputs(c.work, outputs);
-  const b = observe(bare(argv, c.work, e), c.work, outputs);
-  removeOutputs(c.work, outputs);
-  const z = observe(run([ZCCACHE, ...argv], { cwd: c.work, env: e }), c.work, outputs);
-  const d = diffObserved(b, z);
-  return d === "" ? "" : `${argv.join(" ")}\n${d}`;
-}
-
-/** Primes the cache: two compiles through zccache, the second must be a hit. */
-function prime(c: CacheEnv, argv: string[], env: Record<string, string | undefined> = {}): void {
-  const before = c.status().hits;
-  for (let i = 0; i < 2; i++) {
-    const r = c.zc(argv, { env });
-    if (r.code !== 0) throw new Error(`priming compile failed: ${r.err}`);
-  }
-  expect(c.status().hits).toBe(before + 1);
-}
-
-/**
- * For inputs no content hash can capture, the fix is not to cache: both compiles run the
- * compiler and are counted as too-hard.
- */
-function primeUncacheable(c: CacheEnv, argv: string[]): void {
-  const before = c.status();
-  for (let i = 0; i < 2; i++) {
-    const r = c.zc(argv);
-    if (r.code !== 0) throw new Error(`priming compile failed: ${r.err}`);
-  }
-  const after = c.status();
-  expect(after.hits).toBe(before.hits);
-  expect((after.reasons["too-hard"] ?? 0) - (before.reasons["too-hard"] ?? 0)).toBe(2);
-}
 
 describe("include search: paths the compiler resolves differently from a lexical join", () => {
   for (const opt of ["-include", "-imacros"]) {

@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { libraryProbes } from "../../compilers/link/search.ts";
 import { isDeploySideFile, isLinkSideFile, isTempName, outputDirOf } from "../../compilers/link/side-files.ts";
 import { filesFromLinkerDepfile, splitLldVerbose } from "../../compilers/link/reports.ts";
+import { withReentryMarker } from "../../platform/compiler-path.ts";
 import { type Captured, runCapture } from "../../platform/exec.ts";
 import { readIfExists, removeQuietly, type StatSnapshot } from "../../platform/fsx.ts";
 import type { CompileRequest } from "../../protocol/messages.ts";
@@ -181,7 +182,7 @@ async function runDeployHook(
   try {
     const proc = Bun.spawn([...words, outputAbs], {
       cwd: req.cwd,
-      env: { ...req.env },
+      env: withReentryMarker(req.env),
       stdin: "ignore",
       stdout: "ignore",
       stderr: "ignore",

@@ -66,3 +66,76 @@ describe("classifyCc", () => {
     expect(userDepfilePath(o.inv, o.inv.sources[0])).toBe("obj/x.d");
   });
 });
+
+describe("pass-through options are read like the driver's own", () => {
+  test("include directories and forced includes through -Wp, -Xpreprocessor and -Xclang", () => {
+    const c = classifyCc(["-c", "a.c", "-Wp,-Ip1", "-Wp,-I,p2", "-Xpreprocessor", "-isystem", "-Xpreprocessor", "p3", "-Xclang", "-iquote", "-Xclang", "p4", "-Wp,-include,cfg.h", "-Iinc"]);
+    if (c.kind !== "compile") throw new Error(`expected compile, got ${c.kind === "not-cacheable" ? c.detail : ""}`);
+    expect(c.inv.passThroughDirs).toEqual({ quote: ["p4"], bracket: ["p1", "p2"], system: ["p3"], after: [] });
+    expect(c.inv.includeDirs.bracket).toEqual(["inc"]);
+    expect(c.inv.modelArgs).toContain("cfg.h");
+  });
+
+  test("what cannot be modelled is refused", () => {
+    expect(reason(["-c", "a.c", "-Wp,-MD,a.d"])).toBe("too-hard");
+    expect(reason(["-c", "a.c", "-Wp,-MMD,a.d"])).toBe("too-hard");
+    expect(reason(["-c", "a.c", "-Xclang", "-load", "-Xclang", "p.so"])).toBe("too-hard");
+    expect(reason(["-c", "a.c", "-Xclang", "-include-pch", "-Xclang", "h.pch"])).toBe("too-hard");
+    expect(reason(["-c", "a.c", "-Xclang", "-I"])).toBe("too-hard");
+    expect(reason(["-c", "a.c", "-Wp,-o,x.i"])).toBe("too-hard");
+    expect(reason(["-c", "a.c", "-Wp,b.c"])).toBe("too-hard");
+    expect(reason(["-c", "a.c", "-Xclang", "-Wp,-Ix"])).toBe("too-hard");
+    expect(reason(["-c", "a.c", "-I-"])).toBe("too-hard");
+  });
+
+  test("assembler options: a short list of harmless ones, the rest refused", () => {
+    expect(reason(["-c", "a.c", "-Wa,--noexecstack", "-Wa,-mrelax-relocations=no", "-Xassembler", "--64", "-Wa,--defsym,X=1"])).toBe("compile");
+    for (const bad of [["-Wa,-adhln=a.lst"], ["-Wa,--MD,a.dep"], ["-Wa,-I,inc"], ["-Xassembler", "-alh=x"], ["-Wa,-o,x.o"], ["-Wa,@opts"]]) {
+      expect(reason(["-c", "a.c", ...bad])).toBe("too-hard");
+    }
+  });
+});
+
+describe("side files and the client's descriptors", () => {
+  test("options that write files we do not restore are refused with their own reason", () => {
+    for (const opt of [
+      "-fopt-info-vec-missed=v.txt",
+      "-fopt-info=all.txt",
+      "-ftime-trace",
+      "-ftime-report",
+      "-fmem-report",
+      "-save-stats=obj",
+      "-fprofile-note=x.gcno",
+      "-fmodules",
+      "-fmodule-file=m.pcm",
+      "-fprofile-list=l.txt",
+    ]) {
+      expect([opt, reason(["-c", "a.c", opt])]).toEqual([opt, "side-file"]);
+      expect([opt, reason(["-c", "a.c", "-Xclang", opt])]).toEqual([opt, "side-file"]);
+    }
+    expect(reason(["-c", "a.c", "-mllvm", "-info-output-file=s.txt"])).toBe("side-file");
+    expect(reason(["-c", "a.c", "-mllvm", "-inline-threshold=100"])).toBe("compile");
+    expect(reason(["-c", "a.c", "-fopt-info-vec"])).toBe("compile");
+    expect(reason(["-c", "a.c", "-fopt-info-vec=stdout", "-fopt-info=stderr"])).toBe("compile");
+    for (const opt of ["-fdump-tree-all", "-fcallgraph-info", "-fsave-optimization-record", "-save-temps=obj", "-MJ", "-dumpdir"]) {
+      expect([opt, reason(["-c", "a.c", opt, "x"])]).not.toEqual([opt, "compile"]);
+    }
+    const c = classifyCc(["-c", "a.c", "-g", "-gsplit-dwarf=split"]);
+    expect(c.kind === "compile" && c.inv.sideOutputs).toEqual(["dwo"]);
+  });
+
+  test("sources, forced includes and outputs that are the client's file descriptors run locally", () => {
+    expect(reason(["-x", "c", "-c", "/dev/fd/3", "-o", "a.o"])).toBe("fd-input");
+    expect(reason(["-x", "c", "-c", "/dev/stdin", "-o", "a.o"])).toBe("fd-input");
+    expect(reason(["-c", "/proc/self/fd/4.c"])).toBe("fd-input");
+    expect(reason(["-c", "a.c", "-include", "/proc/1234/fd/5"])).toBe("fd-input");
+    expect(reason(["-c", "a.c", "-Wp,-include,/dev/fd/5"])).toBe("fd-input");
+    expect(reason(["-c", "a.c", "-MD", "-MF", "/dev/stderr"])).toBe("fd-input");
+    expect(reason(["-c", "a.c", "-o", "/dev/stdout"])).toBe("fd-input");
+    expect(reason(["-c", "a.c", "-o", "/dev/fd/1"])).toBe("fd-input");
+    expect(reason(["-c", "a.c", "-o", "fd/1.o"])).toBe("compile");
+    expect(reason(["-c", "a.c", "-I/proc/self/cwd/inc"])).toBe("fd-input");
+    expect(reason(["-c", "a.c", "-imacros", "/dev/stdin"])).toBe("fd-input");
+    expect(reason(["-c", "a.c", "-Wp,-I,/proc/thread-self/root/x"])).toBe("fd-input");
+  });
+});

@@ -3,7 +3,10 @@
 import * as path from "node:path";
 import type { UncacheableReason } from "../../stats/outcomes.ts";
 import type { CcFamily } from "../family.ts";
-import { EMCC_OVERRIDES, lookupOption, optionValue } from "./options.ts";
+import { EMCC_OVERRIDES, lookupOption, type OptionRole, optionValue, SIDE_FILE_OPTIONS } from "./options.ts";
+import { readPassThrough, unsafeAssemblerWord } from "./pass-through.ts";
+import { forcedIncludes } from "./pch.ts";
+import { isClientFdPath } from "./response-files.ts";
 
 export type Language = "c" | "c++" | "objective-c" | "objective-c++" | "c-cpp-output" | "c++-cpp-output";
 
@@ -56,15 +59,47 @@ export interface IncludeDirs {
   readonly after: readonly string[];
 }
 
+const SELF_PATH = /\/proc\/(self|thread-self)\/|(^|[=,:])\/dev\/(fd\/|std(in|out|err)$)/;
+
+interface MutableDirs {
+  quote: string[];
+  bracket: string[];
+  system: string[];
+  after: string[];
+}
+
+/** What a preprocessor pass-through may carry: options whose meaning we model like the driver's. */
+const PASS_THROUGH_ROLES: ReadonlySet<OptionRole> = new Set<OptionRole>([
+  "plain",
+  "include-dir",
+  "include-dir-quote",
+  "include-dir-system",
+  "include-dir-after",
+  "color",
+]);
+const NESTED_PASS_THROUGH: ReadonlySet<string> = new Set(["-Wp,", "-Wa,", "-Xclang", "-Xassembler", "-Xpreprocessor", "-mllvm"]);
+/** Flags whose side files the driver names; passed to a sub-tool they would be named differently. */
+const SIDE_OUTPUT_FLAGS: ReadonlySet<string> = new Set(["-gsplit-dwarf", "-gsplit-dwarf=split", "--coverage", "-ftest-coverage", "-fstack-usage"]);
+
 export interface CcInvocation {
   /** The argument list after response-file expansion. */
   readonly args: readonly string[];
+  /**
+   * The arguments as the compiler understands them: pass-throughs like `-Wp,-I,dir` replaced
+   * by the options they carry. For searches (include dirs, -include, system-dir flags), never run.
+   */
+  readonly modelArgs: readonly string[];
   readonly sources: readonly SourceFile[];
   /** -o value as written, or null for the compiler's default name. */
   readonly output: string | null;
   readonly mode: "object" | "assembly";
   readonly deps: DepOptions;
   readonly includeDirs: IncludeDirs;
+  /**
+   * Directories given through a preprocessor pass-through: the compiler puts them at one
+   * end of their chain or the other (gcc and clang differ), so the search order takes both.
+   */
+  readonly passThroughDirs: IncludeDirs;
   readonly explicitColor: boolean;
   readonly sideOutputs: readonly SideOutputKind[];
 }
@@ -83,10 +118,9 @@ const notCacheable = (reason: UncacheableReason, detail: string): CcClassificati
 
 export function classifyCc(args: readonly string[], family: CcFamily = "gcc"): CcClassification {
   const sources: SourceFile[] = [];
-  const quote: string[] = [];
-  const bracket: string[] = [];
-  const system: string[] = [];
-  const after: string[] = [];
+  const driverDirs: MutableDirs = { quote: [], bracket: [], system: [], after: [] };
+  const passDirs: MutableDirs = { quote: [], bracket: [], system: [], after: [] };
+  const modelArgs: string[] = [];
   let output: string | null = null;
   let xLang: Language | null = null;
   let xUnsupported: string | null = null;
@@ -99,29 +133,30 @@ export function classifyCc(args: readonly string[], family: CcFamily = "gcc"): C
   const side = new Set<SideOutputKind>();
   const otherInputs: string[] = [];
 
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] as string;
-    if (a === "-") return notCacheable("stdin-input", "source read from standard input");
-    if (!a.startsWith("-")) {
-      if (xUnsupported !== null) return notCacheable("unsupported-language", `-x ${xUnsupported}`);
-      const lang = xLang ?? EXTENSION_LANGUAGE[path.extname(a)];
-      if (lang === undefined) otherInputs.push(a);
-      else sources.push({ path: a, language: lang, argIndex: i });
-      continue;
-    }
-    const override = family === "emcc" ? EMCC_OVERRIDES.get(a) : undefined;
+  /**
+   * Reads the option at list[i] (the driver's arguments, or the words of a preprocessor
+   * pass-through); returns the index of its last word, or why the compile is refused.
+   */
+  const option = (list: readonly string[], i: number, via: "driver" | "preprocessor"): number | CcClassification => {
+    const a = list[i] as string;
+    const override = family === "emcc" && via === "driver" ? EMCC_OVERRIDES.get(a) : undefined;
     const found = override === undefined ? lookupOption(a) : { name: a, spec: override };
-    if (found === null) return notCacheable("unknown-option", a);
+    if (found === null) return notCacheable("unknown-option", via === "driver" ? a : `${a} passed through`);
     const { name, spec } = found;
-    const read = optionValue(args, i, found);
+    const read = optionValue(list, i, found);
     if (read === null) return notCacheable("too-hard", `${a} without its argument`);
     const value = read.value;
-    i = read.next;
+    if (via === "preprocessor" && !PASS_THROUGH_ROLES.has(spec.role)) return notCacheable("too-hard", `${a} passed through`);
+    if (via === "preprocessor" && (NESTED_PASS_THROUGH.has(name) || SIDE_OUTPUT_FLAGS.has(a))) {
+      return notCacheable("too-hard", `${a} passed through`);
+    }
+    const dirs = via === "driver" ? driverDirs : passDirs;
     switch (spec.role) {
       case "plain":
-        if (name === "-Wp," && /(^|,)-M/.test(value)) return notCacheable("too-hard", a);
-        if (name === "-Wa," && /(^|,)-a/.test(value)) return notCacheable("too-hard", a);
-        if (a === "-gsplit-dwarf") side.add("dwo");
+        if (SIDE_FILE_OPTIONS.some((re) => re.test(a))) return notCacheable("side-file", a);
+        // LLVM's own options: -info-output-file=, -pass-remarks-output=, -dot-cfg… write files.
+        if (name === "-mllvm" && /file|output|dot|dump/i.test(value)) return notCacheable("side-file", `${a} ${value}`);
+        if (a === "-gsplit-dwarf" || a === "-gsplit-dwarf=split") side.add("dwo");
         if (a === "--coverage" || a === "-ftest-coverage") side.add("gcno");
         if (a === "-fstack-usage") side.add("su");
         break;
@@ -139,16 +174,18 @@ export function classifyCc(args: readonly string[], family: CcFamily = "gcc"): C
         }
         break;
       case "include-dir-quote":
-        quote.push(value);
+        dirs.quote.push(value);
         break;
       case "include-dir":
-        bracket.push(value);
+        // -I- splits the chain and stops the search of the source's directory.
+        if (value === "-") return notCacheable("too-hard", "-I-");
+        dirs.bracket.push(value);
         break;
       case "include-dir-system":
-        system.push(value);
+        dirs.system.push(value);
         break;
       case "include-dir-after":
-        after.push(value);
+        dirs.after.push(value);
         break;
       case "dep-md":
         depStyle = "md";
@@ -183,6 +220,42 @@ export function classifyCc(args: readonly string[], family: CcFamily = "gcc"): C
         if (archCount > 1) return notCacheable("multiple-arch", "more than one -arch");
         break;
     }
+    return read.next;
+  };
+
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    if (a === "-") return notCacheable("stdin-input", "source read from standard input");
+    if (!a.startsWith("-")) {
+      modelArgs.push(a);
+      if (xUnsupported !== null) return notCacheable("unsupported-language", `-x ${xUnsupported}`);
+      const lang = xLang ?? EXTENSION_LANGUAGE[path.extname(a)];
+      if (lang === undefined) otherInputs.push(a);
+      else sources.push({ path: a, language: lang, argIndex: i });
+      continue;
+    }
+    const pass = readPassThrough(args, i);
+    if (pass !== null) {
+      if (pass.target === "assembler") {
+        const bad = unsafeAssemblerWord(pass.words);
+        if (bad !== null) return notCacheable("too-hard", `assembler option ${bad}`);
+      } else {
+        for (let k = 0; k < pass.words.length; k++) {
+          const w = pass.words[k] as string;
+          if (!w.startsWith("-") || w === "-") return notCacheable("too-hard", `${w} passed through`);
+          const r = option(pass.words, k, "preprocessor");
+          if (typeof r !== "number") return r;
+          modelArgs.push(...pass.words.slice(k, r + 1));
+          k = r;
+        }
+      }
+      i = pass.next;
+      continue;
+    }
+    const r = option(args, i, "driver");
+    if (typeof r !== "number") return r;
+    modelArgs.push(...args.slice(i, r + 1));
+    i = r;
   }
 
   if (!sawCompile && !sawAssemble) return notCacheable("link", "no -c or -S: a link");
@@ -192,6 +265,12 @@ export function classifyCc(args: readonly string[], family: CcFamily = "gcc"): C
       : notCacheable("no-input", "no source file");
   }
   if (otherInputs.length > 0) return notCacheable("too-hard", `non-source input ${otherInputs[0]}`);
+  const named = [...sources.map((s) => s.path), output, depFile, ...forcedIncludes(modelArgs)];
+  const fdPath = named.find((p) => p !== null && isClientFdPath(path.resolve("/", p)));
+  if (fdPath !== undefined && fdPath !== null) return notCacheable("fd-input", fdPath);
+  // Anywhere else (-I/proc/self/cwd/inc, -imacros /dev/stdin): names that mean the daemon.
+  const selfPath = modelArgs.find((a) => SELF_PATH.test(a));
+  if (selfPath !== undefined) return notCacheable("fd-input", selfPath);
   if (output === "-") return notCacheable("too-hard", "output to stdout");
   if (sources.length > 1 && (output !== null || depFile !== null)) {
     return notCacheable("too-hard", "several sources with -o or -MF");
@@ -207,7 +286,9 @@ export function classifyCc(args: readonly string[], family: CcFamily = "gcc"): C
       output,
       mode: sawAssemble ? "assembly" : "object",
       deps: { style: depStyle, file: depFile },
-      includeDirs: { quote, bracket, system, after },
+      includeDirs: driverDirs,
+      passThroughDirs: passDirs,
+      modelArgs,
       explicitColor,
       sideOutputs: [...side],
     },

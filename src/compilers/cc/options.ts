@@ -200,6 +200,7 @@ export const EXACT_OPTIONS: ReadonlyMap<string, OptionSpec> = new Map<string, Op
  */
 export const PREFIX_OPTIONS: readonly (readonly [string, OptionSpec])[] = [
   ["-save-temps=", s("joined", "save-temps")],
+  ["-save-stats", s("joined", "plain")], // refused as a side file (SIDE_FILE_OPTIONS)
   ["-fdiagnostics-color=", s("joined", "color")],
   ["-specs=", s("joined", "too-hard")],
   ["--specs=", s("joined", "too-hard")],
@@ -244,6 +245,37 @@ export const PREFIX_OPTIONS: readonly (readonly [string, OptionSpec])[] = [
   ["-m", s("joined", "plain")],
   ["-O", s("joined", "plain")],
   ["-g", s("joined", "plain")],
+];
+
+/**
+ * Options that make the compiler write (or read) a file that is neither the object nor a
+ * side output we capture and restore, or print something a replay would get wrong
+ * (timings). Checked against every option that is otherwise plain, passed through or not.
+ */
+export const SIDE_FILE_OPTIONS: readonly RegExp[] = [
+  /^-fopt-info[^=]*=(?!std(out|err)$)/, // -fopt-info-vec-missed=FILE; stdout and stderr are replayed
+  /^-ftime-trace/, // clang: <output>.json beside the object
+  /^-ftime-report/, // timings: a replay would print old ones
+  /^-f(pre-ipa-|post-ipa-)?mem-report/,
+  /^-fproc-stat-report/,
+  /^-save-stats/, // clang: .stats files
+  /^-foptimization-record-file=/,
+  /^-fprofile-note=/, // gcc: names the .gcno file itself
+  /^-fcompare-debug/,
+  /^-fdiagnostics-format=sarif-file/,
+  /^-fdiagnostics-log-file/,
+  /^-fstack-usage=/,
+  // Files read that no depfile names, or whole module systems with their own caches.
+  /^-fprofile-list=/,
+  /^-fprofile-remapping-file=/,
+  /^-fxray-(attr-list|always-instrument|never-instrument)=/,
+  /^-fsanitize-coverage-(allow|ignore|white|black)list=/,
+  /^-fpass-plugin=/,
+  /^-fmodules?($|[-=])/,
+  /^-fcxx-modules/,
+  /^-fimplicit-module-maps/,
+  /^-fprebuilt-module-path/,
+  /^-fmodule-/,
 ];
 
 /**

@@ -14,6 +14,7 @@ import {
   sideOutputPath,
   userDepfilePath,
 } from "./args.ts";
+import { type ColorMode, colorArgs, type Terminal } from "./color.ts";
 import { parseDepfile } from "./depfile.ts";
 import { splitHeaderTrace } from "./header-trace.ts";
 
@@ -55,7 +56,7 @@ export const CC_KEY_ENV_VARS = [
 /** Variables that make the compiler write files we do not know about. */
 export const CC_UNCACHEABLE_ENV_VARS = ["DEPENDENCIES_OUTPUT", "SUNPRO_DEPENDENCIES"] as const;
 
-export type ColorMode = "tty" | "pipe";
+export type { ColorMode } from "./color.ts";
 
 export interface CcJob {
   readonly source: SourceFile;
@@ -92,7 +93,11 @@ export interface CcKeyInputs {
   readonly cwd: string;
   readonly env: Readonly<Record<string, string>>;
   readonly colorMode: ColorMode;
+  /** clang's -fmessage-length on a terminal (from COLUMNS); none: no field. */
+  readonly messageLength?: number | null;
   readonly sourceHash: string;
+  /** Fingerprints of the programs the driver runs for this job ("as=<hash>"); none: no field. */
+  readonly tools?: readonly string[];
 }
 
 export function ccKeyFields(job: CcJob, k: CcKeyInputs): KeyField[] {
@@ -106,6 +111,8 @@ export function ccKeyFields(job: CcJob, k: CcKeyInputs): KeyField[] {
     { name: "env", value: envPairs },
     { name: "color", value: k.colorMode },
     { name: "source", value: k.sourceHash },
+    ...(k.tools === undefined || k.tools.length === 0 ? [] : [{ name: "tools", value: k.tools }]),
+    ...(k.messageLength === undefined || k.messageLength === null ? [] : [{ name: "message-length", value: String(k.messageLength) }]),
   ];
 }
 
@@ -145,11 +152,12 @@ export function ccRunPlan(
   job: CcJob,
   inv: CcInvocation,
   family: CcFamily,
-  colorMode: ColorMode,
+  terminal: Terminal,
   privateDepfile: string,
 ): { args: string[]; headers: HeaderSource } {
   const args = [...job.args];
-  if (colorMode === "tty") args.push("-fdiagnostics-color=always");
+  args.push(...colorArgs(terminal.colorMode));
+  if (terminal.messageLength !== null) args.push(`-fmessage-length=${terminal.messageLength}`);
   if (isPreprocessed(job.language)) return { args, headers: { kind: "none" } };
   if (inv.deps.style === "mmd" && job.userDepfile !== null) {
     return { args, headers: { kind: "separate-trace", args: traceOnlyArgs(job.args, privateDepfile), depfile: privateDepfile } };

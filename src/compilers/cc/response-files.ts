@@ -6,6 +6,17 @@ import { err, ok, type Result } from "../../platform/result.ts";
 
 const MAX_DEPTH = 16;
 
+/** The error for a response file that is one of the client's file descriptors. */
+export const FD_INPUT = "fd-input";
+
+/**
+ * Paths that name the calling process's open files: the daemon opening them would get its
+ * own descriptors (or another process's), not the client's.
+ */
+export function isClientFdPath(p: string): boolean {
+  return /^\/dev\/(fd\/|std(in|out|err)$|tty$)/.test(p) || /^\/proc\/(self|thread-self|\d+)\/(fd|fdinfo|task)\//.test(p);
+}
+
 export function splitResponseFile(text: string): string[] {
   const words: string[] = [];
   let cur = "";
@@ -57,6 +68,11 @@ export function expandResponseFiles(
       }
       if (depth >= MAX_DEPTH) return err("response files nested too deeply");
       const p = path.resolve(cwd, a.slice(1));
+      // The client's own descriptors (`@<(…)` is /dev/fd/63) mean something else in the
+      // daemon; a FIFO would block it.
+      if (isClientFdPath(p)) return err(FD_INPUT);
+      const st = fs.statSync(p, { throwIfNoEntry: false });
+      if (st !== undefined && !st.isFile()) return err("response file is not a regular file");
       let text: string;
       try {
         text = fs.readFileSync(p, "utf8");

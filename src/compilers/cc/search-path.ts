@@ -1,11 +1,12 @@
 // The ordered include search list of a compile, used to name the paths where a new header
 // would shadow one that was read. System directories come from the compiler itself (-v).
 import * as path from "node:path";
+import { withReentryMarker } from "../../platform/compiler-path.ts";
 import { dirOf, joinPhysical } from "../../platform/paths.ts";
 import type { CcInvocation, Language } from "./args.ts";
 
 /** Flags that change which system directories the compiler searches. */
-function systemAffecting(args: readonly string[]): string[] {
+export function systemAffecting(args: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
@@ -74,7 +75,7 @@ export class SystemDirs {
       stdin: "ignore",
       stdout: "ignore",
       stderr: "pipe",
-      env: { ...cleanEnv, LC_ALL: "C" },
+      env: withReentryMarker({ ...cleanEnv, LC_ALL: "C" }),
     });
     const [text, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
     if (code !== 0) throw new Error(`${compilerPath} -v failed`);
@@ -100,17 +101,29 @@ export function searchOrder(
   const abs = (d: string): string => joinPhysical(cwd, d);
   const langEnv =
     lang === "c++" || lang === "c++-cpp-output" || lang === "objective-c++" ? env.CPLUS_INCLUDE_PATH : env.C_INCLUDE_PATH;
+  const d = inv.includeDirs;
+  const p = inv.passThroughDirs;
+  // A pass-through directory may come first or last in its chain: listed at both ends, a
+  // header found in it or before it is probed for in every directory that may precede it.
+  const chain = (driver: readonly string[], pass: readonly string[]): string[] =>
+    pass.length === 0 ? driver.map(abs) : [...pass.map(abs), ...driver.map(abs), ...pass.map(abs)];
   const ordered = [
     dirOf(joinPhysical(cwd, sourcePath)),
-    ...inv.includeDirs.quote.map(abs),
-    ...inv.includeDirs.bracket.map(abs),
+    ...chain(d.quote, p.quote),
+    ...chain(d.bracket, p.bracket),
     ...envDirs(env.CPATH, cwd),
-    ...inv.includeDirs.system.map(abs),
+    ...chain(d.system, p.system),
     ...envDirs(langEnv, cwd),
     ...systemDirs,
-    ...inv.includeDirs.after.map(abs),
+    ...chain(d.after, p.after),
   ];
-  return [...new Set(ordered)];
+  const repeatable = new Set([p.quote, p.bracket, p.system, p.after].flat().map(abs));
+  const seen = new Set<string>();
+  return ordered.filter((dir) => {
+    if (seen.has(dir) && !repeatable.has(dir)) return false;
+    seen.add(dir);
+    return true;
+  });
 }
 
 /**

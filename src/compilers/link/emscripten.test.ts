@@ -19,25 +19,29 @@ test("the config names the programs emcc runs", () => {
 
 test("the fingerprint follows the config, the version and the Python sources", () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "zc-emroot-"));
-  const emcc = path.join(root, "emcc");
-  const write = (rel: string, text: string, mode = 0o644) => fs.writeFileSync(path.join(root, rel), text, { mode });
-  write("emcc", `#!/bin/sh\ncat ${root}/version.txt\n`, 0o755);
-  write("version.txt", "emcc 1.0\n");
-  write(".emscripten", "LLVM_ROOT = '/nonexistent'\n");
-  write("emcc.py", "print('one')\n");
-  const fp = new EmscriptenFingerprints();
-  const a = fp.fingerprint(emcc, emcc);
-  expect(a).not.toBeNull();
-  write(".emscripten", "LLVM_ROOT = '/elsewhere'\n");
-  const b = fp.fingerprint(emcc, emcc);
-  expect(b).not.toBe(a);
-  write("emcc.py", "print('two')\n");
-  const c = fp.fingerprint(emcc, emcc);
-  expect(c).not.toBe(b);
-  write("version.txt", "emcc 2.0\n");
-  // The version is asked again only when a watched file changed: touch the script.
-  write("emcc", `#!/bin/sh\ncat ${root}/version.txt\n`, 0o755);
-  expect(fp.fingerprint(emcc, emcc)).not.toBe(c);
-  write("emcc", "#!/bin/sh\nexit 1\n", 0o755);
-  expect(fp.fingerprint(emcc, emcc)).toBeNull();
+  try {
+    const emcc = path.join(root, "emcc");
+    const write = (rel: string, text: string, mode = 0o644) => fs.writeFileSync(path.join(root, rel), text, { mode });
+    write("emcc", `#!/bin/sh\ncat ${root}/version.txt\n`, 0o755);
+    write("version.txt", "emcc 1.0\n");
+    write(".emscripten", "LLVM_ROOT = '/nonexistent'\n");
+    write("emcc.py", "print('one')\n");
+    const fp = new EmscriptenFingerprints();
+    const a = fp.fingerprint(emcc, emcc);
+    expect(a).not.toBeNull();
+    write(".emscripten", "LLVM_ROOT = '/elsewhere'\n");
+    const b = fp.fingerprint(emcc, emcc);
+    expect(b).not.toBe(a);
+    write("emcc.py", "print('two')\n");
+    const c = fp.fingerprint(emcc, emcc);
+    expect(c).not.toBe(b);
+    write("version.txt", "emcc 2.0\n");
+    // The version is asked again only when a watched file changed: touch the script.
+    write("emcc", `#!/bin/sh\ncat ${root}/version.txt\n`, 0o755);
+    expect(fp.fingerprint(emcc, emcc)).not.toBe(c);
+    write("emcc", "#!/bin/sh\nexit 1\n", 0o755);
+    expect(fp.fingerprint(emcc, emcc)).toBeNull();
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
 });

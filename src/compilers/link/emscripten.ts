@@ -4,6 +4,7 @@
 // node programs the config names; it is recomputed when any of those files changes.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { withReentryMarker } from "../../platform/compiler-path.ts";
 import { newestChangeNs, sameSnapshot, type StatSnapshot, snapshotOf } from "../../platform/fsx.ts";
 import { sha256Hex } from "../../platform/hash.ts";
 
@@ -145,7 +146,7 @@ export class EmscriptenFingerprints {
         stdout: "pipe",
         stderr: "pipe",
         timeout: VERSION_TIMEOUT_MS,
-        env: process.env as Record<string, string>,
+        env: withReentryMarker(process.env),
       });
       if (r.exitCode !== 0) return null;
       version = Buffer.from(r.stdout ?? new Uint8Array()).toString("utf8");

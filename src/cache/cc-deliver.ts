@@ -1,0 +1,42 @@
+// Delivers a C/C++ hit's outputs the way the compiler writes them. Where an output path is a
+// symlink, compilers differ by file: gcc and clang open depfiles, .su and .gcno files for
+// writing and so write through the link; clang renames a temporary file over its object
+// (the link is replaced); gcc's assembler and objcopy unlink a link whose target exists
+// and write through a dangling one; clang writes its .dwo through the link.
+import * as fs from "node:fs";
+import type { CcFamily } from "../compilers/family.ts";
+import { err, ok, type Result } from "../platform/result.ts";
+import { removeQuietly, siblingTemp } from "../platform/fsx.ts";
+import type { DeliveryMode, MaterializeFailure, OutputRecord, Store } from "../store/store.ts";
+
+export function writesThroughLink(family: CcFamily, role: string, target: string): boolean {
+  if (role === "object" || (role === "dwo" && family === "gcc")) {
+    return family === "gcc" && fs.statSync(target, { throwIfNoEntry: false }) === undefined;
+  }
+  return true;
+}
+
+export function deliverCcOutput(
+  store: Store,
+  out: OutputRecord,
+  family: CcFamily,
+  mode: DeliveryMode,
+): Result<void, MaterializeFailure> {
+  const lst = fs.lstatSync(out.path, { throwIfNoEntry: false });
+  if (lst === undefined || !lst.isSymbolicLink() || !writesThroughLink(family, out.role, out.path)) {
+    return store.materialize(out, mode);
+  }
+  // Verified into a private name beside the link, then copied into whatever the link names
+  // (truncating it in place, as the compiler's open() does); the link itself stays.
+  const tmp = siblingTemp(out.path);
+  const r = store.materialize({ ...out, path: tmp }, "copy");
+  if (!r.ok) return r;
+  try {
+    fs.copyFileSync(tmp, out.path);
+    return ok(undefined);
+  } catch {
+    return err("io");
+  } finally {
+    removeQuietly(tmp);
+  }
+}

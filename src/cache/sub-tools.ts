@@ -1,0 +1,96 @@
+// The programs a compiler driver runs besides itself: gcc's cc1/cc1plus and the assembler,
+// clang's external assembler under -fno-integrated-as. gcc names the assembler by its bare
+// name when it is not in its own directories, so the `as` first on the request's PATH is
+// the one that writes the object: its content hash belongs in the key like the compiler's.
+import type { CcInvocation } from "../compilers/cc/args.ts";
+import type { CcJob } from "../compilers/cc/plan.ts";
+import { systemAffecting } from "../compilers/cc/search-path.ts";
+import type { CcFamily } from "../compilers/family.ts";
+import { runCapture } from "../platform/exec.ts";
+import { type CompilerIdentities, type CompilerIdentity, resolveCompiler } from "./compiler-identity.ts";
+
+const CC1: Readonly<Record<CcJob["language"], string>> = {
+  c: "cc1",
+  "c-cpp-output": "cc1",
+  "c++": "cc1plus",
+  "c++-cpp-output": "cc1plus",
+  "objective-c": "cc1obj",
+  "objective-c++": "cc1objplus",
+};
+
+/** Which sub-programs this job runs, by the name the driver looks up. */
+export function subToolNames(family: CcFamily, job: CcJob, inv: CcInvocation): string[] {
+  if (family === "gcc") return inv.mode === "object" ? [CC1[job.language], "as"] : [CC1[job.language]];
+  if (family !== "clang" || inv.mode !== "object") return [];
+  let external = false;
+  for (const a of inv.modelArgs) {
+    if (a === "-fno-integrated-as" || a === "-no-integrated-as") external = true;
+    else if (a === "-fintegrated-as" || a === "-integrated-as") external = false;
+  }
+  return external ? ["as"] : [];
+}
+
+// -print-prog-name answers from the driver's own directories (and COMPILER_PATH,
+// GCC_EXEC_PREFIX); a bare name means "whatever PATH finds", resolved per request below.
+const progNames = new Map<string, Promise<string>>();
+const MAX_PROG_NAMES = 10_000;
+
+function progName(
+  ident: CompilerIdentity,
+  family: CcFamily,
+  name: string,
+  flags: readonly string[],
+  env: Record<string, string>,
+  cwd: string,
+): Promise<string> {
+  const ask = (): Promise<string> =>
+    runCapture([ident.path, ...flags, `-print-prog-name=${name}`], { cwd, env: { ...env } }).then((r) => {
+      if (r.exitCode !== 0) throw new Error(`${ident.path} -print-prog-name=${name} failed`);
+      return r.stdout.toString("utf8").trim();
+    });
+  // Directories the user controls (COMPILER_PATH, GCC_EXEC_PREFIX) can gain a program at
+  // any time, and clang also looks on PATH: ask every time. gcc's own directories are
+  // the installation's, fingerprinted with the driver.
+  if (family !== "gcc" || env.COMPILER_PATH !== undefined || env.GCC_EXEC_PREFIX !== undefined) return ask();
+  const memoKey = JSON.stringify([ident.path, ident.hash, name, flags]);
+  let p = progNames.get(memoKey);
+  if (p === undefined) {
+    p = ask();
+    if (progNames.size >= MAX_PROG_NAMES) progNames.clear();
+    progNames.set(memoKey, p);
+    p.catch(() => progNames.delete(memoKey));
+  }
+  return p;
+}
+
+/**
+ * "name=<content hash>" for every sub-program the job runs ("name=missing" when there is
+ * none: the compile then fails and is not stored); null when the driver cannot be asked.
+ */
+export async function subToolFingerprints(
+  ident: CompilerIdentity,
+  family: CcFamily,
+  job: CcJob,
+  inv: CcInvocation,
+  env: Record<string, string>,
+  cwd: string,
+  compilers: CompilerIdentities,
+): Promise<string[] | null> {
+  const names = subToolNames(family, job, inv);
+  if (names.length === 0) return [];
+  const flags = systemAffecting(inv.modelArgs);
+  const out: string[] = [];
+  for (const name of names) {
+    let printed: string;
+    try {
+      printed = await progName(ident, family, name, flags, env, cwd);
+    } catch {
+      return null;
+    }
+    // Resolved on every request: a new `as` earlier on PATH must change the key at once.
+    const resolved = printed.includes("/") ? resolveCompiler(printed, cwd, "", null) : resolveCompiler(printed, cwd, env.PATH ?? "", null);
+    const tool = resolved === null ? null : compilers.identify(resolved);
+    out.push(`${name}=${tool === null ? "missing" : tool.hash}`);
+  }
+  return out;
+}

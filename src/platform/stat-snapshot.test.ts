@@ -1,0 +1,27 @@
+import { afterAll, expect, test } from "bun:test";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { snapshotOf } from "./fsx.ts";
+import { regularFileSnapshot } from "./stat-snapshot.ts";
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zc-statx-"));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+test("agrees with node's bigint stat on files, links to files, and refuses everything else", () => {
+  const file = path.join(dir, "f.h");
+  fs.writeFileSync(file, "int x;\n");
+  fs.utimesSync(file, new Date(1_600_000_000_123), new Date(1_600_000_000_456));
+  fs.symlinkSync(file, path.join(dir, "link.h"));
+  fs.symlinkSync(path.join(dir, "nowhere"), path.join(dir, "dangling.h"));
+  fs.mkdirSync(path.join(dir, "d.h"));
+  const expected = snapshotOf(fs.statSync(file, { bigint: true }));
+  expect(regularFileSnapshot(file)).toEqual(expected);
+  expect(regularFileSnapshot(path.join(dir, "link.h"))).toEqual(expected);
+  for (const other of ["dangling.h", "d.h", "missing.h", "f.h/below.h"]) expect(regularFileSnapshot(path.join(dir, other))).toBeNull();
+  // Non-ASCII names and a NUL byte (which no file name can hold).
+  const wide = path.join(dir, "é✓.h");
+  fs.writeFileSync(wide, "");
+  expect(regularFileSnapshot(wide)).toEqual(snapshotOf(fs.statSync(wide, { bigint: true })));
+  expect(regularFileSnapshot(`${file}\0x`)).toBeNull();
+});

@@ -1,0 +1,251 @@
+// Regression cases for inputs the compiler reads behind the command line's back:
+// precompiled headers, options passed through to a sub-tool, the assembler on PATH. Each
+// case compares zccache with the bare compiler in the same cwd with the same arguments.
+import { afterAll, describe, expect, test } from "bun:test";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { bare, CacheEnv, hasTool, tempDir } from "../helpers.ts";
+import { backdate, compareOnce, prime, primeUncacheable } from "./compare.ts";
+
+afterAll(() => CacheEnv.stopAll());
+
+function mustRun(argv: string[], cwd: string): void {
+  const r = bare(argv, cwd);
+  if (r.code !== 0) throw new Error(`${argv.join(" ")} failed: ${r.err}`);
+}
+
+describe("precompiled headers", () => {
+  test("gcc: an included .gch is an input: rebuilt from an edited header, the compile misses", () => {
+    const c = new CacheEnv();
+    c.write("h.h", "#define V 1\nstatic inline int f(void) { return V; }\n");
+    c.write("a.c", '#include "h.h"\nint g(void) { return f(); }\n');
+    mustRun(["gcc", "-O1", "-x", "c-header", "h.h", "-o", "h.h.gch"], c.work);
+    backdate(path.join(c.work, "h.h"), path.join(c.work, "h.h.gch"));
+    const argv = ["gcc", "-O1", "-c", "a.c", "-o", "a.o"];
+    prime(c, argv);
+    c.write("h.h", "#define V 2\nstatic inline int f(void) { return V; }\n");
+    mustRun(["gcc", "-O1", "-x", "c-header", "h.h", "-o", "h.h.gch"], c.work);
+    backdate(path.join(c.work, "h.h"), path.join(c.work, "h.h.gch"));
+    const before = c.status();
+    expect(compareOnce(c, argv, ["a.o"])).toBe("");
+    expect(c.status().misses).toBe(before.misses + 1);
+  });
+
+  test("gcc: a .gch named by a computed include is found through the compiler's own trace", () => {
+    const c = new CacheEnv();
+    c.write("h.h", "#define V 1\nstatic inline int f(void) { return V; }\n");
+    c.write("e.c", '#define HDR "h.h"\n#include HDR\nint g(void) { return f(); }\n');
+    mustRun(["gcc", "-O1", "-x", "c-header", "h.h", "-o", "h.h.gch"], c.work);
+    backdate(path.join(c.work, "h.h"), path.join(c.work, "h.h.gch"));
+    const argv = ["gcc", "-O1", "-c", "e.c", "-o", "e.o"];
+    prime(c, argv);
+    c.write("h.h", "#define V 3\nstatic inline int f(void) { return V; }\n");
+    mustRun(["gcc", "-O1", "-x", "c-header", "h.h", "-o", "h.h.gch"], c.work);
+    backdate(path.join(c.work, "h.h"), path.join(c.work, "h.h.gch"));
+    expect(compareOnce(c, argv, ["e.o"])).toBe("");
+  });
+
+  test("gcc: a .gch that appears later next to a recorded header, or in an earlier -I directory", () => {
+    const c = new CacheEnv();
+    c.write("inc/b/h.h", "#define V 1\nstatic inline int f(void) { return V; }\n");
+    fs.mkdirSync(path.join(c.work, "inc/a"), { recursive: true });
+    c.write("other.h", "#define V 7\nstatic inline int f(void) { return V; }\n");
+    c.write("a.c", "#include <h.h>\nint g(void) { return f(); }\n");
+    const argv = ["gcc", "-O1", "-Iinc/a", "-Iinc/b", "-c", "a.c", "-o", "a.o"];
+    prime(c, argv);
+    mustRun(["gcc", "-O1", "-x", "c-header", "other.h", "-o", "inc/b/h.h.gch"], c.work);
+    backdate(path.join(c.work, "inc/b/h.h.gch"));
+    expect(compareOnce(c, argv, ["a.o"])).toBe("");
+    c.write("other.h", "#define V 8\nstatic inline int f(void) { return V; }\n");
+    mustRun(["gcc", "-O1", "-x", "c-header", "other.h", "-o", "inc/a/h.h.gch"], c.work);
+    backdate(path.join(c.work, "inc/a/h.h.gch"));
+    expect(compareOnce(c, argv, ["a.o"])).toBe("");
+  });
+
+  test("gcc: a directory of .gch candidates: a file added to it is noticed", () => {
+    const c = new CacheEnv();
+    c.write("h.h", "#define V 1\nstatic inline int f(void) { return V; }\n");
+    c.write("a.c", '#include "h.h"\nint g(void) { return f(); }\n');
+    c.write("h.h.gch/README", "not a precompiled header\n");
+    backdate(path.join(c.work, "h.h.gch/README"), path.join(c.work, "h.h.gch"));
+    const argv = ["gcc", "-O1", "-c", "a.c", "-o", "a.o"];
+    prime(c, argv);
+    c.write("other.h", "#define V 5\nstatic inline int f(void) { return V; }\n");
+    mustRun(["gcc", "-O1", "-x", "c-header", "other.h", "-o", "h.h.gch/O1"], c.work);
+    backdate(path.join(c.work, "h.h.gch/O1"), path.join(c.work, "h.h.gch"));
+    expect(compareOnce(c, argv, ["a.o"])).toBe("");
+  });
+
+  test("clang: -include-pch, or a .pch beside an -include, is refused; a .pch appearing later is noticed", () => {
+    if (!hasTool("clang")) throw new Error("clang is required");
+    const c = new CacheEnv();
+    c.write("h.h", "#define V 1\n");
+    c.write("p.c", "int g(void) { return V; }\n");
+    const argv = ["clang", "-O1", "-include", "h.h", "-c", "p.c", "-o", "p.o"];
+    prime(c, argv);
+    c.write("pch.h", "#define V 9\n");
+    mustRun(["clang", "-O1", "-x", "c-header", "pch.h", "-o", "h.h.pch"], c.work);
+    backdate(path.join(c.work, "h.h.pch"));
+    expect(compareOnce(c, argv, ["p.o"])).toBe("");
+    primeUncacheable(c, argv);
+    primeUncacheable(c, ["clang", "-O1", "-include-pch", "h.h.pch", "-c", "p.c", "-o", "p.o"]);
+    primeUncacheable(c, ["clang", "-O1", "-Xclang", "-include-pch", "-Xclang", "h.h.pch", "-c", "p.c", "-o", "p.o"]);
+  });
+});
+
+describe("options passed through to a sub-tool", () => {
+  const spellings: [string, (dir: string) => string[]][] = [
+    ["gcc -Wp,-I<dir>", (d) => ["gcc", `-Wp,-I${d}`]],
+    ["gcc -Wp,-I,<dir>", (d) => ["gcc", `-Wp,-I,${d}`]],
+    ["gcc -Xpreprocessor -I<dir>", (d) => ["gcc", "-Xpreprocessor", `-I${d}`]],
+    ["gcc -Wp,-isystem,<dir>", (d) => ["gcc", `-Wp,-isystem,${d}`]],
+    ["clang -Xclang -I<dir>", (d) => ["clang", "-Xclang", `-I${d}`]],
+    ["clang -Xclang -I -Xclang <dir>", (d) => ["clang", "-Xclang", "-I", "-Xclang", d]],
+  ];
+  for (const [name, spell] of spellings) {
+    test(`${name}: a header appearing later in an earlier directory shadows the recorded one`, () => {
+      const c = new CacheEnv();
+      c.write("inc/b/h.h", "#define HV 1\n");
+      fs.mkdirSync(path.join(c.work, "inc/a"), { recursive: true });
+      c.write("s.c", "#include <h.h>\nint hv(void) { return HV; }\n");
+      const first = spell("inc/a");
+      const argv = [...first, ...spell("inc/b").slice(1), "-O1", "-c", "s.c", "-o", "s.o"];
+      prime(c, argv);
+      c.write("inc/a/h.h", "#define HV 2\n");
+      backdate(path.join(c.work, "inc/a/h.h"));
+      expect(compareOnce(c, argv, ["s.o"])).toBe("");
+    });
+  }
+
+  test("a pass-through directory after the driver's own -I directories is probed too", () => {
+    const c = new CacheEnv();
+    c.write("inc/b/h.h", "#define HV 1\n");
+    fs.mkdirSync(path.join(c.work, "inc/a"), { recursive: true });
+    c.write("s.c", "#include <h.h>\nint hv(void) { return HV; }\n");
+    const argv = ["gcc", "-Iinc/a", "-Wp,-Iinc/b", "-O1", "-c", "s.c", "-o", "s.o"];
+    prime(c, argv);
+    c.write("inc/a/h.h", "#define HV 2\n");
+    backdate(path.join(c.work, "inc/a/h.h"));
+    expect(compareOnce(c, argv, ["s.o"])).toBe("");
+  });
+
+  test("harmless assembler options still cache; ones that write or read files are refused", () => {
+    const c = new CacheEnv();
+    c.write("w.c", "int w(void) { return 1; }\n");
+    prime(c, ["gcc", "-O1", "-Wa,--noexecstack", "-Xassembler", "--compress-debug-sections", "-c", "w.c", "-o", "w.o"]);
+    primeUncacheable(c, ["gcc", "-O1", "-Wa,--MD,w.dep", "-c", "w.c", "-o", "w.o"]);
+    primeUncacheable(c, ["gcc", "-O1", "-Xassembler", "-adhln=w.lst", "-c", "w.c", "-o", "w.o"]);
+    primeUncacheable(c, ["gcc", "-O1", "-Wa,-I,inc", "-c", "w.c", "-o", "w.o"]);
+    fs.rmSync(path.join(c.work, "w.dep"), { force: true });
+    fs.rmSync(path.join(c.work, "w.lst"), { force: true });
+  });
+});
+
+
+
+describe("the assembler the driver finds on PATH", () => {
+  /** A directory with an `as` that assembles, then adds a section the real one does not. */
+  function wrapperDir(): string {
+    const dir = tempDir("zc-as-");
+    const as = path.join(dir, "as");
+    fs.writeFileSync(
+      as,
+      [
+        "#!/bin/sh",
+        '/usr/bin/as "$@" || exit $?',
+        "out=a.out",
+        'while [ $# -gt 0 ]; do if [ "$1" = "-o" ]; then out="$2"; fi; shift; done',
+        'printf wrapped > "$out.sec"',
+        'objcopy --add-section .zcwrap="$out.sec" "$out"',
+        "rc=$?",
+        'rm -f "$out.sec"',
+        "exit $rc",
+        "",
+      ].join("\n"),
+    );
+    fs.chmodSync(as, 0o755);
+    return dir;
+  }
+
+  test("gcc: an object made by another `as` on PATH is not served once it is gone", () => {
+    const c = new CacheEnv();
+    const dir = wrapperDir();
+    c.write("m.c", "int m(void) { return 42; }\n");
+    const argv = ["gcc", "-O1", "-c", "m.c", "-o", "m.o"];
+    const wrapped = { PATH: `${dir}:${c.env.PATH ?? ""}` };
+    prime(c, argv, wrapped);
+    expect(c.read("m.o").includes(Buffer.from(".zcwrap"))).toBe(true);
+    expect(compareOnce(c, argv, ["m.o"])).toBe("");
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("gcc: an `as` appearing in a PATH directory before the real one changes the key at once", () => {
+    const c = new CacheEnv();
+    const dir = wrapperDir();
+    const later = tempDir("zc-as-later-");
+    c.write("m.c", "int m(void) { return 43; }\n");
+    const argv = ["gcc", "-O1", "-c", "m.c", "-o", "m.o"];
+    const env = { PATH: `${later}:${c.env.PATH ?? ""}` };
+    prime(c, argv, env);
+    fs.copyFileSync(path.join(dir, "as"), path.join(later, "as"));
+    fs.chmodSync(path.join(later, "as"), 0o755);
+    expect(compareOnce(c, argv, ["m.o"], env)).toBe("");
+    expect(c.read("m.o").includes(Buffer.from(".zcwrap"))).toBe(true);
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(later, { recursive: true, force: true });
+  });
+
+  test("clang -fno-integrated-as (and gcc) use an `as` that appears later in COMPILER_PATH", () => {
+    if (!hasTool("clang")) throw new Error("clang is required");
+    const c = new CacheEnv();
+    const dir = wrapperDir();
+    const later = tempDir("zc-as-cpath-");
+    c.write("m.c", "int m(void) { return 44; }\n");
+    // clang looks in its own program paths (COMPILER_PATH among them) before PATH.
+    const env = { COMPILER_PATH: later };
+    const external = ["clang", "-O1", "-fno-integrated-as", "-c", "m.c", "-o", "m.o"];
+    const gcc = ["gcc", "-O1", "-c", "m.c", "-o", "g.o"];
+    const integrated = ["clang", "-O1", "-c", "m.c", "-o", "i.o"];
+    prime(c, external, env);
+    prime(c, gcc, env);
+    prime(c, integrated, env);
+    fs.copyFileSync(path.join(dir, "as"), path.join(later, "as"));
+    fs.chmodSync(path.join(later, "as"), 0o755);
+    expect(compareOnce(c, external, ["m.o"], env)).toBe("");
+    expect(c.read("m.o").includes(Buffer.from(".zcwrap"))).toBe(true);
+    expect(compareOnce(c, gcc, ["g.o"], env)).toBe("");
+    expect(c.read("g.o").includes(Buffer.from(".zcwrap"))).toBe(true);
+    // The integrated assembler ignores it: still a hit.
+    const before = c.status().hits;
+    expect(c.zc(integrated, { env }).code).toBe(0);
+    expect(c.status().hits).toBe(before + 1);
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(later, { recursive: true, force: true });
+  });
+});
+
+
+describe("__has_include of a file that is not there yet", () => {
+  for (const cc of ["gcc", "clang"]) {
+    test(`${cc}: the file appearing later (beside the source, or in an -I directory) changes the answer`, () => {
+      if (!hasTool(cc)) throw new Error(`${cc} is required`);
+      const c = new CacheEnv();
+      c.write("inc/cfg.h", '#if __has_include(<opt.h>)\n#include <opt.h>\n#endif\n');
+      c.write("o.c", '#if __has_include("local.h")\n#include "local.h"\n#endif\n#include "cfg.h"\n#ifndef OPT\n#define OPT 0\n#endif\nint o(void) { return OPT; }\n');
+      fs.mkdirSync(path.join(c.work, "inc2"));
+      const argv = [cc, "-O1", "-Iinc", "-Iinc2", "-c", "o.c", "-o", "o.o"];
+      prime(c, argv);
+      c.write("local.h", "#define OPT 1\n");
+      backdate(path.join(c.work, "local.h"));
+      expect(compareOnce(c, argv, ["o.o"])).toBe("");
+      fs.rmSync(path.join(c.work, "local.h"));
+      // The entry stored without local.h is valid again, and is served.
+      const hits = c.status().hits;
+      expect(c.zc(argv).code).toBe(0);
+      expect(c.status().hits).toBe(hits + 1);
+      c.write("inc2/opt.h", "#define OPT 2\n");
+      backdate(path.join(c.work, "inc2/opt.h"));
+      expect(compareOnce(c, argv, ["o.o"])).toBe("");
+    });
+  }
+});
