@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Builds zccache into OUT (default dist/): the TypeScript program, and when the machine has a
+# C compiler the native launcher in front of it (plus a sanitizer build the tests also run).
+#   with cc:    OUT/zccache = launcher, OUT/zccache-asan = launcher under ASan+UBSan,
+#               OUT/zccache-core = the TypeScript program the launcher execs
+#   without cc: OUT/zccache = the TypeScript program
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+out="${1:-$root/dist}"
+mkdir -p "$out"
+out="$(cd "$out" && pwd)"
+
+bun="$(command -v bun || true)"
+[ -n "$bun" ] || bun="$root/node_modules/.bin/bun"
+
+build_ts() {
+  (cd "$root" && "$bun" build src/main.ts --compile --splitting --bytecode --format=esm \
+    --no-compile-autoload-dotenv --no-compile-autoload-bunfig --outfile "$1")
+}
+
+cc="${CC:-cc}"
+if ! command -v "$cc" >/dev/null 2>&1; then
+  echo "build: no C compiler ('$cc') found; $out/zccache is the TypeScript program (no native launcher)"
+  rm -f "$out/zccache-core" "$out/zccache-asan"
+  build_ts "$out/zccache"
+  exit 0
+fi
+
+build_ts "$out/zccache-core"
+version="$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$root/package.json" | head -n 1)"
+sources=("$root"/src/launcher/*.c)
+flags=(-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror "-DZCCACHE_VERSION=\"$version\"")
+# Built to a temp name and renamed: a running build never sees a half-written launcher.
+"$cc" "${flags[@]}" -O2 -o "$out/zccache.tmp.$$" "${sources[@]}"
+mv -f "$out/zccache.tmp.$$" "$out/zccache"
+"$cc" "${flags[@]}" -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \
+  -o "$out/zccache-asan.tmp.$$" "${sources[@]}"
+mv -f "$out/zccache-asan.tmp.$$" "$out/zccache-asan"
+echo "build: $out/zccache (native launcher) -> $out/zccache-core"
