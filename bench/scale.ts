@@ -3,11 +3,13 @@
 import { IndexDb } from "../src/store/local/index-db.ts";
 import { BlobDir } from "../src/store/local/blobs.ts";
 import { sealRecord } from "../src/store/local/local-store.ts";
+import { prepareRoot } from "../src/store/local/root-modes.ts";
 import * as path from "node:path";
 
 export function populate(cacheRoot: string, entries: number): void {
-  const blobs = new BlobDir(path.join(cacheRoot, "blobs"));
-  const { db } = IndexDb.open(path.join(cacheRoot, "index.sqlite"));
+  const modes = prepareRoot(cacheRoot);
+  const blobs = new BlobDir(path.join(cacheRoot, "blobs"), modes);
+  const { db } = IndexDb.open(path.join(cacheRoot, "index.sqlite"), modes.file);
   const payload = Buffer.alloc(2048, 7);
   const hash = blobs.write(payload);
   const batch = 5000;

@@ -14,6 +14,10 @@ command -v ld.lld >/dev/null 2>&1 || need+=(lld)
 command -v wasm-ld >/dev/null 2>&1 || need+=(lld)
 command -v llvm-ar >/dev/null 2>&1 || need+=(llvm)
 command -v emcc >/dev/null 2>&1 || need+=(emscripten)
+# Recursion-guard suite: Debian's ccache masquerade dir (/usr/lib/ccache) and strace to count
+# the programs a compile starts.
+command -v ccache >/dev/null 2>&1 || need+=(ccache)
+command -v strace >/dev/null 2>&1 || need+=(strace)
 # A real third-party crate graph for the Rust suite, built offline from Debian's registry.
 for crate in serde serde-derive serde-json; do
   dir="$(echo "$crate" | tr - _)"

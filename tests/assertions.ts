@@ -2,7 +2,7 @@
 import { expect } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { bare, type CacheEnv, type RunResult, type Status, tempDir } from "./helpers.ts";
+import { bare, type CacheEnv, removeTempDir, type RunResult, type Status, tempDir } from "./helpers.ts";
 
 /** The change in `zccache status --json` across some commands. */
 export interface Delta {
@@ -122,11 +122,15 @@ export async function waitUntil(pred: () => boolean, timeoutMs: number): Promise
 /** The object a bare `gcc -c rel -o rel.o` produces for a copy of srcDir/rel in a fresh dir. */
 export function bareObject(srcDir: string, rel: string): Buffer {
   const bareDir = tempDir("zc-bare-");
-  fs.copyFileSync(path.join(srcDir, rel), path.join(bareDir, rel));
-  const obj = rel.replace(/\.c$/, ".o");
-  const r = bare(["gcc", "-c", rel, "-o", obj], bareDir);
-  if (r.code !== 0) throw new Error(`bare gcc failed: ${r.err}`);
-  return fs.readFileSync(path.join(bareDir, obj));
+  try {
+    fs.copyFileSync(path.join(srcDir, rel), path.join(bareDir, rel));
+    const obj = rel.replace(/\.c$/, ".o");
+    const r = bare(["gcc", "-c", rel, "-o", obj], bareDir);
+    if (r.code !== 0) throw new Error(`bare gcc failed: ${r.err}`);
+    return fs.readFileSync(path.join(bareDir, obj));
+  } finally {
+    removeTempDir(bareDir);
+  }
 }
 
 /** `zccache gcc -c rel -o rel.o` in the env's work dir. */

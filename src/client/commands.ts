@@ -1,19 +1,23 @@
 // Management commands: start, stop, status, clear, stats, config, version, help.
-import { loadConfig } from "../config/config.ts";
+import { describeDelivery, loadConfig } from "../config/config.ts";
 import { endpointFor } from "../protocol/endpoint.ts";
 import type { Request, Response } from "../protocol/messages.ts";
 import { PRODUCT_VERSION } from "../protocol/version.ts";
-import { requestWithStart, runtimeDirTrusted, waitForExit } from "./connect.ts";
+import { requestWithStart } from "./connect.ts";
+import { lockHolderPid } from "./daemon-process.ts";
+import { runtimeDirTrusted } from "./runtime-dir.ts";
 import * as path from "node:path";
 import { formatExplain, formatSession, formatStatus } from "./status-format.ts";
-import { roundTrip } from "./transport.ts";
+import { stopCommand } from "./stop.ts";
+import { type RoundTripFailure, roundTrip } from "./transport.ts";
 
 const HELP = `zccache ${PRODUCT_VERSION}: a compiler cache for C and C++
 
 Usage:
   zccache <compiler> [args...]   compile through the cache (e.g. zccache gcc -c a.c)
   zccache start                  start the daemon for this cache directory
-  zccache stop                   stop it (waits until it has exited)
+  zccache stop                   stop it (waits until it has exited; kills it after
+                                 ZCCACHE_STOP_TIMEOUT_SECS, default 10)
   zccache status [--json]        hits, misses, reasons, store size, daemon facts
   zccache clear                  remove every cached entry
   zccache stats --zero           reset the counters
@@ -43,18 +47,30 @@ function usageError(msg: string): number {
   return 2;
 }
 
+/** Why the last `ask` got no answer, for noDaemon's one line. */
+let lastFailure: RoundTripFailure | null = null;
+
 async function ask(request: Request, start: boolean): Promise<Response | null> {
   const env = process.env;
   const ep = endpointFor(env, process.cwd());
   if (!start && !(await runtimeDirTrusted(ep.runtimeDir))) return null;
   const r = start ? await requestWithStart(ep, env, request) : await roundTrip(ep.socketPath, request);
+  if (!r.ok) lastFailure = r.failure;
   return r.ok ? r.response : null;
 }
 
 function noDaemon(what: string): number {
   const ep = endpointFor(process.env, process.cwd());
-  const cfg = loadConfig(ep.cacheRoot, process.env);
-  const why = cfg.ok ? "the daemon could not be reached" : `the daemon refuses to start: ${cfg.error}`;
+  let why: string;
+  if (lastFailure?.kind === "timeout") {
+    const pid = lockHolderPid(ep);
+    why = `the daemon${pid === null ? "" : ` (pid ${pid})`} is not answering (${lastFailure.detail}); 'zccache stop' kills it`;
+  } else if (lastFailure?.kind === "bad-setting") {
+    why = lastFailure.detail;
+  } else {
+    const cfg = loadConfig(ep.cacheRoot, process.env);
+    why = cfg.ok ? "the daemon could not be reached" : `the daemon refuses to start: ${cfg.error}`;
+  }
   process.stderr.write(`zccache: ${what}: ${why}\n`);
   return 1;
 }
@@ -81,26 +97,19 @@ export async function commandMain(argv: string[]): Promise<number> {
     }
     case "stop": {
       if (rest.length > 0) return usageError(`stop takes no arguments`);
-      const r = await ask({ type: "stop" }, false);
-      if (r === null) {
-        process.stdout.write("zccache: no daemon running\n");
-        return 0;
-      }
-      const exited = await waitForExit(r.pid);
-      process.stdout.write(exited ? `zccache daemon stopped (pid ${r.pid})\n` : `zccache: daemon ${r.pid} is still stopping\n`);
-      return exited ? 0 : 1;
+      return stopCommand();
     }
     case "status": {
       const json = rest[0] === "--json";
       if (rest.length > (json ? 1 : 0)) return usageError(`unknown status option '${rest[json ? 1 : 0]}'`);
-      const r = await ask({ type: "status" }, true);
+      const r = await ask({ type: "status", clientVersion: PRODUCT_VERSION }, true);
       if (r === null || r.type !== "status") return noDaemon("status");
       await Bun.write(Bun.stdout, json ? `${JSON.stringify(r.status)}\n` : formatStatus(r.status));
       return 0;
     }
     case "clear": {
       if (rest.length > 0) return usageError(`clear takes no arguments`);
-      const r = await ask({ type: "clear" }, true);
+      const r = await ask({ type: "clear", clientVersion: PRODUCT_VERSION }, true);
       if (r === null) return noDaemon("clear");
       if (r.type === "error") {
         process.stderr.write(`zccache: clear: ${r.message}\n`);
@@ -111,7 +120,7 @@ export async function commandMain(argv: string[]): Promise<number> {
     }
     case "stats": {
       if (rest.length !== 1 || rest[0] !== "--zero") return usageError(`stats takes --zero`);
-      const r = await ask({ type: "stats-zero" }, true);
+      const r = await ask({ type: "stats-zero", clientVersion: PRODUCT_VERSION }, true);
       if (r === null) return noDaemon("stats");
       process.stdout.write("zccache: statistics zeroed\n");
       return 0;
@@ -120,7 +129,7 @@ export async function commandMain(argv: string[]): Promise<number> {
       let journal: string | null = null;
       if (rest[0] === "--journal" && rest[1] !== undefined && rest.length === 2) journal = path.resolve(process.cwd(), rest[1]);
       else if (rest.length > 0) return usageError("session-start takes only --journal FILE");
-      const r = await ask({ type: "session-start", journal }, true);
+      const r = await ask({ type: "session-start", journal, clientVersion: PRODUCT_VERSION }, true);
       if (r === null || r.type !== "report" || r.report === null) return noDaemon("session-start");
       await Bun.write(Bun.stdout, `${JSON.stringify({ session_id: r.report.session_id })}\n`);
       return 0;
@@ -130,7 +139,7 @@ export async function commandMain(argv: string[]): Promise<number> {
       const [id, ...opts] = rest;
       const json = opts[0] === "--json";
       if (id === undefined || id.startsWith("-") || opts.length > (json ? 1 : 0)) return usageError(`${cmd} takes ID [--json]`);
-      const r = await ask({ type: cmd, id }, cmd === "session-stats");
+      const r = await ask({ type: cmd, id, clientVersion: PRODUCT_VERSION }, cmd === "session-stats");
       if (r === null && cmd === "session-end") {
         process.stdout.write(`zccache: no session ${id} (no daemon running)\n`);
         return 0;
@@ -152,7 +161,7 @@ export async function commandMain(argv: string[]): Promise<number> {
       const json = opts[0] === "--json";
       if (file === undefined || opts.length > (json ? 1 : 0)) return usageError("explain takes FILE [--json]");
       const abs = path.resolve(process.cwd(), file);
-      const r = await ask({ type: "explain", path: abs }, true);
+      const r = await ask({ type: "explain", path: abs, clientVersion: PRODUCT_VERSION }, true);
       if (r === null || r.type !== "report") return noDaemon("explain");
       if (r.report === null) {
         process.stderr.write(`zccache: no compile of ${abs} is recorded\n`);
@@ -173,7 +182,7 @@ export async function commandMain(argv: string[]): Promise<number> {
       const lines = [
         `cache_dir = ${c.cacheDir} (${process.env.ZCCACHE_CACHE_DIR ? "env" : "default"})`,
         `idle_timeout_secs = ${c.idleTimeoutSecs.value} (${c.idleTimeoutSecs.source})`,
-        `delivery = ${c.delivery.value} (${c.delivery.source})`,
+        `delivery = ${describeDelivery(c.delivery, process.getuid?.() ?? -1)}`,
         `cache_size = ${c.cacheSizeBytes.value} (${c.cacheSizeBytes.source})`,
         `log_level = ${c.logLevel.value} (${c.logLevel.source})`,
       ];

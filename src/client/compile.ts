@@ -3,8 +3,9 @@
 import { endpointFor } from "../protocol/endpoint.ts";
 import type { CompileRequest } from "../protocol/messages.ts";
 import { PRODUCT_VERSION } from "../protocol/version.ts";
-import { requestWithStart } from "./connect.ts";
+import { replaceSilentDaemon, requestWithStart } from "./connect.ts";
 import { runLocal } from "./local.ts";
+import { LAUNCHER_HANDOVER, SELF_EXE, SELF_EXES } from "./self-exe.ts";
 
 type Env = Record<string, string | undefined>;
 
@@ -28,6 +29,9 @@ async function writeAll(fd: 1 | 2, b64: string): Promise<void> {
  */
 export async function compileMain(compiler: string, args: string[], symlinkMode: boolean): Promise<number> {
   const env = process.env as Env;
+  // Started by a compiler zccache ran (another wrapper on PATH, a second copy of us): one
+  // more round through the daemon could only lead back here.
+  if (env.ZCCACHE_REENTERED) return runFallback(compiler, args, env, true);
   const disable = parseBoolEnv(env.ZCCACHE_DISABLE);
   if (disable === "invalid") {
     process.stderr.write(`zccache: ZCCACHE_DISABLE must be 1, 0, true or false (got '${env.ZCCACHE_DISABLE}'); not caching\n`);
@@ -36,6 +40,13 @@ export async function compileMain(compiler: string, args: string[], symlinkMode:
 
   const cwd = process.cwd();
   const ep = endpointFor(env, cwd);
+  // The launcher already asked the daemon: asking again would count the compile twice, or
+  // wait out a second deadline on a daemon that is not answering.
+  if (LAUNCHER_HANDOVER?.kind === "run-local") return runFallback(compiler, args, env, symlinkMode);
+  if (LAUNCHER_HANDOVER?.kind === "silent") {
+    await replaceSilentDaemon(ep, env, LAUNCHER_HANDOVER.sentAtMs);
+    return runFallback(compiler, args, env, symlinkMode);
+  }
   const request: CompileRequest = {
     type: "compile",
     clientVersion: PRODUCT_VERSION,
@@ -44,7 +55,7 @@ export async function compileMain(compiler: string, args: string[], symlinkMode:
     cwd,
     env: env as Record<string, string>,
     clientPid: process.pid,
-    selfExe: symlinkMode ? process.execPath : undefined,
+    selfExe: symlinkMode ? SELF_EXE : undefined,
     sessionId: env.ZCCACHE_SESSION_ID || undefined,
   };
   const r = await requestWithStart(ep, env, request);
@@ -62,12 +73,17 @@ export async function compileMain(compiler: string, args: string[], symlinkMode:
   return runFallback(compiler, args, env, symlinkMode);
 }
 
-async function runFallback(compiler: string, args: string[], env: Env, symlinkMode: boolean): Promise<number> {
-  if (symlinkMode) {
-    const { findCompilerSkippingSelf } = await import("./which.ts");
-    const real = await findCompilerSkippingSelf(compiler, env.PATH ?? "", process.execPath);
+/**
+ * Runs the real compiler ourselves. `skipWrappers` (symlink mode, or re-entered): the
+ * compiler is the next one of that name on PATH that is neither zccache in any form nor a
+ * ccache/sccache masquerade link, by the rule the daemon uses too.
+ */
+async function runFallback(compiler: string, args: string[], env: Env, skipWrappers: boolean): Promise<number> {
+  if (skipWrappers && !compiler.includes("/")) {
+    const { findCompiler, skipRuleFor } = await import("../platform/compiler-path.ts");
+    const real = findCompiler(compiler, process.cwd(), env.PATH ?? "", skipRuleFor(SELF_EXES, env));
     if (real === null) {
-      process.stderr.write(`zccache: no '${compiler}' on PATH other than zccache itself\n`);
+      process.stderr.write(`zccache: no '${compiler}' on PATH other than zccache or a compiler cache\n`);
       return 127;
     }
     return runLocal(real, args, env);

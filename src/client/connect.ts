@@ -1,11 +1,17 @@
-// Reaching the daemon: connect, start it when absent, replace it when it is older than us.
+// Reaching the daemon: connect, start it when absent, replace it when it is older than us
+// or has gone silent.
 import type { Endpoint } from "../protocol/endpoint.ts";
 import type { Request } from "../protocol/messages.ts";
+import { runtimeDirTrusted } from "./runtime-dir.ts";
 import { type SpawnedDaemon, spawnDetachedDaemon } from "./spawn-daemon.ts";
-import { type RoundTrip, roundTrip } from "./transport.ts";
+import { CLIENT_TIMEOUT, type RoundTrip, roundTrip } from "./transport.ts";
 
 /** How long a client waits for a daemon it just spawned before compiling by itself. */
 const START_WAIT_MS = 15_000;
+/** How long an outdated daemon gets to hand over before it is asked (SIGTERM) to leave. */
+const HAND_OVER_WAIT_MS = 3_000;
+/** How long a command waits before asking again after a departing daemon dropped it. */
+const HUNG_UP_RETRY_MS = 50;
 const STOP_WAIT_MS = 10_000;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -30,69 +36,84 @@ async function waitUntilReachable(ep: Endpoint, request: Request, child: Spawned
   return last;
 }
 
-export async function waitForExit(pid: number): Promise<boolean> {
-  const deadline = Date.now() + STOP_WAIT_MS;
-  while (Date.now() < deadline) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return true;
-    }
-    await sleep(10);
-  }
-  return false;
-}
-
-
 /**
- * Whether the runtime dir may be trusted: absent (the daemon will create it 0700), or a
- * directory we own that nobody else can write to. A dir of ours left open to others is
- * closed again and cleared of anything another user put there; a dir someone else owns
- * could hold a socket planted to read our environment and forge our objects.
+ * Waits for an outdated daemon to hand over. One that does not (a daemon from before
+ * protocol 2 only answers "bad-version") is asked to leave with SIGTERM, after checking it
+ * is ours. Rare path: the process checks load node:fs.
  */
-export async function runtimeDirTrusted(dir: string): Promise<boolean> {
-  let st: Awaited<ReturnType<ReturnType<typeof Bun.file>["stat"]>>;
-  try {
-    st = await Bun.file(dir).stat();
-  } catch {
-    return true;
-  }
-  const uid = process.getuid?.() ?? 0;
-  if (!st.isDirectory() || st.uid !== uid) return false;
-  if ((st.mode & 0o077) === 0) return true;
-  // Rare path: node:fs is loaded only here, never on an ordinary compile.
-  const fs = await import("node:fs");
-  try {
-    fs.chmodSync(dir, 0o700);
-    for (const name of fs.readdirSync(dir)) {
-      const p = `${dir}/${name}`;
-      if (fs.lstatSync(p).uid !== uid) fs.rmSync(p, { force: true, recursive: true });
-    }
-    return true;
-  } catch {
-    return false;
-  }
+async function waitForHandOver(ep: Endpoint, pid: number | null): Promise<void> {
+  const proc = await import("./daemon-process.ts");
+  const target = pid ?? proc.lockHolderPid(ep);
+  if (target === null) return;
+  if (await proc.waitForExit(target, HAND_OVER_WAIT_MS)) return;
+  if (proc.killOurDaemon(target, ep.cacheRoot, "SIGTERM")) await proc.waitForExit(target, STOP_WAIT_MS);
+}
+
+/** The settings problem that would make a daemon refuse to start, if any (rare path). */
+async function settingsProblem(ep: Endpoint, env: Env): Promise<string | null> {
+  const { loadConfig } = await import("../config/config.ts");
+  const r = loadConfig(ep.cacheRoot, env);
+  return r.ok ? null : r.error;
+}
+
+function badSetting(request: Request, detail: string): RoundTrip {
+  // A compile says what it does about it; a command reports the detail in its own words.
+  if (request.type === "compile") process.stderr.write(`zccache: ${detail}; compiling without the cache\n`);
+  return { ok: false, failure: { kind: "bad-setting", detail } };
+}
+
+/** The PID of a daemon that must be replaced because it is older than us, if `r` says so. */
+function outdatedDaemon(r: RoundTrip): { pid: number | null } | null {
+  if (r.ok) return r.response.type === "error" && r.response.code === "daemon-outdated" ? { pid: r.response.pid } : null;
+  return r.failure.kind === "old-daemon" ? { pid: r.failure.pid } : null;
 }
 
 /**
- * Sends `request`, starting a daemon first if none answers. A daemon older than
- * this client answers "daemon-outdated" and exits; we then start a new one and retry once.
+ * A compile sent at `sentAtMs` heard nothing for the whole client deadline: count it, and
+ * replace the daemon that ignored it (see replaceWedgedDaemon) with a fresh one.
+ */
+export async function replaceSilentDaemon(ep: Endpoint, env: Env, sentAtMs: number): Promise<void> {
+  const { replaceWedgedDaemon } = await import("./daemon-process.ts");
+  if (replaceWedgedDaemon(ep, sentAtMs) !== null) spawnDetachedDaemon(ep, env);
+}
+
+/**
+ * Sends `request`, starting a daemon first if none answers (after checking the settings it
+ * would refuse to start with). A daemon older than this client, in product or protocol
+ * version, hands over: we wait for it to exit, start a new one and retry once. A compile
+ * that hears nothing for the client deadline counts that and replaces the silent daemon.
  */
 export async function requestWithStart(ep: Endpoint, env: Env, request: Request): Promise<RoundTrip> {
-  if (!(await runtimeDirTrusted(ep.runtimeDir))) {
+  if ("problem" in CLIENT_TIMEOUT) return badSetting(request, CLIENT_TIMEOUT.problem);
+  if (!(await runtimeDirTrusted(ep.runtimeDir, request.type === "compile" ? ep.cacheRoot : undefined))) {
     process.stderr.write(`zccache: ${ep.runtimeDir} is not private to this user; not using the cache\n`);
     return { ok: false, failure: { kind: "no-daemon", detail: "untrusted runtime dir" } };
   }
   for (let attempt = 0; attempt < 2; attempt++) {
     let r = await roundTrip(ep.socketPath, request);
+    // A command that reached a daemon on its way out (stopping, idle) lost its connection:
+    // ask again, starting a daemon if need be. A compile does not wait for that; it runs locally.
+    if (!r.ok && r.failure.kind === "hung-up" && request.type !== "compile") {
+      await sleep(HUNG_UP_RETRY_MS);
+      r = await roundTrip(ep.socketPath, request);
+    }
     if (!r.ok && r.failure.kind === "no-daemon") {
+      const problem = await settingsProblem(ep, env);
+      if (problem !== null) return badSetting(request, problem);
       const child = spawnDetachedDaemon(ep, env);
       if (child === null) return r;
       r = (await waitUntilReachable(ep, request, child)) ?? r;
     }
-    if (r.ok && r.response.type === "error" && r.response.code === "daemon-outdated") {
-      await waitForExit(r.response.pid);
+    const outdated = outdatedDaemon(r);
+    if (outdated !== null) {
+      await waitForHandOver(ep, outdated.pid);
       continue;
+    }
+    if (!r.ok && r.failure.kind === "timeout" && request.type === "compile") {
+      await replaceSilentDaemon(ep, env, r.failure.startedAtMs);
+    }
+    if (r.ok && r.response.type === "run-local" && r.response.message !== undefined) {
+      process.stderr.write(`zccache: ${r.response.message}\n`);
     }
     return r;
   }

@@ -1,8 +1,13 @@
-// Running the real compiler in this process's place: original args, stdio and exit code.
-// A make or cargo jobserver named in MAKEFLAGS/CARGO_MAKEFLAGS is passed on too, so the
-// compiler can take part in the build's parallelism instead of complaining it is missing.
+// Running the real compiler in this process's place: original args, stdio, exit code, and
+// every descriptor the caller gave us (a make jobserver, bash's `<(…)` as /dev/fd/63, a
+// build tool's status pipe), exactly as if the caller had exec'd the compiler itself.
+// Every compiler run here carries the re-entry marker, so a zccache it starts runs the
+// compiler straight away instead of looping through us again.
 type Env = Readonly<Record<string, string | undefined>>;
 type Stdio = ("inherit" | number | null)[];
+
+/** Far above any real build's descriptors; bounds the stdio array we hand to spawn. */
+const MAX_INHERITED_FD = 4096;
 
 function jobserverStdio(env: Env): Stdio | null {
   const m = /--jobserver-(?:auth|fds)=(\d+),(\d+)/.exec(`${env.CARGO_MAKEFLAGS ?? ""} ${env.MAKEFLAGS ?? ""}`);
@@ -10,6 +15,19 @@ function jobserverStdio(env: Env): Stdio | null {
   const stdio: Stdio = ["inherit", "inherit", "inherit"];
   for (const fd of [Number(m[1]), Number(m[2])]) {
     if (fd <= 2 || fd > 1024) continue;
+    while (stdio.length <= fd) stdio.push(null);
+    stdio[fd] = fd;
+  }
+  return stdio;
+}
+
+/** Every descriptor the caller gave us at its own number; without /proc, the jobserver in MAKEFLAGS. */
+async function inheritedStdio(env: Env): Promise<Stdio | null> {
+  const { callerDescriptors } = await import("../platform/fds.ts");
+  const fds = callerDescriptors(MAX_INHERITED_FD);
+  if (fds === null) return jobserverStdio(env);
+  const stdio: Stdio = ["inherit", "inherit", "inherit"];
+  for (const fd of fds) {
     while (stdio.length <= fd) stdio.push(null);
     stdio[fd] = fd;
   }
@@ -24,15 +42,17 @@ function spawnWith(compiler: string, args: readonly string[], env: Env, stdio: S
 }
 
 export async function runLocal(compiler: string, args: readonly string[], env: Env): Promise<number> {
+  const { withReentryMarker } = await import("../platform/compiler-path.ts");
+  const runEnv = withReentryMarker(env);
   let proc: ReturnType<typeof Bun.spawn>;
   try {
-    const withJobserver = jobserverStdio(env);
+    const inherited = await inheritedStdio(env);
     try {
-      proc = spawnWith(compiler, args, env, withJobserver ?? ["inherit", "inherit", "inherit"]);
+      proc = spawnWith(compiler, args, runEnv, inherited ?? ["inherit", "inherit", "inherit"]);
     } catch (e) {
-      // A jobserver descriptor that is not open here (EBADF): run without it.
-      if (withJobserver === null) throw e;
-      proc = spawnWith(compiler, args, env, ["inherit", "inherit", "inherit"]);
+      // A descriptor that closed since we looked (EBADF): run with the standard three.
+      if (inherited === null) throw e;
+      proc = spawnWith(compiler, args, runEnv, ["inherit", "inherit", "inherit"]);
     }
   } catch {
     process.stderr.write(`zccache: cannot run '${compiler}': not found (see 'zccache --help')\n`);

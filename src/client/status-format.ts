@@ -23,6 +23,7 @@ export function formatStatus(s: Record<string, unknown>): string {
     `zccache ${String(s.version)} (pid ${num(s.pid)}, up ${num(s.uptime_secs)} s)`,
     `cache dir     ${String(s.cache_dir)}`,
     `store         ${String(s.store)}, ${num(s.entries)} entries, ${bytes(num(s.bytes))} of ${bytes(num(s.cache_size_limit_bytes))}`,
+    `delivery      ${String(s.delivery)}${typeof s.delivery_note === "string" ? ` (${s.delivery_note})` : ""}`,
     `hits          ${hits}`,
     `misses        ${misses}`,
     `hit rate      ${rate}`,

@@ -63,6 +63,30 @@ function parseLogLevel(raw: string): Result<"error" | "info" | "debug", string> 
   return err(`expected error, info or debug, got '${raw}'`);
 }
 
+/** What delivery a daemon running as `uid` really uses, and why when it is not what was asked. */
+export interface DeliveryChoice {
+  readonly mode: DeliveryMode;
+  readonly note: string | null;
+}
+
+/**
+ * Root ignores the blob's read-only bits, so with hardlinks `cp new.o x.o` (or any tool that
+ * opens a delivered output for writing) as root would change the cache and every other tree
+ * linked to the same blob: as root, hardlink delivery falls back to copy.
+ */
+export function effectiveDelivery(setting: Setting<DeliveryMode>, uid: number): DeliveryChoice {
+  if (setting.value === "hardlink" && uid === 0) {
+    return { mode: "copy", note: `hardlink requested via ${setting.source}; falls back to copy when running as root` };
+  }
+  return { mode: setting.value, note: null };
+}
+
+/** "hardlink (env)", or "copy (hardlink requested via env; falls back to copy when running as root)". */
+export function describeDelivery(setting: Setting<DeliveryMode>, uid: number): string {
+  const c = effectiveDelivery(setting, uid);
+  return `${c.mode} (${c.note ?? setting.source})`;
+}
+
 const DEFAULT_CACHE_SIZE_BYTES = 10 * 1024 ** 3;
 
 const SPECS = {

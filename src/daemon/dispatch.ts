@@ -1,6 +1,8 @@
 // Routes a decoded request to its handler; the switch is exhaustive over request types.
 import { unreachable } from "../platform/result.ts";
 import type { Request, ResponseBody } from "../protocol/messages.ts";
+import { compareVersions } from "../protocol/version.ts";
+import { foldClientReports } from "./client-reports.ts";
 import { compileHandler } from "./handlers/compile.ts";
 import { statusReport } from "./handlers/status.ts";
 import { sessionReport } from "./sessions.ts";
@@ -12,12 +14,21 @@ export interface Control {
 }
 
 export async function dispatch(req: Request, state: DaemonState, control: Control): Promise<ResponseBody> {
+  if (compareVersions(req.clientVersion, state.version) > 0 && req.type !== "stop") {
+    // Any request from a newer client (compile, status, start's ping, …) retires us: the
+    // client waits for us to exit, starts its own daemon and asks again.
+    state.log.info(`client ${req.clientVersion} is newer than this daemon (${state.version}); handing over`);
+    control.requestShutdown();
+    return { type: "error", code: "daemon-outdated", message: `daemon ${state.version} is older than client ${req.clientVersion}` };
+  }
+  if (req.type === "compile" || req.type === "status" || req.type === "clear") state.ensureStore();
   switch (req.type) {
     case "compile":
-      return compileHandler(req, state, () => control.requestShutdown());
+      return compileHandler(req, state);
     case "ping":
       return { type: "pong" };
     case "status":
+      foldClientReports(state.ep.cacheRoot, state.counters);
       return { type: "status", status: statusReport(state) };
     case "stop":
       control.requestShutdown();

@@ -2,6 +2,7 @@
 // and for a miss, what changed since the compile before it. Bounded to the most recent
 // outputs so a big tree cannot grow it without limit.
 import { Database } from "bun:sqlite";
+import { precreate } from "../store/local/root-modes.ts";
 import type { CompileFacts } from "../cache/context.ts";
 import type { Outcome } from "../stats/outcomes.ts";
 import { type Cause, diffFacts } from "./explain.ts";
@@ -25,11 +26,26 @@ interface Row {
   causes: string;
 }
 
+/**
+ * Identifies a compile's inputs without serialising them: equal fingerprints mean equal facts.
+ * A hit repeating the last recorded compile of an output then costs one small UPDATE instead
+ * of reading, parsing and rewriting its whole dependency list (~270 headers for STL code).
+ */
+function factsFingerprint(f: CompileFacts): string {
+  const parts = [f.compiler, f.compilerHash, f.cwd, f.source.path, f.source.hash, String(f.args.length), ...f.args, String(f.env.length), ...f.env];
+  for (const d of f.deps) parts.push(d.path, d.hash);
+  return parts.join("\u0000");
+}
+
 export class CompileHistory {
   private readonly db: Database;
   private writes = 0;
+  /** Output → fingerprint of the facts its row holds, for the outputs written since start. */
+  private readonly stored = new Map<string, string>();
 
-  constructor(file: string) {
+  /** `fileMode` (when set) is given to the database file, and so to its -wal and -shm. */
+  constructor(file: string, fileMode: number | undefined) {
+    precreate(file, fileMode);
     this.db = new Database(file, { create: true, strict: true });
     this.db.exec("PRAGMA journal_mode = WAL");
     this.db.exec("PRAGMA synchronous = NORMAL");
@@ -40,6 +56,15 @@ export class CompileHistory {
   }
 
   record(output: string, outcome: Outcome, facts: CompileFacts | undefined): void {
+    const fingerprint = facts === undefined ? null : factsFingerprint(facts);
+    if (outcome.kind === "hit" && fingerprint !== null && this.stored.get(output) === fingerprint) {
+      // Same inputs as the row already says: only the outcome and time change.
+      const updated = this.db
+        .query("UPDATE history SET ts = ?, outcome = 'hit', reason = NULL, causes = '[]' WHERE output = ?")
+        .run(Date.now(), output);
+      // Zero rows: pruned (or cleared) since; write it whole again below.
+      if (updated.changes > 0) return;
+    }
     const prev = this.db.query<Row, [string]>("SELECT ts, outcome, reason, facts, causes FROM history WHERE output = ?").get(output);
     const prevFacts = prev?.facts ? (JSON.parse(prev.facts) as CompileFacts) : null;
     let causes: Cause[] = [];
@@ -52,6 +77,9 @@ export class CompileHistory {
         "INSERT INTO history(output, ts, outcome, reason, facts, causes) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(output) DO UPDATE SET ts = excluded.ts, outcome = excluded.outcome, reason = excluded.reason, facts = excluded.facts, causes = excluded.causes",
       )
       .run(output, Date.now(), outcome.kind, reason, storedFacts, JSON.stringify(causes));
+    if (this.stored.size >= MAX_OUTPUTS * 2) this.stored.clear();
+    if (fingerprint !== null) this.stored.set(output, fingerprint);
+    else this.stored.delete(output);
     if (++this.writes % 500 === 0) this.prune();
   }
 
@@ -70,6 +98,7 @@ export class CompileHistory {
 
   clear(): void {
     this.db.exec("DELETE FROM history");
+    this.stored.clear();
   }
 
   close(): void {

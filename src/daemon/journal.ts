@@ -1,7 +1,8 @@
 // The compile journal: one JSON line per compile or link, under <root>/logs, rotated by
 // size. Environment values come only from an allowlist, so secrets never reach the disk.
 import * as fs from "node:fs";
-import * as path from "node:path";
+import { RotatingFile } from "../platform/rotating-file.ts";
+import type { LogModes } from "./logger.ts";
 
 const MAX_JOURNAL_BYTES = 16 * 1024 * 1024;
 
@@ -47,32 +48,24 @@ export function allowlistedEnv(env: Readonly<Record<string, string>>): Record<st
 }
 
 export class Journal {
-  private bytes = 0;
+  private readonly out = new RotatingFile(MAX_JOURNAL_BYTES);
 
-  constructor(readonly file: string | null) {
-    if (file === null) return;
-    try {
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      this.bytes = fs.statSync(file, { throwIfNoEntry: false })?.size ?? 0;
-    } catch {
-      this.file = null;
-    }
+  constructor(file: string | null, modes: LogModes = { dir: undefined, file: undefined }) {
+    this.reopen(file, modes);
+  }
+
+  get file(): string | null {
+    return this.out.file;
+  }
+
+  /** Points the journal at `file` (again), e.g. after the cache root was recreated. */
+  reopen(file: string | null, modes: LogModes): void {
+    this.out.reopen(file, modes);
   }
 
   append(line: JournalLine, extraFile: string | null): void {
     const text = `${JSON.stringify(line)}\n`;
-    if (this.file !== null) {
-      try {
-        if (this.bytes + text.length > MAX_JOURNAL_BYTES) {
-          fs.renameSync(this.file, `${this.file}.1`);
-          this.bytes = 0;
-        }
-        fs.appendFileSync(this.file, text);
-        this.bytes += text.length;
-      } catch {
-        // the journal must never break serving
-      }
-    }
+    this.out.append(text);
     if (extraFile !== null) {
       try {
         fs.appendFileSync(extraFile, text);

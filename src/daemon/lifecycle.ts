@@ -6,24 +6,20 @@ import { tryLockExclusive } from "../platform/flock.ts";
 import { err, errorMessage, ok, type Result } from "../platform/result.ts";
 import { sleepMs } from "../platform/time.ts";
 import type { Endpoint } from "../protocol/endpoint.ts";
+import { ensurePrivateRuntimeDir } from "../protocol/runtime-dir.ts";
 import { PRODUCT_VERSION } from "../protocol/version.ts";
 
 /** How long a starting daemon waits for a departing one to release the lock. */
 const LOCK_WAIT_MS = 10_000;
 
-/** Creates the runtime dir 0700 and refuses one that another user could write into. */
+/**
+ * Creates the runtime dir 0700, or accepts one that is already a private directory of ours.
+ * Anything else (a symlink, another owner, group/other bits) is refused as it is: chmod-ing
+ * or clearing it could damage a directory someone pointed us at.
+ */
 export function ensurePrivateDir(dir: string): Result<void, string> {
-  try {
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const st = fs.lstatSync(dir);
-    const uid = process.getuid?.() ?? 0;
-    if (!st.isDirectory()) return err(`${dir} is not a directory`);
-    if (st.uid !== uid) return err(`${dir} belongs to uid ${st.uid}, not ${uid}`);
-    if ((st.mode & 0o077) !== 0) fs.chmodSync(dir, 0o700);
-    return ok(undefined);
-  } catch (e) {
-    return err(`cannot prepare ${dir}: ${errorMessage(e)}`);
-  }
+  const v = ensurePrivateRuntimeDir(dir, process.getuid?.() ?? 0, fs);
+  return v.kind === "private" ? ok(undefined) : err(`refusing runtime dir ${dir}: ${v.kind === "refused" ? v.why : "absent"}`);
 }
 
 export type LockOutcome = { kind: "acquired"; fd: number } | { kind: "another-daemon" } | { kind: "failed"; why: string };
@@ -48,6 +44,17 @@ export async function acquireStartLock(ep: Endpoint): Promise<LockOutcome> {
   let delayMs = 5;
   for (;;) {
     if (tryLockExclusive(fd)) {
+      // A departing daemon unlinks the lock file while it still holds the lock: a lock won on
+      // that unlinked inode excludes nobody (the next starter creates a fresh file), so start over.
+      if (!isCurrentFile(fd, ep.lockPath)) {
+        fs.closeSync(fd);
+        try {
+          fd = fs.openSync(ep.lockPath, "a+", 0o600);
+        } catch (e) {
+          return { kind: "failed", why: errorMessage(e) };
+        }
+        continue;
+      }
       fs.ftruncateSync(fd, 0);
       fs.writeSync(fd, `${process.pid}\n`, 0);
       // Under the lock no other daemon can be serving: a socket file is a leftover.
@@ -65,4 +72,24 @@ export async function acquireStartLock(ep: Endpoint): Promise<LockOutcome> {
     await sleepMs(delayMs);
     delayMs = Math.min(delayMs * 2, 100);
   }
+}
+
+/** Whether `fd` is still the file at `p` (not unlinked or replaced since it was opened). */
+function isCurrentFile(fd: number, p: string): boolean {
+  const held = fs.fstatSync(fd);
+  const now = fs.statSync(p, { throwIfNoEntry: false });
+  return now !== undefined && now.dev === held.dev && now.ino === held.ino;
+}
+
+/**
+ * Removes the lock file on a graceful exit, while still holding the lock (so no starter can
+ * be between its own lock and its check of the path), then releases it.
+ */
+export function releaseStartLock(ep: Endpoint, fd: number): void {
+  try {
+    if (isCurrentFile(fd, ep.lockPath)) fs.rmSync(ep.lockPath, { force: true });
+  } catch {
+    // a lock file left behind is harmless: the next daemon reuses it
+  }
+  fs.closeSync(fd);
 }

@@ -1,41 +1,37 @@
 // The daemon's log file, size-bounded by rotating to one previous generation.
-import * as fs from "node:fs";
-import * as path from "node:path";
+import { type FileModes, RotatingFile } from "../platform/rotating-file.ts";
 
 const MAX_LOG_BYTES = 4 * 1024 * 1024;
 
 export type LogLevel = "error" | "info" | "debug";
 const RANK: Record<LogLevel, number> = { error: 0, info: 1, debug: 2 };
 
+/** Modes for the log's directory and file (undefined = the umask's default). */
+export type LogModes = FileModes;
+
 export class Logger {
-  private bytes = 0;
+  private readonly out = new RotatingFile(MAX_LOG_BYTES);
+
   constructor(
-    readonly file: string | null,
+    file: string | null,
     private readonly level: LogLevel,
+    modes: LogModes = { dir: undefined, file: undefined },
   ) {
-    if (file !== null) {
-      try {
-        fs.mkdirSync(path.dirname(file), { recursive: true });
-        this.bytes = fs.statSync(file, { throwIfNoEntry: false })?.size ?? 0;
-      } catch {
-        this.file = null;
-      }
-    }
+    this.reopen(file, modes);
+  }
+
+  get file(): string | null {
+    return this.out.file;
+  }
+
+  /** Points the log at `file` (again), e.g. after the cache root was recreated. */
+  reopen(file: string | null, modes: LogModes): void {
+    this.out.reopen(file, modes);
   }
 
   log(level: LogLevel, msg: string): void {
-    if (this.file === null || RANK[level] > RANK[this.level]) return;
-    const line = `${new Date().toISOString()} ${level} pid=${process.pid} ${msg}\n`;
-    try {
-      if (this.bytes + line.length > MAX_LOG_BYTES) {
-        fs.renameSync(this.file, `${this.file}.1`);
-        this.bytes = 0;
-      }
-      fs.appendFileSync(this.file, line);
-      this.bytes += line.length;
-    } catch {
-      // logging must never break serving
-    }
+    if (RANK[level] > RANK[this.level]) return;
+    this.out.append(`${new Date().toISOString()} ${level} pid=${process.pid} ${msg}\n`);
   }
 
   error(msg: string): void {

@@ -3,7 +3,8 @@ import * as fs from "node:fs";
 import { loadConfig } from "../config/config.ts";
 import { errorMessage } from "../platform/result.ts";
 import { endpointFor } from "../protocol/endpoint.ts";
-import { acquireStartLock, ensurePrivateDir } from "./lifecycle.ts";
+import { foldClientReports } from "./client-reports.ts";
+import { acquireStartLock, ensurePrivateDir, releaseStartLock } from "./lifecycle.ts";
 import { startServer } from "./server.ts";
 import { DaemonState } from "./state.ts";
 
@@ -34,6 +35,7 @@ export async function daemonMain(args: string[]): Promise<number> {
   if (lock.kind === "failed") return fail(lock.why);
 
   const state = new DaemonState(ep, config.value, env);
+  foldClientReports(ep.cacheRoot, state.counters);
   let shuttingDown = false;
   let resolveDone: () => void = () => {};
   const done = new Promise<void>((r) => {
@@ -76,6 +78,6 @@ export async function daemonMain(args: string[]): Promise<number> {
 
   await done;
   clearInterval(idleTimer);
-  fs.closeSync(lock.fd);
+  releaseStartLock(ep, lock.fd);
   return 0;
 }

@@ -6,7 +6,7 @@ import { CompilerIdentities } from "../cache/compiler-identity.ts";
 import type { OutcomeDetail, PipelineContext, StatsSink } from "../cache/context.ts";
 import { FileHashes } from "../cache/file-hashes.ts";
 import { SystemDirs } from "../compilers/cc/search-path.ts";
-import type { Config } from "../config/config.ts";
+import { type Config, type DeliveryChoice, effectiveDelivery } from "../config/config.ts";
 import { errorMessage } from "../platform/result.ts";
 import type { Endpoint } from "../protocol/endpoint.ts";
 import { PRODUCT_VERSION } from "../protocol/version.ts";
@@ -21,19 +21,30 @@ import { Sessions } from "./sessions.ts";
 
 const PERSIST_INTERVAL_MS = 2_000;
 
+/** How often a daemon whose recreated store failed to open tries again. */
+const REOPEN_RETRY_MS = 5_000;
+
 export class DaemonState {
   readonly startedAtMs = Date.now();
   readonly version: string;
   readonly counters = new Counters();
-  readonly store: Store | null;
-  readonly storeProblem: string | null;
   readonly ctx: PipelineContext;
   readonly log: Logger;
   readonly journal: Journal;
   readonly sessions = new Sessions();
-  readonly history: CompileHistory | null;
+  /** What delivery really happens (hardlink falls back to copy as root), and why. */
+  readonly delivery: DeliveryChoice;
+  history: CompileHistory | null = null;
+  storeProblem: string | null = null;
   inflight = 0;
   lastActivityMs = Date.now();
+  private current: LocalStore | null = null;
+  /** The index file the open store uses: when it vanishes, the root was deleted or replaced. */
+  private indexIdentity: { dev: number; ino: number } | null = null;
+  /** Stores replaced while requests may still hold them; closed once nothing is in flight. */
+  private retired: LocalStore[] = [];
+  private lostStore = false;
+  private lastReopenMs = 0;
   private persistTimer: ReturnType<typeof setInterval> | null = null;
 
   constructor(
@@ -43,38 +54,9 @@ export class DaemonState {
   ) {
     // Test-only: lets the suite stand up an "older" or "newer" daemon. Documented as such.
     this.version = env.ZCCACHE_TEST_DAEMON_VERSION || PRODUCT_VERSION;
-    let store: LocalStore | null = null;
-    let problem: string | null = null;
-    const tmpDir = path.join(ep.cacheRoot, "tmp");
-    try {
-      store = new LocalStore(ep.cacheRoot, (detail) => this.ctx.stats.error("store-read-failed", detail));
-      fs.rmSync(tmpDir, { recursive: true, force: true });
-      fs.mkdirSync(tmpDir, { recursive: true });
-      this.counters.load(store.loadCounters());
-    } catch (e) {
-      store?.close();
-      store = null;
-      problem = errorMessage(e);
-    }
-    this.store = store;
-    this.storeProblem = problem;
-    this.log = new Logger(store === null ? null : path.join(ep.cacheRoot, "logs", "daemon.log"), config.logLevel.value);
-    if (store?.recreatedIndex) {
-      this.log.error("index was unreadable; moved aside and recreated");
-      for (const name of counterNames({ kind: "error", reason: "index-corrupt" }, "other")) this.counters.add(name, 1);
-    }
-    this.journal = new Journal(store === null ? null : path.join(ep.cacheRoot, "logs", "compile_journal.jsonl"));
-    let history: CompileHistory | null = null;
-    if (store !== null) {
-      try {
-        history = new CompileHistory(path.join(ep.cacheRoot, "history.sqlite"));
-      } catch (e) {
-        fs.rmSync(path.join(ep.cacheRoot, "history.sqlite"), { force: true });
-        this.log.error(`compile history unavailable: ${errorMessage(e)}`);
-      }
-    }
-    this.history = history;
-    if (problem !== null) this.log.error(`cache unavailable: ${problem}`);
+    this.delivery = effectiveDelivery(config.delivery, process.getuid?.() ?? -1);
+    this.log = new Logger(null, config.logLevel.value);
+    this.journal = new Journal(null);
     const counters = this.counters;
     const log = this.log;
     const stats: StatsSink = {
@@ -87,16 +69,111 @@ export class DaemonState {
         log.error(`${reason}: ${detail}`);
       },
     };
+    const currentStore = (): Store | null => this.current;
     this.ctx = {
-      store,
+      // Read through, so a store recreated after the root was deleted is seen by every handler.
+      get store(): Store | null {
+        return currentStore();
+      },
       files: new FileHashes(),
       absence: new AbsenceChecker(),
       compilers: new CompilerIdentities(),
       systemDirs: new SystemDirs(),
-      deliveryMode: config.delivery.value,
-      tmpDir,
+      deliveryMode: this.delivery.mode,
+      tmpDir: path.join(ep.cacheRoot, "tmp"),
       stats,
     };
+    this.openStore();
+    if (this.current !== null) this.counters.load(this.current.loadCounters());
+  }
+
+  get store(): Store | null {
+    return this.current;
+  }
+
+  /** Opens the store, log, journal and history under the cache root (creating the root if needed). */
+  private openStore(): void {
+    const root = this.ep.cacheRoot;
+    const tmpDir = this.ctx.tmpDir;
+    let store: LocalStore | null = null;
+    try {
+      store = new LocalStore(root, (detail) => this.ctx.stats.error("store-read-failed", detail));
+      fs.rmSync(tmpDir, { recursive: true, force: true });
+      fs.mkdirSync(tmpDir, { recursive: true, mode: store.modes.dir });
+      const st = fs.statSync(this.indexPath());
+      this.indexIdentity = { dev: st.dev, ino: st.ino };
+      this.storeProblem = null;
+    } catch (e) {
+      store?.close();
+      store = null;
+      this.indexIdentity = null;
+      this.storeProblem = errorMessage(e);
+    }
+    this.current = store;
+    const modes = store?.modes ?? { dir: undefined, file: undefined };
+    this.log.reopen(store === null ? null : path.join(root, "logs", "daemon.log"), modes);
+    this.journal.reopen(store === null ? null : path.join(root, "logs", "compile_journal.jsonl"), modes);
+    if (store?.recreatedIndex) {
+      this.log.error("index was unreadable; moved aside and recreated");
+      for (const name of counterNames({ kind: "error", reason: "index-corrupt" }, "other")) this.counters.add(name, 1);
+    }
+    this.history = null;
+    if (store !== null) {
+      try {
+        this.history = new CompileHistory(path.join(root, "history.sqlite"), modes.file);
+      } catch (e) {
+        fs.rmSync(path.join(root, "history.sqlite"), { force: true });
+        this.log.error(`compile history unavailable: ${errorMessage(e)}`);
+      }
+    }
+    if (this.storeProblem !== null) this.log.error(`cache unavailable: ${this.storeProblem}`);
+  }
+
+  /**
+   * Called before a request that uses the store. A cache root deleted (or replaced) under a
+   * running daemon is recreated here, so builds are cached again at once instead of running
+   * uncached until the daemon exits; costs one stat.
+   */
+  ensureStore(): void {
+    if (this.retired.length > 0 && this.inflight <= 1) this.closeRetired();
+    if (this.current !== null && this.indexIdentity !== null) {
+      const st = fs.statSync(this.indexPath(), { throwIfNoEntry: false });
+      if (st !== undefined && st.dev === this.indexIdentity.dev && st.ino === this.indexIdentity.ino) return;
+    } else if (!this.lostStore || Date.now() - this.lastReopenMs < REOPEN_RETRY_MS) {
+      // Never opened (a problem found at start stays until the daemon is restarted).
+      return;
+    }
+    this.lostStore = true;
+    this.lastReopenMs = Date.now();
+    const old = this.current;
+    const oldHistory = this.history;
+    if (old !== null) this.retired.push(old);
+    this.openStore();
+    try {
+      oldHistory?.close();
+    } catch {
+      // it lived in the deleted root
+    }
+    if (this.current !== null) {
+      this.lostStore = false;
+      // The new index starts empty: give it the counters we hold in memory.
+      this.current.saveCounters(this.counters.snapshot());
+      this.log.info(`cache root ${this.ep.cacheRoot} was deleted or replaced; store recreated`);
+    }
+  }
+
+  private indexPath(): string {
+    return `${this.ep.cacheRoot}/index.sqlite`;
+  }
+
+  private closeRetired(): void {
+    for (const s of this.retired.splice(0)) {
+      try {
+        s.close();
+      } catch {
+        // its files are gone; nothing to flush
+      }
+    }
   }
 
   startPersisting(): void {
@@ -128,6 +205,7 @@ export class DaemonState {
   close(): void {
     if (this.persistTimer !== null) clearInterval(this.persistTimer);
     this.persist();
+    this.closeRetired();
     try {
       this.store?.close();
       this.history?.close();

@@ -1,4 +1,7 @@
-// Runs a program to completion, capturing stdout and stderr as bytes.
+// Runs a program to completion, capturing stdout and stderr as bytes. Everything run here
+// is a compiler or tool run for a request, so it carries the re-entry marker.
+import { withReentryMarker } from "./compiler-path.ts";
+
 export interface Captured {
   readonly exitCode: number;
   readonly stdout: Buffer;
@@ -11,7 +14,7 @@ export async function runCapture(
 ): Promise<Captured> {
   const proc = Bun.spawn([...argv], {
     cwd: opts.cwd,
-    env: opts.env,
+    env: withReentryMarker(opts.env),
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",

@@ -1,5 +1,6 @@
 // Where a daemon lives: the cache root it serves and the socket and lock that name it.
 // Shared by client and daemon so both derive the same paths from the same environment.
+import { chooseRuntimeDir } from "./runtime-dir.ts";
 
 export interface Endpoint {
   readonly cacheRoot: string;
@@ -38,7 +39,7 @@ export function resolveCacheRoot(env: Env, cwd: string): string {
 export function endpointFor(env: Env, cwd: string): Endpoint {
   const cacheRoot = resolveCacheRoot(env, cwd);
   const uid = process.getuid?.() ?? 0;
-  const runtimeDir = env.ZCCACHE_RUNTIME_DIR || `/tmp/zccache-${uid}`;
+  const runtimeDir = chooseRuntimeDir(env, cacheRoot, uid).dir;
   const h = new Bun.CryptoHasher("sha256");
   h.update(cacheRoot);
   const id = h.digest("hex").slice(0, 20);

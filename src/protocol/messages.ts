@@ -19,17 +19,21 @@ export interface CompileRequest {
   readonly sessionId?: string | undefined;
 }
 
+/**
+ * Every request names the client's product version, so a daemon older than any client that
+ * talks to it (compile, status, stop, …) hands over to a newer one.
+ */
 export type Request =
   | CompileRequest
   | { readonly type: "ping"; readonly clientVersion: string }
-  | { readonly type: "status" }
-  | { readonly type: "stop" }
-  | { readonly type: "clear" }
-  | { readonly type: "stats-zero" }
-  | { readonly type: "session-start"; readonly journal: string | null }
-  | { readonly type: "session-stats"; readonly id: string }
-  | { readonly type: "session-end"; readonly id: string }
-  | { readonly type: "explain"; readonly path: string };
+  | { readonly type: "status"; readonly clientVersion: string }
+  | { readonly type: "stop"; readonly clientVersion: string }
+  | { readonly type: "clear"; readonly clientVersion: string }
+  | { readonly type: "stats-zero"; readonly clientVersion: string }
+  | { readonly type: "session-start"; readonly clientVersion: string; readonly journal: string | null }
+  | { readonly type: "session-stats"; readonly clientVersion: string; readonly id: string }
+  | { readonly type: "session-end"; readonly clientVersion: string; readonly id: string }
+  | { readonly type: "explain"; readonly clientVersion: string; readonly path: string };
 
 export type RequestType = Request["type"];
 
@@ -44,7 +48,13 @@ export interface CompileResult {
 
 export type ResponseBody =
   | CompileResult
-  | { readonly type: "run-local"; readonly reason: string; readonly compilerPath?: string }
+  | {
+      readonly type: "run-local";
+      readonly reason: string;
+      readonly compilerPath?: string;
+      /** A line for the user (without the "zccache: " prefix), e.g. a bad ZCCACHE_* value in the build's env. */
+      readonly message?: string;
+    }
   | { readonly type: "pong" }
   | { readonly type: "status"; readonly status: Record<string, unknown> }
   | { readonly type: "report"; readonly report: Record<string, unknown> | null }
@@ -67,10 +77,11 @@ function isStringRecord(v: unknown): v is Record<string, string> {
 
 export function decodeRequest(raw: unknown): Result<Request, string> {
   if (!isRecord(raw) || typeof raw.type !== "string") return err("request has no type");
+  const clientVersion = raw.clientVersion;
+  if (typeof clientVersion !== "string") return err(`${raw.type}: clientVersion must be a string`);
   switch (raw.type) {
     case "compile": {
-      const { clientVersion, compiler, args, cwd, env, clientPid, selfExe, sessionId } = raw;
-      if (typeof clientVersion !== "string") return err("compile: clientVersion must be a string");
+      const { compiler, args, cwd, env, clientPid, selfExe, sessionId } = raw;
       if (typeof compiler !== "string" || compiler === "") return err("compile: compiler must be a string");
       if (!isStringArray(args)) return err("compile: args must be strings");
       if (typeof cwd !== "string" || !cwd.startsWith("/")) return err("compile: cwd must be absolute");
@@ -81,25 +92,23 @@ export function decodeRequest(raw: unknown): Result<Request, string> {
       return ok({ type: "compile", clientVersion, compiler, args, cwd, env, clientPid, selfExe, sessionId });
     }
     case "ping":
-      if (typeof raw.clientVersion !== "string") return err("ping: clientVersion must be a string");
-      return ok({ type: "ping", clientVersion: raw.clientVersion });
     case "status":
     case "stop":
     case "clear":
     case "stats-zero":
-      return ok({ type: raw.type });
+      return ok({ type: raw.type, clientVersion });
     case "session-start":
       if (raw.journal !== null && (typeof raw.journal !== "string" || !raw.journal.startsWith("/"))) {
         return err("session-start: journal must be an absolute path or null");
       }
-      return ok({ type: "session-start", journal: raw.journal });
+      return ok({ type: "session-start", journal: raw.journal, clientVersion });
     case "session-stats":
     case "session-end":
       if (typeof raw.id !== "string") return err(`${raw.type}: id must be a string`);
-      return ok({ type: raw.type, id: raw.id });
+      return ok({ type: raw.type, id: raw.id, clientVersion });
     case "explain":
       if (typeof raw.path !== "string" || !raw.path.startsWith("/")) return err("explain: path must be absolute");
-      return ok({ type: "explain", path: raw.path });
+      return ok({ type: "explain", path: raw.path, clientVersion });
     default:
       return err(`unknown request type ${JSON.stringify(raw.type)}`);
   }
@@ -116,6 +125,7 @@ export function decodeResponse(raw: unknown): Result<Response, string> {
       return ok(raw as unknown as Response);
     case "run-local":
       if (typeof raw.reason !== "string") return err("run-local has no reason");
+      if (raw.message !== undefined && typeof raw.message !== "string") return err("run-local message is malformed");
       return ok(raw as unknown as Response);
     case "status":
       if (!isRecord(raw.status)) return err("status has no body");

@@ -3,12 +3,37 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CacheEnv, daemonPidsFor, isAlive } from "../helpers.ts";
+import { CacheEnv, daemonPidsFor, isAlive, type Status } from "../helpers.ts";
 import { bareObject, compileIn, expectOk, waitUntil } from "../assertions.ts";
 
 afterAll(() => CacheEnv.stopAll());
 
 const SOURCE = (n: number): string => `int value_${n}(int x) { return x * ${n + 3} + ${n}; }\n`;
+
+const OLD = { ZCCACHE_TEST_DAEMON_VERSION: "0.0.1" };
+const OLD_PROTOCOL = { ZCCACHE_TEST_PROTOCOL_VERSION: "1" };
+
+/** `status --json` as a client with these overrides (a plain status would be a newer client). */
+function statusAs(c: CacheEnv, env: Record<string, string>): Status {
+  const r = expectOk(c.zc(["status", "--json"], { env }));
+  return JSON.parse(r.out) as Status;
+}
+
+/** Starts a daemon with `env`'s overrides; returns its pid. */
+function startOld(c: CacheEnv, env: Record<string, string>): number {
+  expectOk(c.zc(["start"], { env }));
+  const pids = c.daemonPids();
+  expect(pids.length).toBe(1);
+  return pids[0] as number;
+}
+
+function exited(pid: number): boolean {
+  try {
+    return /\) [ZX] /.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return true;
+  }
+}
 
 /** Session id (field 6 of /proc/<pid>/stat); a detached daemon leads its own session. */
 function sessionOf(pid: number): number {
@@ -72,9 +97,10 @@ describe("daemon lifecycle", () => {
 
     const stopped = c.zc(["stop"]);
     expectOk(stopped);
-    expect(stopped.out).toContain(`${pid}`);
+    expect(stopped.out).toBe(`zccache daemon stopped (pid ${pid})\n`);
     expect(c.daemonPids()).toEqual([]);
-    expect(isAlive(pid)).toBe(false);
+    // Gone, or a zombie nobody has reaped yet (a detached daemon's parent is whoever adopts it).
+    expect(exited(pid)).toBe(true);
     expect(fs.existsSync(st.socket)).toBe(false);
 
     // stop with nothing running still succeeds, and starts nothing.
@@ -135,7 +161,7 @@ describe("daemon lifecycle", () => {
     const old = c.daemonPids();
     expect(old.length).toBe(1);
     const oldPid = old[0] as number;
-    expect(c.status().version).toBe("0.0.1");
+    expect(statusAs(c, OLD).version).toBe("0.0.1");
 
     c.write("o.c", SOURCE(11));
     const r = compileIn(c, "o.c", { ZCCACHE_TEST_DAEMON_VERSION: undefined });
@@ -169,6 +195,74 @@ describe("daemon lifecycle", () => {
     expect(st.pid).toBe(pid);
     expect(st.version).toBe("99.0.0");
     expect(st.misses).toBe(1);
+  });
+
+  for (const cmd of ["status", "start"] as const) {
+    test(`an older daemon is replaced by '${cmd}' from a newer client`, async () => {
+      const c = new CacheEnv();
+      const oldPid = startOld(c, OLD);
+      expect(statusAs(c, OLD).version).toBe("0.0.1");
+      const r = expectOk(c.zc(cmd === "status" ? ["status", "--json"] : ["start"]));
+      expect(await waitUntil(() => exited(oldPid), 10_000)).toBe(true);
+      const now = c.daemonPids();
+      expect(now.length).toBe(1);
+      expect(now[0]).not.toBe(oldPid);
+      if (cmd === "status") expect((JSON.parse(r.out) as Status).pid).toBe(now[0] as number);
+      else expect(r.out).toContain(`pid ${now[0]}`);
+      expect(c.status().version).toBe("0.1.0");
+    });
+  }
+
+  test("stop from a newer client stops an older daemon", () => {
+    const c = new CacheEnv();
+    const oldPid = startOld(c, OLD);
+    const r = expectOk(c.zc(["stop"]));
+    expect(r.out).toBe(`zccache daemon stopped (pid ${oldPid})\n`);
+    expect(c.daemonPids()).toEqual([]);
+  });
+
+  test("a daemon speaking an older protocol is replaced by a compile", async () => {
+    const c = new CacheEnv();
+    const oldPid = startOld(c, OLD_PROTOCOL);
+    // The old daemon serves clients of its own protocol.
+    expect(statusAs(c, OLD_PROTOCOL).pid).toBe(oldPid);
+    c.write("p.c", SOURCE(19));
+    expectOk(compileIn(c, "p.c"));
+    expect(c.read("p.o").equals(bareObject(c.work, "p.c"))).toBe(true);
+    expect(await waitUntil(() => exited(oldPid), 10_000)).toBe(true);
+    const now = c.daemonPids();
+    expect(now.length).toBe(1);
+    expect(now[0]).not.toBe(oldPid);
+    const st = c.status();
+    expect(st.pid).toBe(now[0] as number);
+    // The retried compile was served by the new daemon.
+    expect(st.misses).toBe(1);
+  });
+
+  test("a daemon speaking an older protocol is replaced by status", async () => {
+    const c = new CacheEnv();
+    const oldPid = startOld(c, OLD_PROTOCOL);
+    const r = expectOk(c.zc(["status", "--json"]));
+    const st = JSON.parse(r.out) as Status;
+    expect(st.pid).not.toBe(oldPid);
+    expect(await waitUntil(() => exited(oldPid), 10_000)).toBe(true);
+    expect(c.daemonPids()).toEqual([st.pid]);
+  });
+
+  test("a client speaking an older protocol compiles by itself; the newer daemon keeps running", () => {
+    const c = new CacheEnv();
+    expectOk(c.zc(["start"]));
+    const pid = c.daemonPids()[0] as number;
+    c.write("q.c", SOURCE(23));
+    const r = expectOk(compileIn(c, "q.c", OLD_PROTOCOL));
+    expect(r.err).toBe("");
+    expect(c.read("q.o").equals(bareObject(c.work, "q.c"))).toBe(true);
+    expect(c.daemonPids()).toEqual([pid]);
+    const st = c.status();
+    expect(st.pid).toBe(pid);
+    // Compiled locally: the daemon neither missed nor stored anything.
+    expect(st.misses + st.hits).toBe(0);
+    expect(st.entries).toBe(0);
   });
 
   test("a kill -9'd daemon leaves a stale socket; the next compile starts a fresh one", async () => {

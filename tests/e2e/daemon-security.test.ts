@@ -22,7 +22,7 @@ function encodeFrame(payload: unknown): Buffer {
   const body = Buffer.from(JSON.stringify(payload), "utf8");
   const h = Buffer.alloc(12);
   h.writeUInt32LE(0x4643435a, 0);
-  h.writeUInt16LE(1, 4);
+  h.writeUInt16LE(2, 4);
   h.writeUInt16LE(0, 6);
   h.writeUInt32LE(body.length, 8);
   return Buffer.concat([h, body]);
@@ -66,14 +66,20 @@ describe("daemon security", () => {
     expect(fs.lstatSync(st.socket).mode & 0o077).toBe(0);
   });
 
-  test("a pre-existing runtime dir open to others is made private", () => {
+  test("a pre-existing runtime dir open to others is refused as it is; the daemon uses the private fallback", () => {
     const runtime = path.join(tempDir("zc-rt-"), "loose");
     fs.mkdirSync(runtime);
     fs.chmodSync(runtime, 0o777);
-    const c = new CacheEnv({ ZCCACHE_RUNTIME_DIR: runtime });
+    fs.writeFileSync(path.join(runtime, "someone-elses"), "x");
+    const c = new CacheEnv({ ZCCACHE_RUNTIME_DIR: runtime, XDG_RUNTIME_DIR: undefined });
     expectOk(c.zc(["start"]));
     expect(c.daemonPids().length).toBe(1);
-    expect(fs.lstatSync(runtime).mode & 0o777).toBe(0o700);
+    // Neither chmod-ed nor cleared: it may not be ours to change.
+    expect(fs.lstatSync(runtime).mode & 0o777).toBe(0o777);
+    expect(fs.readdirSync(runtime)).toEqual(["someone-elses"]);
+    const st = c.status();
+    expect(st.runtime_dir).toBe(path.join(c.root, "run"));
+    expect(fs.lstatSync(st.runtime_dir).mode & 0o777).toBe(0o700);
   });
 
   test("the client does not trust a socket in a runtime dir owned by another user", async () => {

@@ -80,7 +80,8 @@ describe("local store", () => {
 
   for (const mode of ["hardlink", "copy"] as const) {
     test(`${mode} delivery: editing a delivered object in place never leaks into the store`, () => {
-      const c = new CacheEnv({ ZCCACHE_DELIVERY: mode });
+      // As root hardlinks fall back to copy: the hardlink path runs as an unprivileged user.
+      const c = mode === "hardlink" ? CacheEnv.unprivileged({ ZCCACHE_DELIVERY: mode }) : new CacheEnv({ ZCCACHE_DELIVERY: mode });
       c.write("h.c", "int hard_fn(int x) { return x ^ 0x5a; }\n");
       const want = bareObject(c.work, "h.c");
       const objPath = path.join(c.work, "h.o");

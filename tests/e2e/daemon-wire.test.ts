@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { waitUntil } from "../assertions.ts";
 import { bare, CacheEnv, tempDir } from "../helpers.ts";
 import { type Exchange, exchange } from "../wire.ts";
 
@@ -14,26 +15,26 @@ const HEADER = 12;
 function header(opts: { magic?: number; version?: number; reserved?: number; length: number }): Buffer {
   const b = Buffer.alloc(HEADER);
   b.writeUInt32LE(opts.magic ?? MAGIC, 0);
-  b.writeUInt16LE(opts.version ?? 1, 4);
+  b.writeUInt16LE(opts.version ?? 2, 4);
   b.writeUInt16LE(opts.reserved ?? 0, 6);
   b.writeUInt32LE(opts.length, 8);
   return b;
 }
 
-function frameOf(payload: string | Buffer, opts: { version?: number } = {}): Buffer {
+function frameOf(payload: string | Buffer, opts: { version?: number; kind?: number } = {}): Buffer {
   const body = typeof payload === "string" ? Buffer.from(payload, "utf8") : payload;
-  return Buffer.concat([header({ length: body.length, version: opts.version }), body]);
+  return Buffer.concat([header({ length: body.length, version: opts.version, reserved: opts.kind }), body]);
 }
 
 
-/** Decodes every whole frame in `data` (checking magic, version and length). */
-function decodeFrames(data: Buffer): Record<string, unknown>[] {
+/** Decodes every whole frame in `data` (checking magic, version, kind 0 and length). */
+function decodeFrames(data: Buffer, version = 2): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
   let off = 0;
   while (off < data.length) {
     expect(data.length - off).toBeGreaterThanOrEqual(HEADER);
     expect(data.readUInt32LE(off)).toBe(MAGIC);
-    expect(data.readUInt16LE(off + 4)).toBe(1);
+    expect(data.readUInt16LE(off + 4)).toBe(version);
     expect(data.readUInt16LE(off + 6)).toBe(0);
     const len = data.readUInt32LE(off + 8);
     expect(data.length - off - HEADER).toBeGreaterThanOrEqual(len);
@@ -143,9 +144,23 @@ describe("daemon wire protocol", () => {
     await expectHealthy();
   });
 
-  test("a wrong protocol version: bad-version", async () => {
-    await expectErrorReply([frameOf(JSON.stringify({ type: "ping", clientVersion: "0.1.0" }), { version: 2 })], "bad-version");
-    await expectErrorReply([frameOf(JSON.stringify({ type: "status" }), { version: 0 })], "bad-version");
+  test("an older protocol version: run-local in the client's own version, and the daemon keeps serving", async () => {
+    for (const version of [1, 0]) {
+      const r = await exchange(socketPath, [frameOf(JSON.stringify({ type: "compile", clientVersion: "0.0.9" }), { version })]);
+      const frames = decodeFrames(r.data, version);
+      expect(frames.length).toBe(1);
+      expect(frames[0]?.type).toBe("run-local");
+      expect(frames[0]?.reason).toBe("client-outdated");
+      expect(frames[0]?.pid).toBe(daemonPid);
+      expect(r.closed).toBe(true);
+    }
+    await expectHealthy();
+  });
+
+  test("an unknown frame kind, or a kind that is not a request: bad-kind", async () => {
+    await expectErrorReply([frameOf(JSON.stringify({ type: "status", clientVersion: "0.1.0" }), { kind: 9 })], "bad-kind");
+    await expectErrorReply([frameOf("", { kind: 3 })], "bad-kind");
+    await expectErrorReply([frameOf(Buffer.from([0]), { kind: 2 })], "bad-kind");
     await expectHealthy();
   });
 
@@ -159,6 +174,8 @@ describe("daemon wire protocol", () => {
     await expectErrorReply([frameOf(JSON.stringify({ type: "frobnicate" }))], "bad-request");
     await expectErrorReply([frameOf(JSON.stringify([1, 2, 3]))], "bad-request");
     await expectErrorReply([frameOf(JSON.stringify({ type: "ping" }))], "bad-request");
+    // Every request names its client's version, not only compile and ping.
+    await expectErrorReply([frameOf(JSON.stringify({ type: "status" }))], "bad-request");
     await expectErrorReply(
       [frameOf(JSON.stringify({ type: "compile", clientVersion: "0.1.0", compiler: "gcc", args: [], cwd: "relative", env: {}, clientPid: 1 }))],
       "bad-request",
@@ -185,5 +202,16 @@ describe("daemon wire protocol", () => {
     expect(frames[0]?.type).toBe("pong");
     expect(r.closed).toBe(true);
     await expectHealthy();
+  });
+
+  // Last: it retires the daemon.
+  test("a newer protocol version: daemon-outdated in our own version, then the daemon hands over", async () => {
+    const r = await exchange(socketPath, [frameOf(JSON.stringify({ type: "compile", future: true }), { version: 3, kind: 7 })]);
+    const frames = decodeFrames(r.data, 2);
+    expect(frames.length).toBe(1);
+    expect(frames[0]?.type).toBe("error");
+    expect(frames[0]?.code).toBe("daemon-outdated");
+    expect(frames[0]?.pid).toBe(daemonPid);
+    expect(await waitUntil(() => c.daemonPids().length === 0, 15_000)).toBe(true);
   });
 });

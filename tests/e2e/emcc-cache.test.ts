@@ -4,11 +4,10 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { bare, CacheEnv, hasTool, type RunResult, run, type Status, tempDir } from "../helpers.ts";
+import { bare, CacheEnv, requireTool, type RunResult, run, type Status, tempDir } from "../helpers.ts";
 import { expectSameBytes, readOrNull } from "../assertions.ts";
 
-const HAVE_EMCC = hasTool("emcc") && hasTool("node");
-if (!HAVE_EMCC) console.warn("emcc or node is not installed: the Emscripten suite is skipped");
+const HAVE_EMCC = requireTool("emcc", "the Emscripten suite is") && requireTool("node", "the Emscripten suite is");
 
 /**
  * A writable EM_CACHE: Debian's emscripten ships a prebuilt, frozen cache; a private
@@ -174,10 +173,7 @@ describe.skipIf(!HAVE_EMCC)("emcc", () => {
   });
 
   test("wasm-ld called directly", () => {
-    if (!hasTool("wasm-ld")) {
-      console.warn("wasm-ld is not installed: skipped");
-      return;
-    }
+    if (!requireTool("wasm-ld", "this test is")) return;
     const dir = scenario("wasm-ld");
     writeProject(dir, 0);
     bareIn(["emcc", "-c", "add.c", "-o", "add.o"], dir);

@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { bare, CacheEnv, hasTool, type RunResult, run, type Status } from "../helpers.ts";
+import { bare, CacheEnv, requireTool, type RunResult, run, type Status } from "../helpers.ts";
 import { expectSameBytes, readOrNull } from "../assertions.ts";
 
 const env = new CacheEnv();
@@ -141,10 +141,7 @@ describe("drivers: a hit is the executable a bare link writes, and it runs", () 
   }
 
   test("clang -fuse-ld=lld", () => {
-    if (!hasTool("ld.lld")) {
-      console.warn("ld.lld is not installed: skipped");
-      return;
-    }
+    if (!requireTool("ld.lld", "this test is")) return;
     const dir = scenario("driver-lld");
     cProject(dir, "clang");
     linkMissThenHit(dir, ["clang", "-fuse-ld=lld", "main.o", "util.o", "-L.", "-lx", "-o", "prog"], "prog");
@@ -178,10 +175,7 @@ describe("direct linkers", () => {
   const linkers = ["ld", "ld.lld", "ld.gold"];
   for (const ld of linkers) {
     test(`${ld}: runnable static executable, -L/-l library changes miss`, () => {
-      if (!hasTool(ld)) {
-        console.warn(`${ld} is not installed: skipped`);
-        return;
-      }
+      if (!requireTool(ld, "this test is")) return;
       const dir = scenario(`direct-${ld}`);
       freestanding(dir, 7);
       const argv = [ld, "-static", "-e", "_start", "start.o", "-L.", "-lhelper", "-o", "prog"];

@@ -5,7 +5,7 @@ import { afterAll, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { writeMakeProject } from "../fixtures/link/make-project.ts";
-import { CacheEnv, hasTool, run, type Status, ZCCACHE } from "../helpers.ts";
+import { CacheEnv, requireTool, run, type Status, ZCCACHE } from "../helpers.ts";
 
 const env = new CacheEnv();
 afterAll(() => CacheEnv.stopAll());
@@ -24,7 +24,8 @@ function languageDelta(a: Status, b: Status, lang: string): Record<string, numbe
   return { hits: lb.hits - la.hits, misses: lb.misses - la.misses, uncacheable: lb.uncacheable - la.uncacheable, errors: lb.errors - la.errors };
 }
 
-test.skipIf(!hasTool("make"))("make clean && make: compiles, the archive and the link are all hits", () => {
+test("make clean && make: compiles, the archive and the link are all hits", () => {
+  if (!requireTool("make", "this test is")) return;
   const dir = path.join(env.work, "proj");
   writeMakeProject(dir, FILES);
   const prog = path.join(dir, "prog");

@@ -13,6 +13,8 @@ function expectOk(r: RunResult, what: string): RunResult {
   return r;
 }
 
+const IS_ROOT = (process.getuid?.() ?? -1) === 0;
+
 const UNSET = {
   ZCCACHE_IDLE_TIMEOUT_SECS: undefined,
   ZCCACHE_DELIVERY: undefined,
@@ -47,14 +49,16 @@ describe("zccache config", () => {
     expect(fileLines[0]).toBe(defLines[0]);
     expect(fileLines.slice(1)).toEqual([
       "idle_timeout_secs = 120 (env)",
-      "delivery = hardlink (file)",
+      // Root ignores read-only bits, so hardlinks would let an in-place edit reach the cache.
+      IS_ROOT ? "delivery = copy (hardlink requested via file; falls back to copy when running as root)" : "delivery = hardlink (file)",
       "cache_size = 2147483648 (file)",
       "log_level = error (env)",
     ]);
 
     // The daemon runs with the same effective settings.
     const st = c.status();
-    expect(st.delivery).toBe("hardlink");
+    expect(st.delivery).toBe(IS_ROOT ? "copy" : "hardlink");
+    expect(st.delivery_requested).toBe("hardlink");
     expect(st.cache_size_limit_bytes).toBe(2 * 1024 ** 3);
     expect(st.idle_timeout_secs).toBe(3600);
   });

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CacheEnv, run } from "../helpers.ts";
+import { CacheEnv, missing, run } from "../helpers.ts";
 import { CARGO_BIN, cargo, cargoMeasured, compilerMessages, hasClippy, writeWorkspace } from "../fixtures/rust/cargo.ts";
 
 const env = new CacheEnv();
@@ -14,7 +14,7 @@ afterAll(() => CacheEnv.stopAll());
 
 const ws = path.join(env.work, "ws");
 const skip = CARGO_BIN === null;
-if (skip) console.warn("rust-cargo: skipped, no cargo on PATH or in ~/.cargo/bin");
+if (skip) missing("rust-cargo: no cargo on PATH or in ~/.cargo/bin", "the suite is");
 
 const EXPECTED_OUTPUT = "mid(base[data-1|extra-1|plain]) generated-7 42";
 /** base, mid, mac, gen's build script, gen, app: the crates that go through rustc per build. */
@@ -296,7 +296,11 @@ describe.skipIf(skip)("cargo through zccache", () => {
     edit("mid/src/lib.rs", "pub fn mid() -> u8 { missing_fn() }\npub fn mid_old()", "pub fn mid()");
   });
 
-  test.skipIf(!hasClippy())("8: clippy-driver goes through the same path; its lints replay on hits", () => {
+  test("8: clippy-driver goes through the same path; its lints replay on hits", () => {
+    if (!hasClippy()) {
+      missing("cargo clippy is not installed", "this test is");
+      return;
+    }
     edit("mid/src/lib.rs", 'pub fn mid() -> String { format!("mid({})", base::base()) }', 'pub fn mid() -> String { return format!("mid({})", base::base()); }');
     cargo(env, ["clean"], ws);
     const miss = cargoMeasured(env, ["clippy", "--message-format=json"], ws);

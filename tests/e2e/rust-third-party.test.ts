@@ -4,19 +4,20 @@
 // the program behaves the same, and a second program on the same crates shares them.
 import { afterAll, describe, expect, test } from "bun:test";
 import * as path from "node:path";
-import { CacheEnv, run } from "../helpers.ts";
+import { CacheEnv, missing, run } from "../helpers.ts";
 import { CARGO_BIN, cargo, cargoMeasured, debianHasCrate, writeSerdeProgram } from "../fixtures/rust/cargo.ts";
 
 const env = new CacheEnv();
 afterAll(() => CacheEnv.stopAll());
 
-const missing = ["serde", "serde_derive", "serde_json", "syn", "quote", "proc-macro2", "itoa", "ryu"].filter((c) => !debianHasCrate(c));
-const skip = CARGO_BIN === null || missing.length > 0;
+const absent = ["serde", "serde_derive", "serde_json", "syn", "quote", "proc-macro2", "itoa", "ryu"].filter((c) => !debianHasCrate(c));
+const skip = CARGO_BIN === null || absent.length > 0;
 if (skip) {
-  console.warn(
+  missing(
     CARGO_BIN === null
-      ? "rust-third-party: skipped, no cargo"
-      : `rust-third-party: skipped, Debian crates missing (${missing.join(", ")}): run scripts/ensure-test-tools.sh as root`,
+      ? "rust-third-party: no cargo"
+      : `rust-third-party: Debian crates missing (${absent.join(", ")}); run scripts/ensure-test-tools.sh as root`,
+    "the suite is",
   );
 }
 

@@ -135,7 +135,8 @@ test("zccache stop while compiles are in flight: each is answered once, no outpu
     wrapper,
     [
       "#!/bin/sh",
-      'case " $* " in *" -v "*) exec /usr/bin/gcc "$@" ;; esac',
+      // Only compiles are logged: not the daemon's probes of the toolchain (-v, -print-prog-name=…).
+      'case " $* " in *" -v "*|*" -print-"*) exec /usr/bin/gcc "$@" ;; esac',
       `echo "$*" >> ${log}`,
       "sleep 1",
       'exec /usr/bin/gcc "$@"',

@@ -9,9 +9,13 @@ import { bare, CacheEnv, daemonPidsFor, run, tempDir, ZCCACHE } from "../helpers
 import { diffObserved, observe, reason, removeOutputs, tryMountTmpfs, umountQuietly, waitUntil } from "./lib.ts";
 
 const mounts: string[] = [];
+/** Envs whose cache root is on one of our mounts: stopped before the unmount. */
+const onMounts: CacheEnv[] = [];
 afterAll(() => {
-  CacheEnv.stopAll();
+  for (const c of onMounts.splice(0)) c.stop();
   for (const m of mounts.splice(0)) umountQuietly(m);
+  // Only now can the temp dirs that held the mount points be removed.
+  CacheEnv.stopAll();
 });
 
 /** A source whose object is about `kb` KiB, distinct per (tag, i). */
@@ -62,6 +66,7 @@ describe("a cache root on a filesystem that fills up", () => {
     mounts.push(mnt);
     const root = path.join(mnt, "cache");
     const c = new CacheEnv({ ZCCACHE_CACHE_DIR: root });
+    onMounts.push(c);
     // Ballast we can remove later to make room again.
     fs.writeFileSync(path.join(mnt, "ballast"), Buffer.alloc(200 * 1024, 1));
     const rels: string[] = [];
@@ -113,6 +118,7 @@ describe("a cache root on a filesystem that fills up", () => {
     mounts.push(mnt);
     const root = path.join(mnt, "cache");
     const c = new CacheEnv({ ZCCACHE_CACHE_DIR: root });
+    onMounts.push(c);
     const first = ["i0.c", "i1.c", "i2.c"];
     first.forEach((r, i) => c.write(r, bigSource("ino", i, 2)));
     expect(compareMany(c, first)).toEqual([]);

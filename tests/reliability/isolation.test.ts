@@ -5,16 +5,15 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { bare, CacheEnv, daemonPidsFor, run, type RunResult, tempDir, ZCCACHE } from "../helpers.ts";
+import { bare, CacheEnv, copyInstallation, daemonPidsFor, run, type RunResult, tempDir } from "../helpers.ts";
 import { killQuietly, uidOf, waitUntil } from "./lib.ts";
 
 const IS_ROOT = (process.getuid?.() ?? 1) === 0;
 const USER = `zcrel${process.pid % 100000}`;
 const RUNUSER = Bun.which("runuser") ?? "/usr/sbin/runuser";
 
-// A runtime dir of our own: every zccache client re-closes a runtime dir it finds open to
-// others, so a shared /tmp/zccache-0 would be tightened again under the last test's feet
-// by any other compile on this machine.
+// A runtime dir of our own: a test below opens one up to others, which would send every
+// other compile on this machine to the fallback dir while it lasts.
 const ours: CacheEnv[] = [];
 /** Our side of each test: its own cache root, daemon and runtime dir. */
 function newMine(): CacheEnv {
@@ -51,7 +50,7 @@ const net = require("node:net");
 const sock = process.argv[2];
 const body = Buffer.from(JSON.stringify({ type: "ping", clientVersion: "0.1.0" }));
 const h = Buffer.alloc(12);
-h.writeUInt32LE(0x4643435a, 0); h.writeUInt16LE(1, 4); h.writeUInt16LE(0, 6); h.writeUInt32LE(body.length, 8);
+h.writeUInt32LE(0x4643435a, 0); h.writeUInt16LE(2, 4); h.writeUInt16LE(0, 6); h.writeUInt32LE(body.length, 8);
 const out = { connected: false, error: null, reply: null };
 const parts = [];
 let done = false;
@@ -89,8 +88,7 @@ beforeAll(() => {
   // The binary, a bun to run the probe with, and the probe, where the other user can reach them.
   shared = tempDir("zc-iso-shared-");
   fs.chmodSync(shared, 0o755);
-  fs.copyFileSync(ZCCACHE, path.join(shared, "zccache"));
-  fs.chmodSync(path.join(shared, "zccache"), 0o755);
+  copyInstallation(shared);
   fs.copyFileSync(process.execPath, path.join(shared, "bun"));
   fs.chmodSync(path.join(shared, "bun"), 0o755);
   fs.writeFileSync(path.join(shared, "probe.js"), PROBE, { mode: 0o644 });
@@ -221,4 +219,142 @@ describe("another user", () => {
     expect(p.reply === null || p.reply.type === "error").toBe(true);
     expect(await waitUntil(() => mine.status().pid === st.pid, 5_000)).toBe(true);
   });
+});
+
+// SPEC §6.9: the runtime dir is judged with lstat and never repaired. A name in a sticky,
+// world-writable dir (what /tmp is) can be planted by anyone; following it, chmod-ing what
+// it points at or clearing "foreign" entries there would let another user damage our files.
+describe("runtime dir planted or loosened", () => {
+  interface Tree {
+    readonly entries: string[];
+  }
+  /** Every path under `dir` with its type, owner and mode: what must not change. */
+  function treeOf(dir: string): Tree {
+    const entries: string[] = [];
+    const walk = (p: string, rel: string): void => {
+      const st = fs.lstatSync(p);
+      entries.push(`${rel} ${st.isDirectory() ? "d" : st.isSymbolicLink() ? "l" : "f"} ${st.uid} ${(st.mode & 0o7777).toString(8)} ${st.size}`);
+      if (st.isDirectory()) for (const n of fs.readdirSync(p).sort()) walk(path.join(p, n), `${rel}/${n}`);
+    };
+    walk(dir, ".");
+    return { entries };
+  }
+
+  /** A stand-in for /tmp: sticky and writable by everyone. */
+  function stickyDir(): string {
+    const d = tempDir("zc-iso-sticky-");
+    fs.chmodSync(d, 0o1777);
+    return d;
+  }
+
+  function compileThrough(mine: CacheEnv, name: string): void {
+    mine.write(`${name}.c`, `int ${name}(int x) { return x * 3 + 2; }\n`);
+    const r = mine.zc(["gcc", "-O1", "-c", `${name}.c`, "-o", `${name}.o`]);
+    expect(r.code).toBe(0);
+    const ref = tempDir("zc-iso-ref-");
+    fs.copyFileSync(path.join(mine.work, `${name}.c`), path.join(ref, `${name}.c`));
+    expect(bare(["gcc", "-O1", "-c", `${name}.c`, "-o", `${name}.o`], ref).code).toBe(0);
+    expect(mine.read(`${name}.o`).equals(fs.readFileSync(path.join(ref, `${name}.o`)))).toBe(true);
+  }
+
+  for (const target of ["a directory full of our files", "a directory of that user's own"] as const) {
+    test(`a symlink planted by another user at our runtime dir, pointing at ${target}, is never followed`, () => {
+      if (!created) {
+        expect(IS_ROOT).toBe(false);
+        return;
+      }
+      const sticky = stickyDir();
+      let pointee: string;
+      if (target === "a directory full of our files") {
+        // Open to others, with an entry of the other user's in it: the old client chmod-ed
+        // such a dir to 0700 and deleted whatever it did not own.
+        pointee = tempDir("zc-iso-victim-");
+        fs.chmodSync(pointee, 0o775);
+        fs.writeFileSync(path.join(pointee, "precious.txt"), "ours\n", { mode: 0o644 });
+        fs.mkdirSync(path.join(pointee, "sub"), { mode: 0o755 });
+        fs.writeFileSync(path.join(pointee, "sub", "deep.txt"), "ours too\n");
+        fs.writeFileSync(path.join(pointee, "shared.txt"), "theirs\n");
+        fs.chownSync(path.join(pointee, "shared.txt"), userUid, userUid);
+      } else {
+        pointee = path.join(userHome, `own-${Date.now()}`);
+        expect(asUser(["mkdir", "-m", "755", pointee]).code).toBe(0);
+        expect(asUser(["sh", "-c", `echo mine > ${pointee}/note.txt`]).code).toBe(0);
+        fs.chmodSync(userHome, 0o755);
+      }
+      const planted = path.join(sticky, "zccache-rt");
+      expect(asUser(["ln", "-s", pointee, planted]).code).toBe(0);
+      const before = treeOf(pointee);
+
+      const mine = new CacheEnv({ ZCCACHE_RUNTIME_DIR: planted, XDG_RUNTIME_DIR: undefined });
+      ours.push(mine);
+      compileThrough(mine, "planted");
+      expect(treeOf(pointee)).toEqual(before);
+      const st = mine.status();
+      // Cached after all, through the private fallback under the cache root.
+      expect(st.misses).toBe(1);
+      expect(st.runtime_dir).toBe(path.join(mine.root, "run"));
+      expect(fs.lstatSync(st.runtime_dir).mode & 0o777).toBe(0o700);
+      expect(mine.zc(["stop"]).code).toBe(0);
+
+      expect(treeOf(pointee)).toEqual(before);
+      expect(fs.lstatSync(planted).isSymbolicLink()).toBe(true);
+      expect(fs.lstatSync(planted).uid).toBe(userUid);
+      if (target === "a directory of that user's own") fs.chmodSync(userHome, 0o700);
+    });
+  }
+
+  test("with every candidate refused the compile runs uncached, leaves them as they are, and is counted", () => {
+    const rt = path.join(tempDir("zc-iso-none-"), "rt");
+    fs.mkdirSync(rt);
+    fs.chmodSync(rt, 0o770);
+    const mine = new CacheEnv({ ZCCACHE_RUNTIME_DIR: rt, XDG_RUNTIME_DIR: undefined });
+    ours.push(mine);
+    const fallback = path.join(mine.root, "run");
+    fs.mkdirSync(fallback, { recursive: true });
+    fs.chmodSync(fallback, 0o750);
+    const rtBefore = treeOf(rt);
+    const before = [rtBefore, treeOf(fallback)];
+    compileThrough(mine, "refused");
+    compileThrough(mine, "refused");
+    expect(mine.daemonPids()).toEqual([]);
+    expect([treeOf(rt), treeOf(fallback)]).toEqual(before);
+    expect(fs.readFileSync(path.join(mine.root, "client-fallbacks"), "utf8")).toContain("runtime-dir-refused");
+    // Once the fallback is private (we made it, so we may fix it), a daemon starts there and
+    // the refused compiles show up in its counters.
+    fs.chmodSync(fallback, 0o700);
+    compileThrough(mine, "refused");
+    const st = mine.status();
+    expect(st.runtime_dir).toBe(fallback);
+    expect(st.reasons["runtime-dir-refused"]).toBe(2);
+    expect(treeOf(rt)).toEqual(rtBefore);
+  });
+
+  for (const xdg of ["no XDG_RUNTIME_DIR", "a private XDG_RUNTIME_DIR"] as const) {
+    test(`a runtime dir of ours open to the group is refused, not chmod-ed (daemon and client; ${xdg})`, () => {
+      const rt = path.join(tempDir("zc-iso-loose-"), "rt");
+      fs.mkdirSync(rt);
+      fs.chmodSync(rt, 0o770);
+      fs.writeFileSync(path.join(rt, "left-here"), "x");
+      const before = treeOf(rt);
+      let xdgDir: string | undefined;
+      if (xdg === "a private XDG_RUNTIME_DIR") {
+        xdgDir = tempDir("zc-iso-xdg-");
+        fs.chmodSync(xdgDir, 0o700);
+      }
+      const mine = new CacheEnv({ ZCCACHE_RUNTIME_DIR: rt, XDG_RUNTIME_DIR: xdgDir });
+      ours.push(mine);
+      // The daemon first (started on its own), then a client.
+      expect(mine.zc(["start"]).code).toBe(0);
+      const fallback = xdgDir === undefined ? path.join(mine.root, "run") : path.join(xdgDir, "zccache");
+      expect(mine.status().runtime_dir).toBe(fallback);
+      expect(treeOf(rt)).toEqual(before);
+      compileThrough(mine, "loose");
+      compileThrough(mine, "loose");
+      const st = mine.status();
+      expect([st.misses, st.hits]).toEqual([1, 1]);
+      expect(st.runtime_dir).toBe(fallback);
+      expect(mine.daemonPids().length).toBe(1);
+      expect(treeOf(rt)).toEqual(before);
+    });
+  }
 });

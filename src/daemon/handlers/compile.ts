@@ -1,12 +1,13 @@
-// Handles a compile request: refuses clients newer than us, otherwise runs the pipeline with
-// a per-request stats sink that also feeds the journal, the session and the history.
+// Handles a compile request: a build env with bad ZCCACHE_* settings is told so (run-local),
+// otherwise the pipeline runs with a per-request stats sink that also feeds the journal, the
+// session and the history.
 import type { OutcomeDetail, StatsSink } from "../../cache/context.ts";
 import { handleCompile } from "../../cache/pipeline.ts";
 import type { CompileRequest, ResponseBody } from "../../protocol/messages.ts";
-import { compareVersions } from "../../protocol/version.ts";
 import type { Language, Outcome } from "../../stats/outcomes.ts";
 import { allowlistedEnv } from "../journal.ts";
 import type { DaemonState } from "../state.ts";
+import { EnvSettingsCheck } from "./env-settings.ts";
 
 interface Event {
   readonly outcome: Outcome;
@@ -14,15 +15,18 @@ interface Event {
   readonly detail: OutcomeDetail | undefined;
 }
 
-export async function compileHandler(
-  req: CompileRequest,
-  state: DaemonState,
-  requestShutdown: () => void,
-): Promise<ResponseBody> {
-  if (compareVersions(req.clientVersion, state.version) > 0) {
-    state.log.info(`client ${req.clientVersion} is newer than this daemon (${state.version}); handing over`);
-    requestShutdown();
-    return { type: "error", code: "daemon-outdated", message: `daemon ${state.version} is older than client ${req.clientVersion}` };
+const envChecks = new WeakMap<DaemonState, EnvSettingsCheck>();
+
+export async function compileHandler(req: CompileRequest, state: DaemonState): Promise<ResponseBody> {
+  let envCheck = envChecks.get(state);
+  if (envCheck === undefined) {
+    envCheck = new EnvSettingsCheck(state.ep.cacheRoot);
+    envChecks.set(state, envCheck);
+  }
+  const badSetting = envCheck.problem(req.env);
+  if (badSetting !== null) {
+    // The build asked for something we cannot honour: say so once per compile, never guess.
+    return { type: "run-local", reason: "bad-setting", message: `${badSetting}; compiling without the cache` };
   }
   const startedMs = performance.now();
   const events: Event[] = [];

@@ -13,16 +13,23 @@ import {
 } from "../../platform/fsx.ts";
 import { nowNs } from "../../platform/time.ts";
 
-const RACY_WINDOW_NS = 2_000_000_000n;
 import { err, errorCode, ok, type Result } from "../../platform/result.ts";
 import type { DeliveryMode, MaterializeFailure } from "../store.ts";
+import type { RootModes } from "./root-modes.ts";
+
+const RACY_WINDOW_NS = 2_000_000_000n;
+/** A copied output gets the mode a compiler's own output would get, not the blob's. */
+const OUTPUT_MODE = 0o666 & ~process.umask();
 
 export class BlobDir {
   /** Blobs whose content was verified, with their stat at that moment. */
   private readonly verified = new Map<string, { snapshot: StatSnapshot; verifiedAtNs: bigint }>();
 
-  constructor(readonly dir: string) {
-    mkdirp(dir);
+  constructor(
+    readonly dir: string,
+    private readonly modes: RootModes,
+  ) {
+    mkdirp(dir, modes.dir);
   }
 
   pathOf(hash: ContentHash): string {
@@ -34,10 +41,10 @@ export class BlobDir {
     const hash = sha256Hex(bytes);
     const p = this.pathOf(hash);
     if (fs.existsSync(p)) return hash;
-    mkdirp(path.dirname(p));
+    mkdirp(path.dirname(p), this.modes.dir);
     const tmp = siblingTemp(p);
     try {
-      fs.writeFileSync(tmp, bytes, { mode: 0o444 });
+      fs.writeFileSync(tmp, bytes, { mode: this.modes.blob });
       fs.renameSync(tmp, p);
     } catch (e) {
       removeQuietly(tmp);
@@ -74,6 +81,7 @@ export class BlobDir {
         this.remember(hash, src);
       } else if (trusted) {
         fs.copyFileSync(src, tmp);
+        fs.chmodSync(tmp, OUTPUT_MODE);
       } else {
         const bytes = fs.readFileSync(src);
         if (bytes.length !== size || sha256Hex(bytes) !== hash) {

@@ -1,6 +1,7 @@
 // The SQLite index (WAL): entries by manifest key, blob reference counts, counters.
 import { Database, type Statement } from "bun:sqlite";
 import * as fs from "node:fs";
+import { precreate } from "./root-modes.ts";
 
 const SCHEMA_VERSION = "1";
 
@@ -45,8 +46,9 @@ export class IndexDb {
   };
 
   /** Opens the index; a file that is not a usable database is moved aside and recreated. */
-  static open(file: string): { db: IndexDb; recreated: boolean } {
+  static open(file: string, fileMode: number | undefined): { db: IndexDb; recreated: boolean } {
     try {
+      precreate(file, fileMode);
       return { db: new IndexDb(file), recreated: false };
     } catch {
       for (const suffix of ["", "-wal", "-shm"]) {
@@ -56,6 +58,7 @@ export class IndexDb {
           // absent is fine
         }
       }
+      precreate(file, fileMode);
       return { db: new IndexDb(file), recreated: true };
     }
   }

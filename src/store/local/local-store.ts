@@ -2,7 +2,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { isContentHash, sha256Hex } from "../../platform/hash.ts";
-import { mkdirp } from "../../platform/fsx.ts";
 import { err, errorMessage, ok, type Result } from "../../platform/result.ts";
 import type {
   DeliveryMode,
@@ -16,6 +15,7 @@ import type {
 } from "../store.ts";
 import { BlobDir } from "./blobs.ts";
 import { IndexDb } from "./index-db.ts";
+import { prepareRoot, type RootModes } from "./root-modes.ts";
 
 /** Parsed entries kept in memory, by manifest key, most recently used last. */
 const MANIFEST_CACHE_LIMIT = 4096;
@@ -67,15 +67,17 @@ export class LocalStore implements Store {
   private readonly cache = new Map<string, StoredEntry[]>();
   private readonly pendingTouches = new Map<number, number>();
   readonly recreatedIndex: boolean;
+  /** What everything the daemon creates under this root must be created with. */
+  readonly modes: RootModes;
 
   /** `onCorrupt` hears of every damaged row found (and dropped), so it can be counted. */
   constructor(
     readonly root: string,
     private readonly onCorrupt: (detail: string) => void = () => {},
   ) {
-    mkdirp(root);
-    this.blobs = new BlobDir(path.join(root, "blobs"));
-    const opened = IndexDb.open(path.join(root, "index.sqlite"));
+    this.modes = prepareRoot(root);
+    this.blobs = new BlobDir(path.join(root, "blobs"), this.modes);
+    const opened = IndexDb.open(path.join(root, "index.sqlite"), this.modes.file);
     this.index = opened.db;
     this.recreatedIndex = opened.recreated;
   }
