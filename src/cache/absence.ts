@@ -4,7 +4,8 @@
 // otherwise we stat each path itself.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { newestChangeNs, sameSnapshot, type StatSnapshot, snapshotOf } from "../platform/fsx.ts";
+import { newestChangeNs, sameSnapshot, type StatSnapshot } from "../platform/fsx.ts";
+import { directorySnapshot } from "../platform/stat-snapshot.ts";
 
 const RACY_WINDOW_NS = 2_000_000_000n;
 const MAX_DIRS = 100_000;
@@ -55,9 +56,9 @@ export class AbsenceChecker {
   pass(): (dir: string, names: readonly string[]) => boolean {
     const seen = new Map<string, ProbeState>();
     return (dir: string, names: readonly string[]): boolean => {
-      const st = fs.statSync(dir, { bigint: true, throwIfNoEntry: false });
+      const st = directorySnapshot(dir);
       // No such directory (or not a directory): nothing can exist below it.
-      if (st === undefined || !st.isDirectory()) return true;
+      if (st === null) return true;
       const known = this.dirs.get(dir);
       const trusted =
         known !== undefined && sameSnapshot(known.snapshot, st) && known.verifiedAtNs - newestChangeNs(st) > RACY_WINDOW_NS;
@@ -75,7 +76,7 @@ export class AbsenceChecker {
         // can start to resolve without its directory changing: never memoise those.
         if (state === "inert") continue;
         if (memo === undefined) {
-          memo = { snapshot: snapshotOf(st), verifiedAtNs: BigInt(Date.now()) * 1_000_000n, absent: new Set() };
+          memo = { snapshot: st, verifiedAtNs: BigInt(Date.now()) * 1_000_000n, absent: new Set() };
           if (this.dirs.size >= MAX_DIRS) this.dirs.clear();
           this.dirs.set(dir, memo);
         }

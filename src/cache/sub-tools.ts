@@ -7,7 +7,8 @@ import type { CcJob } from "../compilers/cc/plan.ts";
 import { systemAffecting } from "../compilers/cc/search-path.ts";
 import type { CcFamily } from "../compilers/family.ts";
 import { runCapture } from "../platform/exec.ts";
-import { type CompilerIdentities, type CompilerIdentity, resolveCompiler } from "./compiler-identity.ts";
+import { findCompiler } from "../platform/compiler-path.ts";
+import type { CompilerIdentities, CompilerIdentity } from "./compiler-identity.ts";
 
 const CC1: Readonly<Record<CcJob["language"], string>> = {
   c: "cc1",
@@ -88,7 +89,8 @@ export async function subToolFingerprints(
       return null;
     }
     // Resolved on every request: a new `as` earlier on PATH must change the key at once.
-    const resolved = printed.includes("/") ? resolveCompiler(printed, cwd, "", null) : resolveCompiler(printed, cwd, env.PATH ?? "", null);
+    // As the driver's execvp would: no wrapper is skipped, it runs whatever PATH names.
+    const resolved = findCompiler(printed, cwd, printed.includes("/") ? "" : (env.PATH ?? ""), null);
     const tool = resolved === null ? null : compilers.identify(resolved);
     out.push(`${name}=${tool === null ? "missing" : tool.hash}`);
   }

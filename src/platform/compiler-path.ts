@@ -66,7 +66,8 @@ export function skipRuleFor(selfExes: readonly string[], env: Env, skipCacheWrap
   }
   for (const exe of selfExes) {
     try {
-      const st = fs.statSync(exe);
+      const st = fs.statSync(exe, { throwIfNoEntry: false });
+      if (st === undefined) continue;
       ids.add(`${st.dev}:${st.ino}`);
       if (!selves.some((s) => s.path === exe)) selves.push({ path: exe, size: st.size });
     } catch {
@@ -132,7 +133,8 @@ export function isWrapper(candidate: string, rule: SkipRule): boolean {
 
 function isExecutableFile(p: string): boolean {
   try {
-    if (!fs.statSync(p).isFile()) return false;
+    // Most PATH entries lack the name: answer those without an exception (~20 µs each).
+    if (fs.statSync(p, { throwIfNoEntry: false })?.isFile() !== true) return false;
     fs.accessSync(p, fs.constants.X_OK);
     return true;
   } catch {

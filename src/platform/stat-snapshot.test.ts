@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { snapshotOf } from "./fsx.ts";
-import { regularFileSnapshot } from "./stat-snapshot.ts";
+import { directorySnapshot, regularFileSnapshot } from "./stat-snapshot.ts";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zc-statx-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -24,4 +24,15 @@ test("agrees with node's bigint stat on files, links to files, and refuses every
   fs.writeFileSync(wide, "");
   expect(regularFileSnapshot(wide)).toEqual(snapshotOf(fs.statSync(wide, { bigint: true })));
   expect(regularFileSnapshot(`${file}\0x`)).toBeNull();
+});
+
+test("directories: a snapshot for a directory or a link to one, null for anything else", () => {
+  const d = path.join(dir, "inc");
+  fs.mkdirSync(d);
+  fs.symlinkSync(d, path.join(dir, "inc-link"));
+  fs.writeFileSync(path.join(dir, "plain"), "");
+  const expected = snapshotOf(fs.statSync(d, { bigint: true }));
+  expect(directorySnapshot(d)).toEqual(expected);
+  expect(directorySnapshot(path.join(dir, "inc-link"))).toEqual(expected);
+  for (const other of ["plain", "absent", "plain/below"]) expect(directorySnapshot(path.join(dir, other))).toBeNull();
 });

@@ -1,6 +1,7 @@
-// stat(2) of a regular file as a StatSnapshot, for the daemon's hit path: every recorded
-// header is stat'ed on every hit, and statx through libc costs about a third less than
-// node:fs's bigint stat (no Stats object). Falls back to node:fs where statx is unavailable.
+// stat(2) of a regular file or directory as a StatSnapshot, for the daemon's hit path: every
+// recorded header and probed directory is stat'ed on every hit, and statx through libc costs
+// about a third less than node:fs's bigint stat (no Stats object). Falls back to node:fs
+// where statx is unavailable.
 import * as fs from "node:fs";
 import { dlopen, FFIType, ptr } from "bun:ffi";
 import { type StatSnapshot, snapshotOf } from "./fsx.ts";
@@ -41,10 +42,11 @@ const view = new DataView(out.buffer);
 const name = new Uint8Array(MAX_PATH_BYTES + 1);
 const encoder = new TextEncoder();
 
-function viaNodeFs(p: string): StatSnapshot | null {
+function viaNodeFs(p: string, type: number): StatSnapshot | null {
   try {
     const st = fs.statSync(p, { bigint: true, throwIfNoEntry: false });
-    return st?.isFile() ? snapshotOf(st) : null;
+    if (st === undefined) return null;
+    return (type === S_IFREG ? st.isFile() : st.isDirectory()) ? snapshotOf(st) : null;
   } catch {
     // ENOTDIR, EACCES, ELOOP, …: no file we could read either
     return null;
@@ -55,16 +57,27 @@ function timeNs(offset: number): bigint {
   return view.getBigInt64(offset, true) * NS_PER_SEC + BigInt(view.getUint32(offset + 8, true));
 }
 
+const S_IFDIR = 0o040000;
+
 /** The snapshot of the regular file `p` resolves to; null when missing or not a regular file. */
 export function regularFileSnapshot(p: string): StatSnapshot | null {
-  if (statx === null) return viaNodeFs(p);
+  return snapshotOfType(p, S_IFREG);
+}
+
+/** The snapshot of the directory `p` resolves to; null when missing or not a directory. */
+export function directorySnapshot(p: string): StatSnapshot | null {
+  return snapshotOfType(p, S_IFDIR);
+}
+
+function snapshotOfType(p: string, type: number): StatSnapshot | null {
+  if (statx === null) return viaNodeFs(p, type);
   const r = encoder.encodeInto(p, name);
   // A path that does not fit (or holds a NUL, which no file name can): ask node:fs.
-  if (r.read < p.length || r.written >= MAX_PATH_BYTES || p.includes("\0")) return viaNodeFs(p);
+  if (r.read < p.length || r.written >= MAX_PATH_BYTES || p.includes("\0")) return viaNodeFs(p, type);
   name[r.written] = 0;
   // Any failure (ENOENT, ENOTDIR, EACCES, ELOOP, …) means no file we could read here.
   if (statx(AT_FDCWD, name, 0, STATX_WANTED, out) !== 0) return null;
-  if ((view.getUint16(STX_MODE, true) & S_IFMT) !== S_IFREG) return null;
+  if ((view.getUint16(STX_MODE, true) & S_IFMT) !== type) return null;
   return {
     size: view.getBigUint64(STX_SIZE, true),
     mtimeNs: timeNs(STX_MTIME),

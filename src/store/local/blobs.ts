@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { type ContentHash, sha256Hex } from "../../platform/hash.ts";
 import {
   mkdirp,
+  moveIntoPlace,
   newestChangeNs,
   removeQuietly,
   sameSnapshot,
@@ -91,7 +92,7 @@ export class BlobDir {
         this.verified.set(hash, { snapshot: snapshotOf(st), verifiedAtNs: nowNs() });
         fs.writeFileSync(tmp, bytes);
       }
-      fs.renameSync(tmp, target);
+      moveIntoPlace(tmp, target);
       return ok(undefined);
     } catch (e) {
       removeQuietly(tmp);
