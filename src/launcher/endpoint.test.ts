@@ -9,6 +9,11 @@ import { endpointFor } from "../protocol/endpoint.ts";
 const binDir = process.env.ZCCACHE_TEST_LAUNCHER_DIR
   || path.dirname(process.env.ZCCACHE_TEST_BIN || path.join(import.meta.dir, "..", "..", "dist", "zccache"));
 const launchers = ["zccache", "zccache-asan"].map((n) => path.join(binDir, n));
+// Only a launcher understands ZCCACHE_LAUNCHER_PRINT_ENDPOINT: the TypeScript program would
+// really compile with these made-up cache roots (/a/c/d, /c1, …). Refuse before running one.
+if (!fs.existsSync(path.join(binDir, "zccache-core")) || !fs.existsSync(path.join(binDir, "zccache-asan"))) {
+  throw new Error(`${binDir} holds no native launcher build: run 'npm run build' on a machine with cc`);
+}
 const base = fs.mkdtempSync(path.join(os.tmpdir(), "zc-endpoint-"));
 afterAll(() => fs.rmSync(base, { recursive: true, force: true }));
 
