@@ -1,14 +1,24 @@
-// Projects for the clean-rebuild benchmark: a generated 50-file C library + program, and lz4
-// (third-party C, sources from the npm registry's lz4 package, built with its own Makefiles).
+// Projects for the clean-rebuild benchmark: a generated 50-file C library + program, lz4
+// (third-party C, sources from the npm registry's lz4 package, built with its own Makefiles) and
+// libuv (third-party C built with CMake, sources from Debian's source package). Sources are
+// fetched at bench time into bench/work/ (git-ignored) and built in the bench's temp dir, each
+// tool in the same directory, so paths that reach the objects are the same for every tool.
 import * as fs from "node:fs";
 import * as path from "node:path";
 
 export interface Project {
   readonly name: string;
   readonly dir: string;
-  /** make arguments that build everything, given CC and AR. */
+  /**
+   * Run once per tool before its first build (CMake's configure step, not measured); the
+   * launcher is "" for the bare compiler.
+   */
+  readonly configure?: (launcher: string) => string;
+  /** make arguments that build everything, given CC and AR (ignored by CMake projects). */
   readonly build: (cc: string, ar: string) => string;
   readonly clean: string;
+  /** Measured runs per tool when fewer than the bench's default keep the run short. */
+  readonly runs?: number;
   /** Runs the built program; its output must not change between tools. */
   readonly check: string;
   /** Object files to compare with the bare build. */
@@ -93,7 +103,86 @@ export function lz4Project(root: string, cacheDir: string): Project | null {
     // MOREFLAGS keeps lz4's own flags; BUILD_SHARED=no keeps the build to archive + program.
     build: (cc, ar) => `make -s -j2 -C programs lz4 CC="${cc}" AR="${ar}" && make -s -C lib liblz4.a BUILD_SHARED=no CC="${cc}" AR="${ar}"`,
     clean: "make -s -C programs clean >/dev/null && make -s -C lib clean >/dev/null",
+    // Its one multi-source compile is ~10-25 s for bare, ccache and sccache alike.
+    runs: 3,
     check: "sh -c 'printf hello-benchmark | ./programs/lz4 -c | ./programs/lz4 -dc'",
     objects: () => listObjects(src),
+  };
+}
+
+/**
+ * Downloads a Debian bookworm source package into cacheDir/debian with a private apt
+ * configuration (its own sources.list, lists and cache under cacheDir/apt): the machine's apt
+ * setup is neither read for sources nor changed. Returns the .dsc, or null when offline.
+ */
+export function debianSource(pkg: string, cacheDir: string): string | null {
+  const srcDir = path.join(cacheDir, "debian");
+  const find = (): string | null => {
+    if (!fs.existsSync(srcDir)) return null;
+    const dsc = fs.readdirSync(srcDir).find((f) => f.startsWith(`${pkg}_`) && f.endsWith(".dsc"));
+    return dsc === undefined ? null : path.join(srcDir, dsc);
+  };
+  const have = find();
+  if (have !== null) return have;
+  const apt = path.join(cacheDir, "apt");
+  for (const d of ["lists/partial", "cache/archives/partial", "empty", "../debian"]) fs.mkdirSync(path.join(apt, d), { recursive: true });
+  fs.writeFileSync(path.join(apt, "sources.list"), "deb-src http://deb.debian.org/debian bookworm main\n");
+  const opts = [
+    `Dir::Etc::SourceList=${path.join(apt, "sources.list")}`,
+    `Dir::Etc::SourceParts=${path.join(apt, "empty")}`,
+    `Dir::State::Lists=${path.join(apt, "lists")}`,
+    `Dir::Cache=${path.join(apt, "cache")}`,
+  ].flatMap((o) => ["-o", o]);
+  const run = (args: string[]): boolean =>
+    Bun.spawnSync(["apt-get", "-q", ...opts, ...args], { cwd: srcDir, stdout: "pipe", stderr: "pipe" }).exitCode === 0;
+  if (!run(["update"]) || !run(["source", "--download-only", pkg])) return null;
+  return find();
+}
+
+/** libuv from Debian bookworm's libuv1 source package, configured with CMake (Release). */
+export function libuvProject(root: string, cacheDir: string): Project | null {
+  const dsc = debianSource("libuv1", cacheDir);
+  if (dsc === null) return null;
+  const version = /_([^_]+)\.dsc$/.exec(dsc)?.[1] ?? "?";
+  const dir = path.join(root, "libuv");
+  // dpkg-source applies Debian's patches, as `apt-get source` would.
+  if (Bun.spawnSync(["dpkg-source", "-q", "-x", dsc, dir], { cwd: root, stdout: "pipe", stderr: "pipe" }).exitCode !== 0) return null;
+  const check = path.join(root, "uvcheck");
+  fs.writeFileSync(
+    `${check}.c`,
+    `#include <stdio.h>
+#include <uv.h>
+static int fired;
+static long sum;
+static void on_timer(uv_timer_t *t) { fired++; uv_close((uv_handle_t *)t, NULL); }
+static void on_work(uv_work_t *w) { (void)w; for (long i = 1; i <= 1000; i++) sum += i; }
+static void after_work(uv_work_t *w, int status) { (void)w; printf("work %ld status %d\\n", sum, status); }
+int main(void) {
+  uv_loop_t loop;
+  uv_timer_t t;
+  uv_work_t w;
+  uv_loop_init(&loop);
+  uv_timer_init(&loop, &t);
+  uv_timer_start(&t, on_timer, 5, 0);
+  uv_queue_work(&loop, &w, on_work, after_work);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  printf("timer %d, libuv %s\\n", fired, uv_version_string());
+  return uv_loop_close(&loop);
+}
+`,
+  );
+  return {
+    name: `libuv (third-party C, CMake, Debian libuv1 ${version} sources)`,
+    dir,
+    configure: (launcher) =>
+      "rm -rf build && cmake -S . -B build -G 'Unix Makefiles' -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF -DCMAKE_C_COMPILER=gcc" +
+      (launcher === "" ? "" : ` -DCMAKE_C_COMPILER_LAUNCHER=${launcher}`) +
+      " >/dev/null",
+    // The default target: the shared and the static library, each source compiled for both.
+    build: () => "make -s -j2 -C build",
+    clean: "make -s -C build clean",
+    // Built bare from the freshly built static library, outside the tree the objects are compared in.
+    check: `gcc -O2 -Iinclude ${check}.c build/libuv_a.a -lpthread -ldl -o ${check} && ${check}`,
+    objects: () => listObjects(path.join(dir, "build")),
   };
 }

@@ -1,0 +1,116 @@
+// Shared pieces of the benchmark: the tools compared, their fresh cache directories, how to
+// clear them and read their own hit counters, and one hyperfine measurement.
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+export type Tool = "bare" | "ccache" | "sccache" | "zccache";
+export const TOOLS: Tool[] = ["bare", "ccache", "sccache", "zccache"];
+export type Env = Record<string, string | undefined>;
+
+export interface Timing {
+  median: number;
+  min: number;
+  max: number;
+}
+
+export interface Bench {
+  readonly root: string;
+  readonly zccache: string;
+  readonly work: string;
+  readonly env: Env;
+  readonly dirs: Record<Exclude<Tool, "bare">, string>;
+}
+
+export function makeBench(root: string, work: string): Bench {
+  const dirs = {
+    ccache: path.join(work, "ccache"),
+    sccache: path.join(work, "sccache"),
+    zccache: path.join(work, "zccache"),
+  };
+  const env: Env = {
+    ...process.env,
+    CCACHE_DIR: dirs.ccache,
+    SCCACHE_DIR: dirs.sccache,
+    SCCACHE_SERVER_PORT: String(4300 + (process.pid % 1000)),
+    SCCACHE_IDLE_TIMEOUT: "0",
+    ZCCACHE_CACHE_DIR: dirs.zccache,
+  };
+  return { root, zccache: path.join(root, "dist", "zccache"), work, env, dirs };
+}
+
+export function sh(argv: string[], env: Env = process.env, cwd?: string): { code: number; out: string; err: string } {
+  const r = Bun.spawnSync(argv, { env: env as Record<string, string>, cwd, stdout: "pipe", stderr: "pipe" });
+  return { code: r.exitCode ?? 1, out: r.stdout.toString(), err: r.stderr.toString() };
+}
+
+/** The command prefix that puts a tool in front of a compiler ("" for bare). */
+export function launcherFor(b: Bench, tool: Tool): string {
+  return tool === "bare" ? "" : tool === "zccache" ? b.zccache : tool;
+}
+
+export function clearCommand(b: Bench, tool: Tool): string {
+  switch (tool) {
+    case "bare":
+      return "true";
+    case "ccache":
+      return "ccache -C -z";
+    case "sccache":
+      return `sh -c 'sccache --stop-server >/dev/null 2>&1; rm -rf ${b.dirs.sccache}; sccache --start-server >/dev/null 2>&1'`;
+    case "zccache":
+      return `${b.zccache} clear`;
+  }
+}
+
+/** Hits as the tool itself counts them. */
+export function hitCount(b: Bench, tool: Tool): number {
+  switch (tool) {
+    case "bare":
+      return 0;
+    case "ccache": {
+      const r = sh(["ccache", "--print-stats"], b.env);
+      const m = /direct_cache_hit\t(\d+)/.exec(r.out);
+      const p = /preprocessed_cache_hit\t(\d+)/.exec(r.out);
+      return Number(m?.[1] ?? 0) + Number(p?.[1] ?? 0);
+    }
+    case "sccache": {
+      const r = sh(["sccache", "--show-stats", "--stats-format", "json"], b.env);
+      try {
+        const j = JSON.parse(r.out) as { stats: { cache_hits: { counts: Record<string, number> } } };
+        return Object.values(j.stats.cache_hits.counts).reduce((a, c) => a + c, 0);
+      } catch {
+        return 0;
+      }
+    }
+    case "zccache": {
+      const r = sh([b.zccache, "status", "--json"], b.env);
+      return (JSON.parse(r.out) as { hits: number }).hits;
+    }
+  }
+}
+
+export interface HyperfineOptions {
+  runs: number;
+  /** Run before every measured run (then there is no warm-up); null: 3 warm-up runs. */
+  prepare?: string | null;
+  cwd?: string;
+  env?: Env;
+}
+
+/** One hyperfine measurement without a shell (-N); milliseconds. */
+export function hyperfine(b: Bench, cmd: string, o: HyperfineOptions): Timing {
+  const json = path.join(b.work, "hf.json");
+  const args = ["hyperfine", "-N", "--style", "none", "--runs", String(o.runs), "--export-json", json];
+  if (o.prepare !== undefined && o.prepare !== null) args.push("--prepare", o.prepare);
+  else args.push("--warmup", "3");
+  args.push(cmd);
+  const r = sh(args, o.env ?? b.env, o.cwd ?? b.work);
+  if (r.code !== 0) throw new Error(`hyperfine failed for ${cmd}: ${r.err}`);
+  const res = JSON.parse(fs.readFileSync(json, "utf8")).results[0] as Timing;
+  return { median: res.median * 1000, min: res.min * 1000, max: res.max * 1000 };
+}
+
+/** Sets a file's times into the past: zccache does not store inputs written in the last ~2 s. */
+export function backdate(file: string): void {
+  const t = new Date(Date.now() - 60_000);
+  fs.utimesSync(file, t, t);
+}

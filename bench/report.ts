@@ -1,0 +1,126 @@
+// Turns the measurements into bench/results/latest.md: tables with ratios to ccache (sccache for
+// cargo, which ccache cannot wrap) and one line per issue-11 target saying whether it was met.
+import type { FloorResult } from "./floor.ts";
+import type { Tool } from "./harness.ts";
+
+export interface Measurement {
+  case: string;
+  mode: "warm-hit" | "cold-miss";
+  tool: Tool;
+  medianMs: number;
+  minMs: number;
+  maxMs: number;
+  verified: string;
+}
+
+export interface ProjectResult {
+  project: string;
+  tool: Tool;
+  medianMs: number;
+  minMs: number;
+  maxMs: number;
+  verified: string;
+}
+
+export interface CargoResult {
+  project: string;
+  tool: "bare" | "sccache" | "zccache";
+  medianMs: number;
+  minMs: number;
+  maxMs: number;
+  verified: string;
+}
+
+export interface ScaleResult {
+  entries: number;
+  medianMs: number;
+  minMs: number;
+  maxMs: number;
+  rssMb: number;
+}
+
+export interface Results {
+  header: string;
+  singleFile: Measurement[];
+  floor: FloorResult[];
+  projects: ProjectResult[];
+  cargo: CargoResult[];
+  scale: ScaleResult[];
+}
+
+const ratio = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined ? "-" : (a / b).toFixed(2));
+
+function targets(r: Results): string[] {
+  const single = (c: string, mode: Measurement["mode"], tool: Tool): number | undefined =>
+    r.singleFile.find((x) => x.case === c && x.mode === mode && x.tool === tool)?.medianMs;
+  const project = (p: string, tool: Tool): number | undefined => r.projects.find((x) => x.project === p && x.tool === tool)?.medianMs;
+  const line = (what: string, z: number | undefined, base: number | undefined, baseName: string, max: number): string => {
+    if (z === undefined || base === undefined) return `- ${what}: not measured in this run (target ≤ ${max}x ${baseName})`;
+    const x = z / base;
+    return `- ${what}: zccache ${z.toFixed(z < 100 ? 2 : 0)} ms / ${baseName} ${base.toFixed(base < 100 ? 2 : 0)} ms = **${x.toFixed(2)}x** (target ≤ ${max}x): ${x <= max ? "met" : "NOT met"}`;
+  };
+  const out = [
+    line("warm hit, trivial C", single("trivial C", "warm-hit", "zccache"), single("trivial C", "warm-hit", "ccache"), "ccache", 0.6),
+    line(
+      "warm hit, C++ with 12 STL headers",
+      single("C++ with 12 STL headers", "warm-hit", "zccache"),
+      single("C++ with 12 STL headers", "warm-hit", "ccache"),
+      "ccache",
+      0.5,
+    ),
+  ];
+  for (const p of [...new Set(r.projects.map((x) => x.project))]) {
+    out.push(line(`clean rebuild with a warm cache, ${p}`, project(p, "zccache"), project(p, "ccache"), "ccache", 0.8));
+  }
+  out.push(line("cold miss, trivial C", single("trivial C", "cold-miss", "zccache"), single("trivial C", "cold-miss", "bare"), "bare gcc", 1.15));
+  const realCrates = r.cargo.filter((x) => x.project.startsWith("serde"));
+  out.push(
+    line(
+      "cargo build from a clean target with a warm cache, serde + serde_json program",
+      realCrates.find((x) => x.tool === "zccache")?.medianMs,
+      realCrates.find((x) => x.tool === "sccache")?.medianMs,
+      "sccache",
+      0.1,
+    ),
+  );
+  return out;
+}
+
+export function markdown(r: Results): string {
+  const lines = [`# zccache benchmark`, "", r.header, "", "## Single files", ""];
+  lines.push("| case | mode | tool | median ms | min–max ms | ratio to ccache | check |", "|---|---|---|---:|---:|---:|---|");
+  for (const m of r.singleFile) {
+    const c = r.singleFile.find((x) => x.case === m.case && x.mode === m.mode && x.tool === "ccache");
+    lines.push(
+      `| ${m.case} | ${m.mode} | ${m.tool} | ${m.medianMs.toFixed(2)} | ${m.minMs.toFixed(2)}–${m.maxMs.toFixed(2)} | ${ratio(m.medianMs, c?.medianMs)} | ${m.verified} |`,
+    );
+  }
+  lines.push("", "## Launcher floor (empty translation unit, warm)", "");
+  lines.push("| what | command | median ms | min–max ms | ratio to ccache hit | check |", "|---|---|---:|---:|---:|---|");
+  const ccacheFloor = r.floor.find((x) => x.command.startsWith("ccache"))?.medianMs;
+  for (const f of r.floor) {
+    lines.push(
+      `| ${f.what} | \`${f.command}\` | ${f.medianMs.toFixed(2)} | ${f.minMs.toFixed(2)}–${f.maxMs.toFixed(2)} | ${ratio(f.medianMs, ccacheFloor)} | ${f.verified || "-"} |`,
+    );
+  }
+  lines.push("", "## Clean rebuild with a warm cache (make -j2)", "");
+  lines.push("| project | tool | median ms | min–max ms | ratio to ccache | check |", "|---|---|---:|---:|---:|---|");
+  for (const p of r.projects) {
+    const c = r.projects.find((x) => x.project === p.project && x.tool === "ccache");
+    lines.push(`| ${p.project} | ${p.tool} | ${p.medianMs.toFixed(0)} | ${p.minMs.toFixed(0)}–${p.maxMs.toFixed(0)} | ${ratio(p.medianMs, c?.medianMs)} | ${p.verified} |`);
+  }
+  lines.push("", "## cargo build from a clean target with a warm cache", "");
+  lines.push("| project | tool | median ms | min–max ms | ratio to sccache | check |", "|---|---|---:|---:|---:|---|");
+  for (const p of r.cargo) {
+    const s = r.cargo.find((x) => x.project === p.project && x.tool === "sccache");
+    lines.push(`| ${p.project} | ${p.tool} | ${p.medianMs.toFixed(0)} | ${p.minMs.toFixed(0)}–${p.maxMs.toFixed(0)} | ${ratio(p.medianMs, s?.medianMs)} | ${p.verified} |`);
+  }
+  lines.push("", "## Store scale (zccache warm hit, trivial C)", "");
+  lines.push("| entries in store | median ms | min–max ms | ratio to smallest | daemon RSS MB |", "|---:|---:|---:|---:|---:|");
+  const base = r.scale[0]?.medianMs;
+  for (const s of r.scale) {
+    lines.push(`| ${s.entries} | ${s.medianMs.toFixed(2)} | ${s.minMs.toFixed(2)}–${s.maxMs.toFixed(2)} | ${ratio(s.medianMs, base)} | ${s.rssMb.toFixed(0)} |`);
+  }
+  lines.push("", "## Issue-11 targets", "", ...targets(r));
+  return `${lines.join("\n")}\n`;
+}
