@@ -8,15 +8,15 @@ export type LinkStat =
   | { readonly kind: "found"; readonly type: "dir" | "symlink" | "other"; readonly uid: number; readonly mode: number }
   | { readonly kind: "error"; readonly detail: string };
 
-const AT_FDCWD = -100;
+export const AT_FDCWD = -100;
 const AT_SYMLINK_NOFOLLOW = 0x100;
 const STATX_TYPE_MODE_UID = 0x1 | 0x2 | 0x8;
 const ENOENT = 2;
 // struct statx has the same layout on every Linux architecture.
 const STX_UID_OFFSET = 20;
-const STX_MODE_OFFSET = 28;
-const S_IFMT = 0o170000;
-const S_IFDIR = 0o040000;
+export const STX_MODE_OFFSET = 28;
+export const S_IFMT = 0o170000;
+export const S_IFDIR = 0o040000;
 const S_IFLNK = 0o120000;
 
 function openLibc() {
@@ -28,7 +28,8 @@ function openLibc() {
 
 let libc: ReturnType<typeof openLibc> | null | undefined;
 
-function loadLibc(): ReturnType<typeof openLibc> | null {
+/** libc's statx (and errno), or null where it cannot be loaded; opened once, shared. */
+export function loadLibc(): ReturnType<typeof openLibc> | null {
   if (libc !== undefined) return libc;
   try {
     libc = openLibc();

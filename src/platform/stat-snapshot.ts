@@ -3,37 +3,30 @@
 // about a third less than node:fs's bigint stat (no Stats object). Falls back to node:fs
 // where statx is unavailable.
 import * as fs from "node:fs";
-import { dlopen, FFIType, ptr } from "bun:ffi";
+import { ptr } from "bun:ffi";
 import { type StatSnapshot, snapshotOf } from "./fsx.ts";
+import { AT_FDCWD, loadLibc, S_IFDIR, S_IFMT, STX_MODE_OFFSET } from "./lstat.ts";
 
-const AT_FDCWD = -100;
 /** STATX_TYPE | STATX_MODE | STATX_MTIME | STATX_CTIME | STATX_INO | STATX_SIZE */
 const STATX_WANTED = 0x1 | 0x2 | 0x40 | 0x80 | 0x100 | 0x200;
 // struct statx has the same layout on every Linux architecture.
-const STX_MODE = 28;
 const STX_INO = 32;
 const STX_SIZE = 40;
 const STX_CTIME = 96;
 const STX_MTIME = 112;
-const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
 const NS_PER_SEC = 1_000_000_000n;
 const MAX_PATH_BYTES = 4096;
 
-type Statx = (dirfd: number, path: Uint8Array, flags: number, mask: number, out: Uint8Array) => number;
+type Statx = (path: Uint8Array, out: Uint8Array) => number;
 
 function openStatx(): Statx | null {
-  try {
-    const { symbols } = dlopen("libc.so.6", {
-      statx: { args: [FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.u32, FFIType.ptr], returns: FFIType.i32 },
-    });
-    // ptr() on every call: a small typed array may move between calls, a pointer taken once would not follow it.
-    const call: Statx = (dirfd, p, flags, mask, out) => symbols.statx(dirfd, ptr(p), flags, mask, ptr(out));
-    // A kernel or sandbox without statx fails even on "/": then node:fs answers every call.
-    return call(AT_FDCWD, new TextEncoder().encode("/\0"), 0, STATX_WANTED, new Uint8Array(256)) === 0 ? call : null;
-  } catch {
-    return null;
-  }
+  const libc = loadLibc();
+  if (libc === null) return null;
+  // ptr() on every call: a small typed array may move between calls, a pointer taken once would not follow it.
+  const call: Statx = (p, out) => libc.statx(AT_FDCWD, ptr(p), 0, STATX_WANTED, ptr(out));
+  // A kernel or sandbox without statx fails even on "/": then node:fs answers every call.
+  return call(new TextEncoder().encode("/\0"), new Uint8Array(256)) === 0 ? call : null;
 }
 
 const statx = openStatx();
@@ -57,8 +50,6 @@ function timeNs(offset: number): bigint {
   return view.getBigInt64(offset, true) * NS_PER_SEC + BigInt(view.getUint32(offset + 8, true));
 }
 
-const S_IFDIR = 0o040000;
-
 /** The snapshot of the regular file `p` resolves to; null when missing or not a regular file. */
 export function regularFileSnapshot(p: string): StatSnapshot | null {
   return snapshotOfType(p, S_IFREG);
@@ -76,8 +67,8 @@ function snapshotOfType(p: string, type: number): StatSnapshot | null {
   if (r.read < p.length || r.written >= MAX_PATH_BYTES || p.includes("\0")) return viaNodeFs(p, type);
   name[r.written] = 0;
   // Any failure (ENOENT, ENOTDIR, EACCES, ELOOP, …) means no file we could read here.
-  if (statx(AT_FDCWD, name, 0, STATX_WANTED, out) !== 0) return null;
-  if ((view.getUint16(STX_MODE, true) & S_IFMT) !== type) return null;
+  if (statx(name, out) !== 0) return null;
+  if ((view.getUint16(STX_MODE_OFFSET, true) & S_IFMT) !== type) return null;
   return {
     size: view.getBigUint64(STX_SIZE, true),
     mtimeNs: timeNs(STX_MTIME),
