@@ -8,11 +8,25 @@ export interface Captured {
   readonly stderr: Buffer;
 }
 
+/**
+ * util-linux's setpriv, to give every program we run SIGTERM when the daemon dies: a daemon
+ * killed with -9 would otherwise leave its compiler running, and that orphan could rewrite an
+ * output after the client, told nothing, compiled it again by itself. (gcc's driver deletes
+ * its temporary files on SIGTERM and never starts the assembler.) Without setpriv, as before.
+ */
+const SETPRIV = ((): string | null => {
+  const p = Bun.which("setpriv");
+  if (p === null) return null;
+  const probe = Bun.spawnSync([p, "--pdeathsig", "TERM", "--", "true"], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
+  return probe.exitCode === 0 ? p : null;
+})();
+
 export async function runCapture(
   argv: readonly string[],
   opts: { cwd: string; env: Record<string, string> },
 ): Promise<Captured> {
-  const proc = Bun.spawn([...argv], {
+  const guarded = SETPRIV === null ? [...argv] : [SETPRIV, "--pdeathsig", "TERM", "--", ...argv];
+  const proc = Bun.spawn(guarded, {
     cwd: opts.cwd,
     env: withReentryMarker(opts.env),
     stdin: "ignore",

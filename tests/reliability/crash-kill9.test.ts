@@ -6,7 +6,7 @@ import { afterAll, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { bare, CacheEnv, type RunResult, sleepMs } from "../helpers.ts";
-import { blobPath, intFromEnv, killQuietly, outputsOf, pool, readIndex, Rng, seedFromEnv, sha256 } from "./lib.ts";
+import { blobPath, intFromEnv, killQuietly, outputsOf, pool, readIndex, Rng, seedFromEnv, sha256, waitUntil } from "./lib.ts";
 
 afterAll(() => CacheEnv.stopAll());
 
@@ -148,3 +148,31 @@ test(
   },
   300_000,
 );
+
+test("a compiler the daemon was running when it was killed -9 does not go on to write its output", async () => {
+  // "gcc" is a script ahead of the real one that waits before compiling: were the daemon's run
+  // left going, it would rewrite the output after the client had compiled it again by itself.
+  const c = new CacheEnv({ ZCCACHE_CLIENT_TIMEOUT_SECS: "30" });
+  const bin = path.join(c.work, "bin");
+  c.write(
+    "bin/gcc",
+    `#!/bin/sh\ncase " $* " in *" -c "*) echo started >> "${c.work}/runs"; sleep 3; echo late >> "${c.work}/late";; esac\nexec /usr/bin/gcc "$@"\n`,
+  );
+  fs.chmodSync(path.join(bin, "gcc"), 0o755);
+  c.write("a.c", "int slow_one(void) { return 1; }\n");
+  const env = { PATH: `${bin}:${process.env.PATH ?? ""}` };
+  expect(c.zc(["start"], { env }).code).toBe(0);
+  const compile = c.zcAsync(["gcc", "-c", "a.c", "-o", "a.o"], { env });
+  // Kill the daemon once it is running the compiler.
+  expect(await waitUntil(() => fs.existsSync(path.join(c.work, "runs")), 20_000)).toBe(true);
+  for (const pid of c.daemonPids()) killQuietly(pid);
+  const r = await compile;
+  expect(r.code).toBe(0);
+  const lines = (f: string): number =>
+    fs.existsSync(path.join(c.work, f)) ? fs.readFileSync(path.join(c.work, f), "utf8").split("\n").filter((l) => l !== "").length : 0;
+  // The compile ran again after the kill (by the client or a new daemon) and finished...
+  expect(lines("runs")).toBe(2);
+  // ...and the daemon's run, given time to go on, never got past its wait.
+  await sleepMs(4_500);
+  expect(lines("late")).toBe(1);
+}, 60_000);
