@@ -1,8 +1,6 @@
 // `zccache daemon`: take the start lock, open the store, serve until stopped or idle.
 import * as fs from "node:fs";
-import * as path from "node:path";
 import { loadConfig } from "../config/config.ts";
-import { setProgramTempDir } from "../platform/exec.ts";
 import { errorMessage } from "../platform/result.ts";
 import { endpointFor } from "../protocol/endpoint.ts";
 import { foldClientReports } from "./client-reports.ts";
@@ -37,8 +35,6 @@ export async function daemonMain(args: string[]): Promise<number> {
   if (lock.kind === "failed") return fail(lock.why);
 
   const state = new DaemonState(ep, config.value, env);
-  // Inside the scratch dir the store clears when it opens: what a killed compile left is gone.
-  setProgramTempDir(path.join(state.ctx.tmpDir, "programs"));
   foldClientReports(ep.cacheRoot, state.counters);
   let shuttingDown = false;
   let resolveDone: () => void = () => {};

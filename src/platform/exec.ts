@@ -1,6 +1,5 @@
 // Runs a program to completion, capturing stdout and stderr as bytes. Everything run here
 // is a compiler or tool run for a request, so it carries the re-entry marker.
-import * as fs from "node:fs";
 import { withReentryMarker } from "./compiler-path.ts";
 
 export interface Captured {
@@ -22,31 +21,6 @@ const SETPRIV = ((): string | null => {
   return probe.exitCode === 0 ? p : null;
 })();
 
-let programTempDir: string | null = null;
-
-/**
- * Where the programs run here keep their temporary files (their TMPDIR): a directory the
- * caller owns and clears, so a compiler ended with the daemon (its driver deletes its own
- * files, but cc1 may still write one) leaves nothing behind in /tmp. Objects do not depend
- * on it (checked for gcc and clang, -g included).
- */
-export function setProgramTempDir(dir: string | null): void {
-  programTempDir = dir;
-}
-
-function programEnv(env: Record<string, string>): Record<string, string> {
-  const out = withReentryMarker(env);
-  if (programTempDir === null) return out;
-  try {
-    // Made again on every run: the cache root may have been deleted since.
-    fs.mkdirSync(programTempDir, { recursive: true, mode: 0o700 });
-    out.TMPDIR = programTempDir;
-  } catch {
-    // an unusable cache root: leave TMPDIR as the build set it
-  }
-  return out;
-}
-
 export async function runCapture(
   argv: readonly string[],
   opts: { cwd: string; env: Record<string, string> },
@@ -54,7 +28,7 @@ export async function runCapture(
   const guarded = SETPRIV === null ? [...argv] : [SETPRIV, "--pdeathsig", "TERM", "--", ...argv];
   const proc = Bun.spawn(guarded, {
     cwd: opts.cwd,
-    env: programEnv(opts.env),
+    env: withReentryMarker(opts.env),
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
