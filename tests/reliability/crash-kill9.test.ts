@@ -26,12 +26,23 @@ function sourceText(i: number, version: number): string {
   return `#include "common.h"\n#include "g${i % 4}.h"\n${fns.join("\n")}\n`;
 }
 
+/**
+ * Compiles ended mid-way (their driver gets SIGTERM with the daemon) can leave a cc1's
+ * temporary file behind, as a killed gcc does: keep them in this env's own directory.
+ */
+function privateTmp(c: CacheEnv): void {
+  const dir = path.join(c.base, "tmp");
+  fs.mkdirSync(dir, { recursive: true });
+  c.env.TMPDIR = dir;
+}
+
 test(
   `kill -9 of the daemon at random moments during parallel builds (>= ${MIN_KILLS} kills)`,
   async () => {
     console.log(`crash storm: ZCCACHE_CRASH_SEED=${SEED} ZCCACHE_CRASH_KILLS=${MIN_KILLS}`);
     const rng = new Rng(SEED);
     const c = new CacheEnv();
+    privateTmp(c);
     const versions = new Array<number>(FILES).fill(0);
     c.write("inc/common.h", "#define COMMON 7\n");
     for (let g = 0; g < 4; g++) c.write(`inc/g${g}.h`, `#define G${g} ${g * 11}\n`);
@@ -153,6 +164,7 @@ test("a compiler the daemon was running when it was killed -9 does not go on to 
   // "gcc" is a script ahead of the real one that waits before compiling: were the daemon's run
   // left going, it would rewrite the output after the client had compiled it again by itself.
   const c = new CacheEnv({ ZCCACHE_CLIENT_TIMEOUT_SECS: "30" });
+  privateTmp(c);
   const bin = path.join(c.work, "bin");
   c.write(
     "bin/gcc",
