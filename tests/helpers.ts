@@ -144,6 +144,15 @@ export function daemonPidsFor(root: string): number[] {
   return pids;
 }
 
+/** Whether `pid` is gone or a zombie (exited, not yet reaped). */
+export function exited(pid: number): boolean {
+  try {
+    return /\) [ZX] /.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return true;
+  }
+}
+
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

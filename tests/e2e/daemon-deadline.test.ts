@@ -6,7 +6,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { bareObject, compileIn, expectOk, waitUntil } from "../assertions.ts";
-import { bare, CacheEnv, tempDir } from "../helpers.ts";
+import { bare, CacheEnv, exited, tempDir } from "../helpers.ts";
 
 /** Daemons this file stopped: resumed (then stopped normally, or killed) at the end. */
 const stoppedPids: number[] = [];
@@ -25,14 +25,6 @@ afterAll(() => {
 });
 
 const SOURCE = (n: number): string => `int deadline_${n}(int x) { return x * ${n} + 1; }\n`;
-
-function exited(pid: number): boolean {
-  try {
-    return /\) [ZX] /.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return true;
-  }
-}
 
 /** Starts the env's daemon and freezes it; the kernel still accepts connections for it. */
 function startAndStop(c: CacheEnv): number {

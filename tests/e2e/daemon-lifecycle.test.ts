@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CacheEnv, daemonPidsFor, isAlive, type Status } from "../helpers.ts";
+import { CacheEnv, daemonPidsFor, exited, isAlive, type Status } from "../helpers.ts";
 import { bareObject, compileIn, expectOk, waitUntil } from "../assertions.ts";
 
 afterAll(() => CacheEnv.stopAll());
@@ -25,14 +25,6 @@ function startOld(c: CacheEnv, env: Record<string, string>): number {
   const pids = c.daemonPids();
   expect(pids.length).toBe(1);
   return pids[0] as number;
-}
-
-function exited(pid: number): boolean {
-  try {
-    return /\) [ZX] /.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return true;
-  }
 }
 
 /** Session id (field 6 of /proc/<pid>/stat); a detached daemon leads its own session. */

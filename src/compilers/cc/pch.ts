@@ -4,6 +4,7 @@
 // .gch. clang's driver turns `-include X` into `-include-pch X.pch` (or X.gch) when that
 // file exists next to X as written. These helpers name every path that may matter.
 import * as path from "node:path";
+import { withoutOutputOptions } from "./plan.ts";
 
 const STRICT_INCLUDE = /^[ \t]*#[ \t]*(?:include|include_next|import)[ \t]*(["<])([^">\n]*)([">])/;
 const LOOSE_INCLUDE = /#.*\b(?:include|include_next|import)\b/;
@@ -77,23 +78,9 @@ export function parsePchTrace(stderr: string): string[] {
   return out;
 }
 
-/** Options that only name outputs or depfiles: dropped from the PCH trace run. */
-const DROP_NONE = new Set(["-c", "-S", "-MD", "-MMD", "-MP", "-MG"]);
-const DROP_WITH_VALUE = ["-o", "-MF", "-MT", "-MQ"];
-
 /** A preprocessing run that uses PCHs like the compile does and prints which ones (-H). */
 export function pchTraceArgs(args: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] as string;
-    if (DROP_NONE.has(a)) continue;
-    const withValue = DROP_WITH_VALUE.find((o) => a.startsWith(o));
-    if (withValue !== undefined) {
-      if (a === withValue) i++;
-      continue;
-    }
-    out.push(a);
-  }
+  const out = withoutOutputOptions(args);
   return [...out, "-E", "-fpch-preprocess", "-H", "-o", "/dev/null"];
 }
 

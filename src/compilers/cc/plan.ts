@@ -129,11 +129,12 @@ export type HeaderSource =
   | { readonly kind: "depfile"; readonly depfile: string; readonly traced: boolean }
   | { readonly kind: "separate-trace"; readonly args: readonly string[]; readonly depfile: string };
 
-/** Options that only name outputs or depfiles: dropped from the separate trace run. */
+/** Options that only name outputs or depfiles: dropped from trace runs. */
 const TRACE_DROP_NONE = new Set(["-c", "-S", "-MD", "-MMD", "-MP", "-MG"]);
 const TRACE_DROP_WITH_VALUE = ["-o", "-MF", "-MT", "-MQ"];
 
-function traceOnlyArgs(args: readonly string[], privateDepfile: string): string[] {
+/** `args` without the options that name outputs or depfiles, for a preprocessing-only trace run. */
+export function withoutOutputOptions(args: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
@@ -145,6 +146,11 @@ function traceOnlyArgs(args: readonly string[], privateDepfile: string): string[
     }
     out.push(a);
   }
+  return out;
+}
+
+function traceOnlyArgs(args: readonly string[], privateDepfile: string): string[] {
+  const out = withoutOutputOptions(args);
   return [...out, "-E", "-H", "-MD", "-MF", privateDepfile, "-o", "/dev/null"];
 }
 
