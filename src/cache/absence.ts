@@ -4,10 +4,10 @@
 // otherwise we stat each path itself.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { newestChangeNs, sameSnapshot, type StatSnapshot } from "../platform/fsx.ts";
+import type { StatSnapshot } from "../platform/fsx.ts";
+import { stillTrusted } from "../platform/stat-trust.ts";
 import { directorySnapshot } from "../platform/stat-snapshot.ts";
 
-const RACY_WINDOW_NS = 2_000_000_000n;
 const MAX_DIRS = 100_000;
 
 /** Probes as stored: a directory and the names that must not exist in it. */
@@ -60,9 +60,7 @@ export class AbsenceChecker {
       // No such directory (or not a directory): nothing can exist below it.
       if (st === null) return true;
       const known = this.dirs.get(dir);
-      const trusted =
-        known !== undefined && sameSnapshot(known.snapshot, st) && known.verifiedAtNs - newestChangeNs(st) > RACY_WINDOW_NS;
-      let memo = trusted ? known : undefined;
+      let memo = known !== undefined && stillTrusted(known.snapshot, known.verifiedAtNs, st) ? known : undefined;
       for (const name of names) {
         if (memo?.absent.has(name)) continue;
         const key = `${dir}/${name}`;

@@ -16,23 +16,25 @@ export function writesThroughLink(family: CcFamily, role: string, target: string
   return true;
 }
 
-export function deliverCcOutput(
+/** Writes one output to `dest` (the current job's path for its role). */
+export async function deliverCcOutput(
   store: Store,
   out: OutputRecord,
+  dest: string,
   family: CcFamily,
   mode: DeliveryMode,
-): Result<void, MaterializeFailure> {
-  const lst = fs.lstatSync(out.path, { throwIfNoEntry: false });
-  if (lst === undefined || !lst.isSymbolicLink() || !writesThroughLink(family, out.role, out.path)) {
-    return store.materialize(out, mode);
+): Promise<Result<void, MaterializeFailure>> {
+  const lst = fs.lstatSync(dest, { throwIfNoEntry: false });
+  if (lst === undefined || !lst.isSymbolicLink() || !writesThroughLink(family, out.role, dest)) {
+    return store.materialize(out, dest, mode);
   }
   // Verified into a private name beside the link, then copied into whatever the link names
   // (truncating it in place, as the compiler's open() does); the link itself stays.
-  const tmp = siblingTemp(out.path);
-  const r = store.materialize({ ...out, path: tmp }, "copy");
-  if (!r.ok) return r;
+  const tmp = siblingTemp(dest);
   try {
-    fs.copyFileSync(tmp, out.path);
+    const r = await store.materialize(out, tmp, "copy");
+    if (!r.ok) return r;
+    fs.copyFileSync(tmp, dest);
     return ok(undefined);
   } catch {
     return err("io");

@@ -180,7 +180,8 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
     if (st === undefined || st.mtimeNs > endNs || st.ctimeNs > endNs) return notStored("racy-input");
     before.set(o.path, snapshotOf(st));
   }
-  const put = ctx.store.put(
+  const store = ctx.store;
+  const put = await store.put(
     m.key,
     {
       deps,
@@ -193,13 +194,13 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
     },
     outputs,
   );
-  if (!put.ok) ctx.stats.error("store-write-failed", put.error);
+  if (!put.ok) ctx.stats.error("store-write-failed", put.error.detail);
   else {
     for (const o of outputs) {
       const st = fs.statSync(o.path, { bigint: true, throwIfNoEntry: false });
       const was = before.get(o.path);
       if (st === undefined || was === undefined || !sameSnapshot(was, st)) {
-        ctx.store.remove(put.value.id);
+        await store.remove(m.key, put.value.digest);
         return notStored("racy-input");
       }
     }

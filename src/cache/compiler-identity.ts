@@ -4,10 +4,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { findCompiler, isWrapper, skipRuleFor } from "../platform/compiler-path.ts";
 import { type ContentHash, sha256Hex } from "../platform/hash.ts";
-import { newestChangeNs, sameSnapshot, type StatSnapshot, snapshotOf } from "../platform/fsx.ts";
+import { type StatSnapshot, snapshotOf } from "../platform/fsx.ts";
+import { stillTrusted } from "../platform/stat-trust.ts";
 import { EmscriptenFingerprints, isEmscriptenDriver } from "../compilers/link/emscripten.ts";
-
-const RACY_WINDOW_NS = 2_000_000_000n;
 
 export interface CompilerIdentity {
   /** Absolute path of the executable we will run. */
@@ -67,13 +66,7 @@ export class CompilerIdentities {
     if (!st?.isFile()) return null;
     const snap = snapshotOf(st);
     const known = this.memo.get(compilerPath);
-    const newestNs = newestChangeNs(st);
-    if (
-      known &&
-      sameSnapshot(known.snapshot, snap) &&
-      known.identity.realName === path.basename(real) &&
-      known.hashedAtNs - newestNs > RACY_WINDOW_NS
-    ) {
+    if (known && known.identity.realName === path.basename(real) && stillTrusted(known.snapshot, known.hashedAtNs, snap)) {
       return known.identity;
     }
     const identity: CompilerIdentity = {

@@ -3,12 +3,12 @@
 // because a same-size rewrite inside one timestamp tick leaves stat unchanged.
 import * as fs from "node:fs";
 import { type ContentHash, sha256Hex } from "../platform/hash.ts";
-import { newestChangeNs, sameSnapshot, type StatSnapshot } from "../platform/fsx.ts";
+import type { StatSnapshot } from "../platform/fsx.ts";
+import { stillTrusted } from "../platform/stat-trust.ts";
 import { regularFileSnapshot } from "../platform/stat-snapshot.ts";
-import { hasOpaqueInputs, usesTimeMacros } from "../compilers/cc/time-macros.ts";
+import { hasAbsoluteIncludes, hasOpaqueInputs, locationMacros, type LocationMacros, usesTimeMacros } from "../compilers/cc/time-macros.ts";
 import { hasIncludeSpellings, type IncludeSpellings } from "../compilers/cc/pch.ts";
 
-const RACY_WINDOW_NS = 2_000_000_000n;
 const MAX_ENTRIES = 500_000;
 
 export interface FileFacts {
@@ -20,6 +20,10 @@ export interface FileFacts {
    * by comparing mtimes).
    */
   readonly opaqueInputs: boolean;
+  /** Whether the file names its own path (__FILE__, __builtin_FILE, …): see locationMacros(). */
+  readonly locationMacros: LocationMacros;
+  /** `#include` of an absolute or macro-built name: see hasAbsoluteIncludes(). */
+  readonly absoluteIncludes: boolean;
   /** The names the file tests with `__has_include`, if any. */
   readonly hasIncludes: IncludeSpellings | null;
   readonly snapshot: StatSnapshot;
@@ -41,9 +45,7 @@ export class FileHashes {
       return null;
     }
     const known = this.memo.get(p);
-    if (known !== undefined && sameSnapshot(known.snapshot, st)) {
-      if (known.hashedAtNs - newestChangeNs(st) > RACY_WINDOW_NS) return known;
-    }
+    if (known !== undefined && stillTrusted(known.snapshot, known.hashedAtNs, st)) return known;
     let bytes: Buffer;
     try {
       bytes = fs.readFileSync(p);
@@ -56,6 +58,8 @@ export class FileHashes {
       hash: sha256Hex(bytes),
       timeMacros: usesTimeMacros(bytes),
       opaqueInputs: hasOpaqueInputs(bytes),
+      locationMacros: locationMacros(bytes),
+      absoluteIncludes: hasAbsoluteIncludes(bytes),
       hasIncludes: hasIncludeSpellings(bytes),
       snapshot: st,
       hashedAtNs,

@@ -1,4 +1,5 @@
-// The per-request pipeline for C and C++: classify → key → lookup → deliver | run → store.
+// The per-request pipeline: resolve the compiler, pick the family; for C and C++ classify,
+// split into jobs and key each, then hand it to the serve loop (serve/serve.ts).
 import * as path from "node:path";
 import { classifyCc, type CcInvocation } from "../compilers/cc/args.ts";
 import {
@@ -17,16 +18,15 @@ import { handleRustc } from "./rustc/handle.ts";
 import type { CompileRequest } from "../protocol/messages.ts";
 import { isAbsent, stderrIsTerminal } from "../platform/fsx.ts";
 import { terminalColumns } from "../platform/tty-size.ts";
-import { describeOutcome, type Language, type MissReason, type Outcome, type UncacheableReason } from "../stats/outcomes.ts";
+import { describeOutcome, type Language, type Outcome, type UncacheableReason } from "../stats/outcomes.ts";
+import { serve } from "../serve/serve.ts";
 import type { CompilerIdentity } from "./compiler-identity.ts";
 import { resolveCompiler } from "./compiler-identity.ts";
 import type { CompileReply, PipelineContext } from "./context.ts";
-import { ccFacts } from "./facts.ts";
 import { cacheKey } from "./key.ts";
-import { deliverCcOutput } from "./cc-deliver.ts";
+import { ccServeJob } from "./cc-serve.ts";
 import { runCcMiss } from "./cc-miss.ts";
 import { subToolFingerprints } from "./sub-tools.ts";
-import { findValidEntry } from "./validate.ts";
 
 export interface JobResult {
   readonly exitCode: number;
@@ -158,38 +158,9 @@ async function runJob(
       tools,
     }),
   );
-  const entries = store.entries(key);
-  let missReason: MissReason = entries.length === 0 ? "new-source" : "inputs-changed";
-  const hit = findValidEntry(entries, ctx.files, ctx.absence);
-  if (hit !== null) {
-    let failed: "corrupt" | "missing" | "io" | null = null;
-    for (const out of hit.outputs) {
-      const r = deliverCcOutput(store, out, family, ctx.deliveryMode);
-      if (!r.ok) {
-        failed = r.error;
-        break;
-      }
-    }
-    if (failed === null) {
-      store.touch(hit.id);
-      const outcome: Outcome = { kind: "hit" };
-      ctx.stats.record(outcome, lang, {
-        output: job.objectPath,
-        savedMs: Math.max(0, (hit.compileMs ?? 0) - (performance.now() - startedMs)),
-        facts: ccFacts(job, ident, req, source.hash, hit.deps),
-      });
-      return {
-        exitCode: hit.exitCode,
-        stdout: Buffer.from(hit.stdout, "base64"),
-        stderr: Buffer.from(hit.stderr, "base64"),
-        outcome,
-      };
-    }
-    if (failed === "io") missReason = "delivery-failed";
-    else {
-      missReason = "corrupt-entry";
-      store.remove(hit.id);
-    }
-  }
-  return runCcMiss({ job, inv, ident, family, terminal, req, ctx, key, sourceHash: source.hash, missReason, lang });
+  return serve(
+    ccServeJob({ job, inv, ident, family, terminal, req, ctx, key, sourceHash: source.hash, lang, startedMs }),
+    store,
+    ctx,
+  );
 }

@@ -185,6 +185,8 @@ export async function commandMain(argv: string[]): Promise<number> {
         `delivery = ${describeDelivery(c.delivery, process.getuid?.() ?? -1)}`,
         `cache_size = ${c.cacheSizeBytes.value} (${c.cacheSizeBytes.source})`,
         `log_level = ${c.logLevel.value} (${c.logLevel.source})`,
+        `base_dir = ${c.baseDirs.value.join(":")} (${c.baseDirs.source})`,
+        `path_remap = ${c.pathRemap.value ? 1 : 0} (${c.pathRemap.source})`,
       ];
       process.stdout.write(`${lines.join("\n")}\n`);
       return 0;

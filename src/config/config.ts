@@ -18,6 +18,10 @@ export interface Config {
   readonly delivery: Setting<DeliveryMode>;
   readonly cacheSizeBytes: Setting<number>;
   readonly logLevel: Setting<"error" | "info" | "debug">;
+  /** Directories whose paths are written relative to the cwd in keys and entries (base_dir). */
+  readonly baseDirs: Setting<readonly string[]>;
+  /** ZCCACHE_PATH_REMAP: add prefix maps so debug info is relative to the cwd. */
+  readonly pathRemap: Setting<boolean>;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -63,6 +67,21 @@ function parseLogLevel(raw: string): Result<"error" | "info" | "debug", string> 
   return err(`expected error, info or debug, got '${raw}'`);
 }
 
+/** `a:b`: absolute directories, normalised; "/" alone would make every path relative. */
+export function parseBaseDirs(raw: string): Result<readonly string[], string> {
+  const dirs: string[] = [];
+  for (const part of raw.split(":")) {
+    const d = part.trim();
+    if (d === "") continue;
+    if (!d.startsWith("/")) return err(`expected absolute directories separated by ':', got '${d}'`);
+    const norm = path.resolve(d);
+    if (norm === "/") return err("'/' cannot be a base directory");
+    if (!dirs.includes(norm)) dirs.push(norm);
+  }
+  if (dirs.length === 0) return err(`expected absolute directories separated by ':', got '${raw}'`);
+  return ok(dirs);
+}
+
 /** What delivery a daemon running as `uid` really uses, and why when it is not what was asked. */
 export interface DeliveryChoice {
   readonly mode: DeliveryMode;
@@ -94,6 +113,8 @@ const SPECS = {
   delivery: { env: "ZCCACHE_DELIVERY", file: "delivery", parse: parseDelivery },
   cacheSizeBytes: { env: "ZCCACHE_CACHE_SIZE", file: "cache_size", parse: parseSize },
   logLevel: { env: "ZCCACHE_LOG_LEVEL", file: "log_level", parse: parseLogLevel },
+  baseDirs: { env: "ZCCACHE_BASE_DIR", file: "base_dir", parse: parseBaseDirs },
+  pathRemap: { env: "ZCCACHE_PATH_REMAP", file: "path_remap", parse: parseBool },
 } as const satisfies Record<string, KeySpec<unknown>>;
 
 const DEFAULTS = {
@@ -101,6 +122,8 @@ const DEFAULTS = {
   delivery: "copy" as DeliveryMode,
   cacheSizeBytes: DEFAULT_CACHE_SIZE_BYTES,
   logLevel: "info" as const,
+  baseDirs: [] as readonly string[],
+  pathRemap: false,
 };
 
 export const CONFIG_FILE_NAME = "zccache.conf";
@@ -164,11 +187,17 @@ export function loadConfig(cacheDir: string, env: Env): Result<Config, string> {
   if (!size.ok) return size;
   const logLevel = resolveSetting(SPECS.logLevel, DEFAULTS.logLevel, env, fv, file);
   if (!logLevel.ok) return logLevel;
+  const baseDirs = resolveSetting(SPECS.baseDirs, DEFAULTS.baseDirs, env, fv, file);
+  if (!baseDirs.ok) return baseDirs;
+  const pathRemap = resolveSetting(SPECS.pathRemap, DEFAULTS.pathRemap, env, fv, file);
+  if (!pathRemap.ok) return pathRemap;
   return ok({
     cacheDir,
     idleTimeoutSecs: idle.value,
     delivery: delivery.value,
     cacheSizeBytes: size.value,
     logLevel: logLevel.value,
+    baseDirs: baseDirs.value,
+    pathRemap: pathRemap.value,
   });
 }

@@ -13,7 +13,7 @@ import { PRODUCT_VERSION } from "../protocol/version.ts";
 import { Counters } from "../stats/counters.ts";
 import { counterNames, type ErrorReason, type Language, type Outcome } from "../stats/outcomes.ts";
 import { LocalStore } from "../store/local/local-store.ts";
-import type { Store } from "../store/store.ts";
+import type { LocalTier, Store } from "../store/store.ts";
 import { CompileHistory } from "./history.ts";
 import { Journal } from "./journal.ts";
 import { Logger } from "./logger.ts";
@@ -87,7 +87,8 @@ export class DaemonState {
     if (this.current !== null) this.counters.load(this.current.loadCounters());
   }
 
-  get store(): Store | null {
+  /** The local tier itself: eviction, totals, counters and flushing are its alone. */
+  get store(): LocalTier | null {
     return this.current;
   }
 

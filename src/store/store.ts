@@ -1,18 +1,22 @@
-// The cache store contract: entries found by manifest key, outputs as content-addressed blobs.
-// Lookup and delivery are separate: entries() finds candidates, materialize() writes files.
+// The cache store contract, shared by every tier: entries found by key, outputs as
+// content-addressed blobs. Lookup and delivery are separate: lookup() finds candidates,
+// materialize() writes one output where the caller says. An entry is named by its key and
+// the digest of its record, never by an id of one implementation, so a remote tier can hold
+// the same entries. Eviction, totals and counters are the local tier's (LocalTier).
 import type { ContentHash } from "../platform/hash.ts";
 import type { Result } from "../platform/result.ts";
 
 /** An input whose content the entry depends on. */
 export interface DepRecord {
+  /** Absolute today; may be relative in future, so read it through a resolver (serve/validate.ts). */
   readonly path: string;
   readonly hash: ContentHash;
 }
 
 export interface OutputRecord {
-  /** "object", "depfile", "dwo", … */
+  /** "object", "depfile", "dwo", … — what delivery places it by. */
   readonly role: string;
-  /** Absolute path the output is delivered to. */
+  /** Where the miss that stored it wrote it; delivery takes its destination from the job, not from here. */
   readonly path: string;
   readonly hash: ContentHash;
   readonly size: number;
@@ -31,8 +35,9 @@ export interface EntryRecord {
   readonly compileMs?: number;
 }
 
+/** An entry as a store returns it: the record plus its digest (sha256 of the record's JSON). */
 export interface StoredEntry extends EntryRecord {
-  readonly id: number;
+  readonly digest: string;
 }
 
 /** An output file produced by a miss, to be imported into the store. */
@@ -43,7 +48,13 @@ export interface NewOutput {
 
 export type DeliveryMode = "copy" | "hardlink";
 
+/** Why an output could not be written: its blob is damaged, gone, or the write failed. */
 export type MaterializeFailure = "corrupt" | "missing" | "io";
+
+export interface StoreFailure {
+  readonly reason: "write-failed";
+  readonly detail: string;
+}
 
 export interface StoreTotals {
   readonly entries: number;
@@ -51,15 +62,23 @@ export interface StoreTotals {
 }
 
 export interface Store {
-  entries(manifestKey: string): readonly StoredEntry[];
+  /** The entries under `key`, most recently used (or stored) first; damaged ones are dropped, never returned. */
+  lookup(key: string): Promise<readonly StoredEntry[]>;
+  /** Imports the outputs' bytes, then makes the entry visible under `key`. */
   put(
-    manifestKey: string,
+    key: string,
     record: Omit<EntryRecord, "outputs">,
     outputs: readonly NewOutput[],
-  ): Result<StoredEntry, string>;
-  materialize(output: OutputRecord, mode: DeliveryMode): Result<void, MaterializeFailure>;
-  touch(id: number): void;
-  remove(id: number): void;
+  ): Promise<Result<StoredEntry, StoreFailure>>;
+  /** Writes the output's blob to `dest` (atomically), after checking it against its content hash. */
+  materialize(output: OutputRecord, dest: string, mode: DeliveryMode): Promise<Result<void, MaterializeFailure>>;
+  /** Marks an entry used (for least-recently-used eviction); may be recorded lazily. */
+  touch(key: string, digest: string): void;
+  remove(key: string, digest: string): Promise<void>;
+}
+
+/** The tier on this machine: it alone has a size to keep, counters to hold, files to flush. */
+export interface LocalTier extends Store {
   totals(): StoreTotals;
   /** Drops least recently used entries until the store holds at most `maxBytes`; returns how many. */
   evictTo(maxBytes: number): number;

@@ -1,15 +1,20 @@
 // Links and archives (ar, ld, lld, wasm-ld, and gcc/clang/emcc used as a link driver):
-// classify → key → lookup → deliver | run → store, counted under the language "link".
+// classify → key, then the serve loop (serve/serve.ts) with this family's adapter; counted
+// under the language "link".
+import * as path from "node:path";
 import type { CompilerFamily } from "../../compilers/family.ts";
+import { ok } from "../../platform/result.ts";
 import type { CompileRequest } from "../../protocol/messages.ts";
-import type { MissReason, Outcome } from "../../stats/outcomes.ts";
+import type { ServeJob } from "../../serve/adapter.ts";
+import { serve } from "../../serve/serve.ts";
+import { resolverFor } from "../../serve/validate.ts";
+import type { OutputRecord, StoredEntry } from "../../store/store.ts";
 import type { CompilerIdentity } from "../compiler-identity.ts";
 import type { CompileReply, PipelineContext } from "../context.ts";
-import { findValidEntry } from "../validate.ts";
 import { linkDetail } from "./hints.ts";
 import { runLinkMiss } from "./miss.ts";
-import { deliverLinkOutputs } from "./outputs.ts";
-import { prepareLink } from "./plan.ts";
+import { deliverLinkOutput, isMainOutput } from "./outputs.ts";
+import { type LinkPlan, prepareLink } from "./plan.ts";
 
 export async function handleLink(
   req: CompileRequest,
@@ -25,32 +30,52 @@ export async function handleLink(
     ctx.stats.record({ kind: "uncacheable", reason }, "link");
     return { kind: "run-local", reason, compilerPath: ident.path };
   }
-  const plan = prepared.plan;
-  const startedMs = performance.now();
-  const entries = store.entries(plan.key);
-  let missReason: MissReason = entries.length === 0 ? "new-source" : "inputs-changed";
-  const hit = findValidEntry(entries, ctx.files, ctx.absence);
-  if (hit !== null) {
-    const failed = deliverLinkOutputs(store, hit.outputs);
-    if (failed === null) {
-      store.touch(hit.id);
-      const outcome: Outcome = { kind: "hit" };
-      const savedMs = Math.max(0, (hit.compileMs ?? 0) - (performance.now() - startedMs));
-      const inputs = [...plan.keyInputs, ...hit.deps];
-      ctx.stats.record(outcome, "link", linkDetail({ output: plan.outputAbs, savedMs, hints: plan.hints, inputs, ident, req, args: plan.args }));
-      return {
+  return serve(linkServeJob(prepared.plan, req, ident, ctx, performance.now()), store, ctx);
+}
+
+/**
+ * Side and deploy files go next to this job's output when they were next to the stored
+ * one; a file the miss found elsewhere (a named map file) keeps its recorded path.
+ */
+function linkDestination(plan: LinkPlan, output: OutputRecord, entry: StoredEntry): string {
+  if (isMainOutput(output.role)) return plan.outputAbs;
+  const storedMain = entry.outputs.find((o) => isMainOutput(o.role));
+  if (storedMain === undefined || path.dirname(output.path) !== path.dirname(storedMain.path)) return output.path;
+  return path.join(path.dirname(plan.outputAbs), path.basename(output.path));
+}
+
+function linkServeJob(
+  plan: LinkPlan,
+  req: CompileRequest,
+  ident: CompilerIdentity,
+  ctx: PipelineContext,
+  startedMs: number,
+): ServeJob<CompileReply> {
+  const resolve = resolverFor(req.cwd);
+  return {
+    key: plan.key,
+    startedMs,
+    resolve,
+    accepts: (entry) => entry.outputs.some((o) => isMainOutput(o.role)),
+    destination: (output, entry) => linkDestination(plan, output, entry),
+    // Side files first, the output last: the entry's order.
+    deliverOutput: (store, output, dest) => deliverLinkOutput(store, output, dest),
+    replay: (entry) =>
+      ok({
         kind: "result",
-        exitCode: hit.exitCode,
-        stdout: Buffer.from(hit.stdout, "base64"),
-        stderr: Buffer.from(hit.stderr, "base64"),
+        exitCode: entry.exitCode,
+        stdout: Buffer.from(entry.stdout, "base64"),
+        stderr: Buffer.from(entry.stderr, "base64"),
         outcome: "hit",
-      };
-    }
-    if (failed === "io") missReason = "delivery-failed";
-    else {
-      missReason = "corrupt-entry";
-      store.remove(hit.id);
-    }
-  }
-  return runLinkMiss(plan, missReason, req, ident, ctx);
+      }),
+    recordHit: (entry, savedMs) => {
+      const inputs = [...plan.keyInputs, ...entry.deps.map((d) => ({ path: resolve(d.path), hash: d.hash }))];
+      ctx.stats.record(
+        { kind: "hit" },
+        "link",
+        linkDetail({ output: plan.outputAbs, savedMs, hints: plan.hints, inputs, ident, req, args: plan.args }),
+      );
+    },
+    miss: (missReason) => runLinkMiss(plan, missReason, req, ident, ctx),
+  };
 }

@@ -149,7 +149,7 @@ async function linkAndStore(
   }
   seen.inputs = [...plan.keyInputs, ...depRecords];
   const linkMs = performance.now() - startedMs;
-  const put = ctx.store.put(
+  const put = await ctx.store.put(
     plan.key,
     {
       deps: depRecords,
@@ -162,7 +162,7 @@ async function linkAndStore(
     },
     outputs,
   );
-  if (!put.ok) ctx.stats.error("store-write-failed", put.error);
+  if (!put.ok) ctx.stats.error("store-write-failed", put.error.detail);
   return result({ kind: "miss", reason: missReason });
 }
 

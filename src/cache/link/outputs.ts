@@ -2,7 +2,8 @@
 // restores an executable as executable. Links are always delivered by copy: tools edit
 // archives and executables in place (ar r, strip, objcopy), which must never reach a blob.
 import * as fs from "node:fs";
-import type { NewOutput, OutputRecord, Store } from "../../store/store.ts";
+import { err, type Result } from "../../platform/result.ts";
+import type { MaterializeFailure, NewOutput, OutputRecord, Store } from "../../store/store.ts";
 
 export type LinkOutputKind = "output" | "side" | "deploy";
 
@@ -18,20 +19,25 @@ function modeOf(role: string): number | null {
   return m === null ? null : parseInt(m[1] as string, 8);
 }
 
-export type DeliveryFailure = "corrupt" | "missing" | "io";
-
-/** Writes every output of an entry (side files first, the output last) with its mode. */
-export function deliverLinkOutputs(store: Store, outputs: readonly OutputRecord[]): DeliveryFailure | null {
-  for (const out of outputs) {
-    const r = store.materialize(out, "copy");
-    if (!r.ok) return r.error;
-    const mode = modeOf(out.role);
-    if (mode === null) continue;
-    try {
-      fs.chmodSync(out.path, mode);
-    } catch {
-      return "io";
-    }
+/** Writes one output of an entry by copy, with the mode its role records. */
+export async function deliverLinkOutput(
+  store: Store,
+  out: OutputRecord,
+  dest: string,
+): Promise<Result<void, MaterializeFailure>> {
+  const r = await store.materialize(out, dest, "copy");
+  if (!r.ok) return r;
+  const mode = modeOf(out.role);
+  if (mode === null) return r;
+  try {
+    fs.chmodSync(dest, mode);
+    return r;
+  } catch {
+    return err("io");
   }
-  return null;
+}
+
+/** The main output's role (the one a link or archive names with -o or as its archive). */
+export function isMainOutput(role: string): boolean {
+  return role.startsWith("output:");
 }

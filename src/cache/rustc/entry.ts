@@ -1,11 +1,8 @@
-// What a Rust entry records beyond the common entry fields, and how it is validated:
-// the environment variables the crate read (dep-info `# env-dep:`), sources stored
-// relative to the working directory, and outputs by role rather than by path.
+// What a Rust entry records beyond the common entry fields, and what a hit checks beyond the
+// common rules: the environment variables the crate read (dep-info `# env-dep:`), sources
+// stored relative to the working directory, and outputs by role rather than by path.
 import * as path from "node:path";
-import type { DepRecord, EntryRecord, StoredEntry } from "../../store/store.ts";
-import type { AbsenceChecker } from "../absence.ts";
-import type { FileHashes } from "../file-hashes.ts";
-import { entryStillValid } from "../validate.ts";
+import type { EntryRecord, StoredEntry } from "../../store/store.ts";
 
 /** A variable and the value the compile saw (null: unset). */
 export type EnvDep = readonly [name: string, value: string | null];
@@ -33,41 +30,15 @@ export function storedPath(abs: string, cwd: string): string {
   return rel === "" ? "." : rel.startsWith("../") || rel === ".." || path.isAbsolute(rel) ? abs : rel;
 }
 
-function resolveDeps(deps: readonly DepRecord[], cwd: string): DepRecord[] {
-  return deps.map((d) => (path.isAbsolute(d.path) ? d : { ...d, path: path.resolve(cwd, d.path) }));
-}
-
-export function rustEntryValid(
-  e: StoredEntry,
-  cwd: string,
-  env: Readonly<Record<string, string>>,
-  files: FileHashes,
-  absent: (dir: string, names: readonly string[]) => boolean,
-  roles: readonly string[],
-): boolean {
+/**
+ * What a Rust entry needs beyond the common checks (serve/validate.ts, which resolves its
+ * cwd-relative paths): the environment the crate read is unchanged, and it has an output
+ * for every role this invocation writes.
+ */
+export function rustEntryAccepts(e: StoredEntry, env: Readonly<Record<string, string>>, roles: readonly string[]): boolean {
   const envDeps = envDepsOf(e);
   if (envDeps === null) return false;
   for (const [name, value] of envDeps) if ((env[name] ?? null) !== value) return false;
   for (const role of roles) if (!e.outputs.some((o) => o.role === role)) return false;
-  const resolved: StoredEntry = {
-    ...e,
-    deps: resolveDeps(e.deps, cwd),
-    absent: e.absent.map(([dir, names]) => [path.resolve(cwd, dir), names] as const),
-  };
-  return entryStillValid(resolved, files, absent);
-}
-
-/** The most recently used valid entry, or null. */
-export function findRustEntry(
-  entries: readonly StoredEntry[],
-  cwd: string,
-  env: Readonly<Record<string, string>>,
-  files: FileHashes,
-  absence: AbsenceChecker,
-  roles: readonly string[],
-): StoredEntry | null {
-  if (entries.length === 0) return null;
-  const absent = absence.pass();
-  for (const e of entries) if (rustEntryValid(e, cwd, env, files, absent, roles)) return e;
-  return null;
+  return true;
 }

@@ -1,6 +1,6 @@
 // rustc (and clippy-driver) behind RUSTC_WRAPPER: classify → fingerprint the toolchain and
-// every input → key → lookup → deliver | compile and store. Everything here fails towards
-// running the real compiler.
+// every input → key, then the serve loop (serve/serve.ts) with hit.ts as the adapter.
+// Everything here fails towards running the real compiler.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { classifyRustc, expandArgFiles, linksWithSystemLinker, type RustInvocation } from "../../compilers/rustc/args.ts";
@@ -10,12 +10,12 @@ import { runCapture } from "../../platform/exec.ts";
 import { stderrIsTerminal } from "../../platform/fsx.ts";
 import { errorMessage } from "../../platform/result.ts";
 import type { CompileRequest } from "../../protocol/messages.ts";
-import { describeOutcome, type MissReason, type Outcome, type UncacheableReason } from "../../stats/outcomes.ts";
+import { serve } from "../../serve/serve.ts";
+import { describeOutcome, type Outcome, type UncacheableReason } from "../../stats/outcomes.ts";
 import type { CompilerIdentity } from "../compiler-identity.ts";
 import type { CompileReply, PipelineContext } from "../context.ts";
 import { type CacheKey, cacheKey } from "../key.ts";
-import { findRustEntry } from "./entry.ts";
-import { deliverRustHit } from "./hit.ts";
+import { rustServeJob } from "./hit.ts";
 import { KnownOutputs } from "./known-outputs.ts";
 import { hostCpu, linkArgFileInputs, linkerInputs, nativeLibraryInputs, targetSpecInput } from "./link-inputs.ts";
 import { runRustMiss } from "./miss.ts";
@@ -177,25 +177,11 @@ async function handle(req: CompileRequest, ident: CompilerIdentity, ctx: Pipelin
     known,
     clippy,
   };
-  return lookupOrCompile(job, key);
+  return lookupOrCompile(job, key, performance.now());
 }
 
-async function lookupOrCompile(job: RustJob, key: CacheKey): Promise<CompileReply> {
-  const { ctx, req } = job;
-  const store = ctx.store;
+async function lookupOrCompile(job: RustJob, key: CacheKey, startedMs: number): Promise<CompileReply> {
+  const store = job.ctx.store;
   if (store === null) return runRustMiss(job, null, "new-source");
-  const entries = store.entries(key);
-  let missReason: MissReason = entries.length === 0 ? "new-source" : "inputs-changed";
-  const roles = job.outputs.map((o) => o.role);
-  const hit = findRustEntry(entries, req.cwd, req.env, ctx.files, ctx.absence, roles);
-  if (hit !== null) {
-    const delivered = deliverRustHit(job, hit);
-    if (delivered.ok) return delivered.value;
-    if (delivered.error === "io") missReason = "delivery-failed";
-    else {
-      missReason = "corrupt-entry";
-      store.remove(hit.id);
-    }
-  }
-  return runRustMiss(job, key, missReason);
+  return serve(rustServeJob(job, key, startedMs), store, job.ctx);
 }

@@ -119,9 +119,9 @@ async function compileAndStore(
     language: "rust",
     rustEnvDeps: envDeps,
   };
-  const put = ctx.store.put(key, record, outputs);
+  const put = await ctx.store.put(key, record, outputs);
   if (!put.ok) {
-    ctx.stats.error("store-write-failed", put.error);
+    ctx.stats.error("store-write-failed", put.error.detail);
   } else {
     for (const o of put.value.outputs) {
       const snap = before.get(o.path);

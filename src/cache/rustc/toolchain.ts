@@ -5,7 +5,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { runCapture } from "../../platform/exec.ts";
 import { KeyHasher } from "../../platform/hash.ts";
-import { newestChangeNs, sameSnapshot, type StatSnapshot, snapshotOf } from "../../platform/fsx.ts";
+import { type StatSnapshot, snapshotOf } from "../../platform/fsx.ts";
+import { stillTrusted } from "../../platform/stat-trust.ts";
 import { nowNs } from "../../platform/time.ts";
 import { err, errorMessage, ok, type Result } from "../../platform/result.ts";
 import type { CompilerIdentity } from "../compiler-identity.ts";
@@ -23,8 +24,6 @@ interface LibMemo {
   readonly hash: string;
   readonly hashedAtNs: bigint;
 }
-
-const RACY_WINDOW_NS = 2_000_000_000n;
 
 interface Probe {
   readonly verbose: string;
@@ -129,7 +128,7 @@ export class RustToolchains {
     const st = fs.statSync(p, { bigint: true, throwIfNoEntry: false });
     if (!st?.isFile()) return null;
     const known = this.libs.get(p);
-    if (known !== undefined && sameSnapshot(known.snapshot, st) && known.hashedAtNs - newestChangeNs(st) > RACY_WINDOW_NS) {
+    if (known !== undefined && stillTrusted(known.snapshot, known.hashedAtNs, st)) {
       return known.hash;
     }
     try {

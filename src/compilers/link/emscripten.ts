@@ -5,10 +5,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { withReentryMarker } from "../../platform/compiler-path.ts";
-import { newestChangeNs, sameSnapshot, type StatSnapshot, snapshotOf } from "../../platform/fsx.ts";
+import { type StatSnapshot, snapshotOf } from "../../platform/fsx.ts";
 import { sha256Hex } from "../../platform/hash.ts";
+import { stillTrusted } from "../../platform/stat-trust.ts";
 
-const RACY_WINDOW_NS = 2_000_000_000n;
 /** `emcc --version` takes ~0.2 s; it runs synchronously, once per installation change. */
 const VERSION_TIMEOUT_MS = 10_000;
 
@@ -106,8 +106,7 @@ export class EmscriptenFingerprints {
         if (w.snapshot !== null) return false;
         continue;
       }
-      if (w.snapshot === null || !sameSnapshot(w.snapshot, st)) return false;
-      if (m.computedAtNs - newestChangeNs(st) <= RACY_WINDOW_NS) return false;
+      if (w.snapshot === null || !stillTrusted(w.snapshot, m.computedAtNs, st)) return false;
     }
     return true;
   }

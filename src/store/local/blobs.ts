@@ -5,20 +5,18 @@ import { type ContentHash, sha256Hex } from "../../platform/hash.ts";
 import {
   mkdirp,
   moveIntoPlace,
-  newestChangeNs,
   removeQuietly,
-  sameSnapshot,
   siblingTemp,
   type StatSnapshot,
   snapshotOf,
 } from "../../platform/fsx.ts";
 import { nowNs } from "../../platform/time.ts";
+import { stillTrusted } from "../../platform/stat-trust.ts";
 
 import { err, errorCode, ok, type Result } from "../../platform/result.ts";
 import type { DeliveryMode, MaterializeFailure } from "../store.ts";
 import type { RootModes } from "./root-modes.ts";
 
-const RACY_WINDOW_NS = 2_000_000_000n;
 /** A copied output gets the mode a compiler's own output would get, not the blob's. */
 const OUTPUT_MODE = 0o666 & ~process.umask();
 
@@ -71,8 +69,7 @@ export class BlobDir {
       const st = fs.statSync(src, { bigint: true, throwIfNoEntry: false });
       if (st === undefined) return err("missing");
       const known = this.verified.get(hash);
-      const trusted =
-        known !== undefined && sameSnapshot(known.snapshot, st) && known.verifiedAtNs - newestChangeNs(st) > RACY_WINDOW_NS;
+      const trusted = known !== undefined && stillTrusted(known.snapshot, known.verifiedAtNs, st);
       if (mode === "hardlink") {
         if (!trusted && !this.verify(hash, size, src, st)) return err("corrupt");
         fs.linkSync(src, tmp);

@@ -34,7 +34,8 @@ export class IndexDb {
     insertEntry: Statement<unknown, [string, string, number, number, number]>;
     entryRecord: Statement<{ record: string; bytes: number }, [number]>;
     deleteEntry: Statement<unknown, [number]>;
-    touch: Statement<unknown, [number, number]>;
+    idsOf: Statement<{ id: number }, [string, string]>;
+    touch: Statement<unknown, [number, string, string]>;
     addBlobRef: Statement<unknown, [string, number]>;
     dropBlobRef: Statement<unknown, [string]>;
     blobRefs: Statement<{ refs: number; size: number }, [string]>;
@@ -81,7 +82,9 @@ export class IndexDb {
       ),
       entryRecord: this.db.query("SELECT record, bytes FROM entries WHERE id = ?"),
       deleteEntry: this.db.query("DELETE FROM entries WHERE id = ?"),
-      touch: this.db.query("UPDATE entries SET last_used_ms = ? WHERE id = ?"),
+      // A row's record starts with the digest of its JSON (local-store.ts sealRecord).
+      idsOf: this.db.query("SELECT id FROM entries WHERE manifest_key = ? AND substr(record, 1, 64) = ?"),
+      touch: this.db.query("UPDATE entries SET last_used_ms = ? WHERE manifest_key = ? AND substr(record, 1, 64) = ?"),
       addBlobRef: this.db.query(
         "INSERT INTO blobs(hash, size, refs) VALUES (?, ?, 1) ON CONFLICT(hash) DO UPDATE SET refs = refs + 1",
       ),
@@ -132,9 +135,14 @@ export class IndexDb {
     })();
   }
 
-  touchMany(uses: ReadonlyMap<number, number>): void {
+  /** The rows of one entry (identical records stored twice share a digest). */
+  idsOf(key: string, digest: string): number[] {
+    return this.q.idsOf.all(key, digest).map((r) => r.id);
+  }
+
+  touchMany(uses: Iterable<{ readonly key: string; readonly digest: string; readonly ms: number }>): void {
     this.db.transaction(() => {
-      for (const [id, ms] of uses) this.q.touch.run(ms, id);
+      for (const u of uses) this.q.touch.run(u.ms, u.key, u.digest);
     })();
   }
 

@@ -6,11 +6,12 @@ import { err, errorMessage, ok, type Result } from "../../platform/result.ts";
 import type {
   DeliveryMode,
   EntryRecord,
+  LocalTier,
   MaterializeFailure,
   NewOutput,
   OutputRecord,
-  Store,
   StoredEntry,
+  StoreFailure,
   StoreTotals,
 } from "../store.ts";
 import { BlobDir } from "./blobs.ts";
@@ -20,32 +21,40 @@ import { prepareRoot, type RootModes } from "./root-modes.ts";
 /** Parsed entries kept in memory, by manifest key, most recently used last. */
 const MANIFEST_CACHE_LIMIT = 4096;
 
-/**
- * Rows are stored as "<sha256 of json>:<json>": a byte flipped on disk inside a row would
- * otherwise still parse and could replay the wrong stdout, exit code or output path.
- */
-export function sealRecord(json: string): string {
-  return `${sha256Hex(json)}:${json}`;
+/** A record's digest: the sha256 of its JSON, which is what names an entry under its key. */
+export function recordDigest(json: string): string {
+  return sha256Hex(json);
 }
 
-function unsealRecord(text: string): string | null {
+/**
+ * Rows are stored as "<sha256 of json>:<json>": a byte flipped on disk inside a row would
+ * otherwise still parse and could replay the wrong stdout, exit code or output path. The
+ * checksum doubles as the entry's digest.
+ */
+export function sealRecord(json: string): string {
+  return `${recordDigest(json)}:${json}`;
+}
+
+/** The digest and JSON of a sealed row, or null when the checksum does not match. */
+function unsealRecord(text: string): { digest: string; json: string } | null {
   const colon = text.indexOf(":");
   if (colon !== 64) return null;
   const json = text.slice(65);
-  return sha256Hex(json) === text.slice(0, 64) ? json : null;
+  const digest = text.slice(0, 64);
+  return recordDigest(json) === digest ? { digest, json } : null;
 }
 
-function parseRecord(id: number, text: string): StoredEntry | null {
-  const json = unsealRecord(text);
-  if (json === null) return null;
+function parseRecord(text: string): StoredEntry | null {
+  const sealed = unsealRecord(text);
+  if (sealed === null) return null;
   try {
-    const r = JSON.parse(json) as EntryRecord;
+    const r = JSON.parse(sealed.json) as EntryRecord;
     if (!Array.isArray(r.deps) || !Array.isArray(r.outputs) || !Array.isArray(r.absent)) return null;
     if (typeof r.exitCode !== "number" || typeof r.stdout !== "string" || typeof r.stderr !== "string") return null;
     if (!r.outputs.every((o) => isContentHash(o.hash) && typeof o.path === "string")) return null;
     if (!r.deps.every((d) => isContentHash(d.hash) && typeof d.path === "string")) return null;
     if (!r.absent.every((g) => Array.isArray(g) && typeof g[0] === "string" && Array.isArray(g[1]))) return null;
-    return { ...r, id };
+    return { ...r, digest: sealed.digest };
   } catch {
     return null;
   }
@@ -61,11 +70,18 @@ function blobsOfRecord(text: string): string[] {
   }
 }
 
-export class LocalStore implements Store {
+/** The parsed entries of one key with their row ids (ids never leave this file). */
+interface Manifest {
+  readonly entries: StoredEntry[];
+  readonly ids: number[];
+}
+
+export class LocalStore implements LocalTier {
   readonly blobs: BlobDir;
   private readonly index: IndexDb;
-  private readonly cache = new Map<string, StoredEntry[]>();
-  private readonly pendingTouches = new Map<number, number>();
+  private readonly cache = new Map<string, Manifest>();
+  /** Uses not yet written to the index, by key and digest. */
+  private readonly pendingTouches = new Map<string, { key: string; digest: string; ms: number }>();
   readonly recreatedIndex: boolean;
   /** What everything the daemon creates under this root must be created with. */
   readonly modes: RootModes;
@@ -82,30 +98,39 @@ export class LocalStore implements Store {
     this.recreatedIndex = opened.recreated;
   }
 
-  entries(manifestKey: string): readonly StoredEntry[] {
-    const cached = this.cache.get(manifestKey);
+  // Async only by contract: everything here is synchronous, and a hit on a memoised key
+  // touches no file at all.
+  async lookup(key: string): Promise<readonly StoredEntry[]> {
+    return this.manifest(key).entries;
+  }
+
+  private manifest(key: string): Manifest {
+    const cached = this.cache.get(key);
     if (cached !== undefined) {
-      this.cache.delete(manifestKey);
-      this.cache.set(manifestKey, cached);
+      this.cache.delete(key);
+      this.cache.set(key, cached);
       return cached;
     }
-    const list: StoredEntry[] = [];
-    for (const row of this.index.byManifest(manifestKey)) {
-      const e = parseRecord(row.id, row.record);
+    const m: Manifest = { entries: [], ids: [] };
+    for (const row of this.index.byManifest(key)) {
+      const e = parseRecord(row.record);
       if (e === null) {
         this.onCorrupt(`index row ${row.id} failed its checksum or shape check; dropped`);
         this.dropRow(row.id);
-      } else list.push(e);
+      } else {
+        m.entries.push(e);
+        m.ids.push(row.id);
+      }
     }
-    this.remember(manifestKey, list);
-    return list;
+    this.remember(key, m);
+    return m;
   }
 
-  put(
-    manifestKey: string,
+  async put(
+    key: string,
     record: Omit<EntryRecord, "outputs">,
     outputs: readonly NewOutput[],
-  ): Result<StoredEntry, string> {
+  ): Promise<Result<StoredEntry, StoreFailure>> {
     try {
       const stored: OutputRecord[] = [];
       for (const o of outputs) {
@@ -116,39 +141,40 @@ export class LocalStore implements Store {
       const full: EntryRecord = { ...record, outputs: stored };
       const json = JSON.stringify(full);
       const bytes = stored.reduce((n, o) => n + o.size, 0) + json.length;
-      const id = this.index.insert(manifestKey, sealRecord(json), bytes, stored);
-      const entry: StoredEntry = { ...full, id };
-      const list = this.cache.get(manifestKey);
-      if (list !== undefined) list.unshift(entry);
+      const sealed = sealRecord(json);
+      const id = this.index.insert(key, sealed, bytes, stored);
+      const entry: StoredEntry = { ...full, digest: sealed.slice(0, 64) };
+      const m = this.cache.get(key);
+      if (m !== undefined) {
+        m.entries.unshift(entry);
+        m.ids.unshift(id);
+      }
       return ok(entry);
     } catch (e) {
-      return err(errorMessage(e));
+      return err({ reason: "write-failed", detail: errorMessage(e) });
     }
   }
 
-  materialize(output: OutputRecord, mode: DeliveryMode): Result<void, MaterializeFailure> {
-    return this.blobs.materialize(output.hash, output.size, output.path, mode);
+  async materialize(output: OutputRecord, dest: string, mode: DeliveryMode): Promise<Result<void, MaterializeFailure>> {
+    return this.blobs.materialize(output.hash, output.size, dest, mode);
   }
 
-  touch(id: number): void {
-    this.pendingTouches.set(id, Date.now());
+  touch(key: string, digest: string): void {
+    this.pendingTouches.set(`${key}:${digest}`, { key, digest, ms: Date.now() });
   }
 
-  remove(id: number): void {
-    this.forget(id);
-    this.dropRow(id);
-  }
-
-  /** Drops an entry from the in-memory manifest cache. */
-  private forget(id: number): void {
-    for (const [key, list] of this.cache) {
-      const i = list.findIndex((e) => e.id === id);
-      if (i >= 0) {
-        list.splice(i, 1);
-        if (list.length === 0) this.cache.delete(key);
-        return;
+  async remove(key: string, digest: string): Promise<void> {
+    const m = this.cache.get(key);
+    if (m !== undefined) {
+      for (let i = m.entries.length - 1; i >= 0; i--) {
+        if (m.entries[i]?.digest !== digest) continue;
+        m.entries.splice(i, 1);
+        m.ids.splice(i, 1);
       }
+      if (m.entries.length === 0) this.cache.delete(key);
     }
+    this.pendingTouches.delete(`${key}:${digest}`);
+    for (const id of this.index.idsOf(key, digest)) this.dropRow(id);
   }
 
   /** Deletes an index row and the blobs only it referenced; returns the bytes freed. */
@@ -161,8 +187,8 @@ export class LocalStore implements Store {
     return freed;
   }
 
-  private remember(key: string, list: StoredEntry[]): void {
-    this.cache.set(key, list);
+  private remember(key: string, m: Manifest): void {
+    this.cache.set(key, m);
     if (this.cache.size > MANIFEST_CACHE_LIMIT) {
       const oldest = this.cache.keys().next().value;
       if (oldest !== undefined) this.cache.delete(oldest);
@@ -209,7 +235,7 @@ export class LocalStore implements Store {
 
   flush(): void {
     if (this.pendingTouches.size === 0) return;
-    const touches = new Map(this.pendingTouches);
+    const touches = [...this.pendingTouches.values()];
     this.pendingTouches.clear();
     this.index.touchMany(touches);
   }

@@ -1,0 +1,76 @@
+// Whether a C/C++ entry may serve another tree or other output names, decided on the miss
+// that stores it. The key already leaves out what the options prove cannot reach the outputs
+// (compilers/cc/relocate.ts); what only the compile shows is checked here, and an entry that
+// fails any check is bound: it records a digest of its cwd and arguments and serves only
+// compiles with the same ones.
+import type { CcFamily } from "../compilers/family.ts";
+import { type CcJob, withoutOutputOptions } from "../compilers/cc/plan.ts";
+import { type DepfileTemplate, depfileTargets, depfileTemplate } from "../compilers/cc/depfile-template.ts";
+import { type KeyMode, locationMarkers, mentionsLocation, type Relocation } from "../compilers/cc/relocate.ts";
+import type { LocationMacros } from "../compilers/cc/time-macros.ts";
+import { runCapture } from "../platform/exec.ts";
+import { sha256Hex } from "../platform/hash.ts";
+import { BASE_RELATIVE } from "../platform/relative-paths.ts";
+
+/** The digest a bound entry carries, and a compile must match to use it. */
+export function bindingOf(cwd: string, args: readonly string[]): string {
+  return sha256Hex(`${cwd}\u0000${args.join("\u0000")}`);
+}
+
+export interface PortabilityInput {
+  readonly job: CcJob;
+  readonly family: CcFamily;
+  readonly compilerPath: string;
+  /** The arguments the compile ran with (the job's plus our prefix maps). */
+  readonly runArgs: readonly string[];
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly reloc: Relocation;
+  readonly mode: KeyMode;
+  readonly stdout: Buffer;
+  readonly stderr: Buffer;
+  /** What the inputs (source and headers) say about naming their own path. */
+  readonly inputs: readonly { readonly locationMacros: LocationMacros; readonly absoluteIncludes: boolean }[];
+  /** The bytes of every output to be stored. */
+  readonly outputBytes: readonly Buffer[];
+  /** The user's depfile as the compiler wrote it, or null when there is none. */
+  readonly depfileText: string | null;
+  /** How the user's depfile names the output when no -MT/-MQ is given (the -o spelling). */
+  readonly outputSpelled: string;
+}
+
+export interface Portability {
+  /** Null: the entry serves any tree; else the binding digest it must match. */
+  readonly binding: string | null;
+  /** The user's depfile as a template, when it is rendered on a hit (not stored as a blob). */
+  readonly depfile: DepfileTemplate | null;
+  /** Why the entry is bound (for the log). */
+  readonly why: string | null;
+}
+
+export async function portability(p: PortabilityInput): Promise<Portability> {
+  const bound = (why: string): Portability => ({ binding: bindingOf(p.cwd, p.job.args), depfile: null, why });
+  let depfile: DepfileTemplate | null = null;
+  if (p.depfileText !== null && !p.mode.namesBound) {
+    const style = p.family === "gcc" ? "gcc" : "clang";
+    const bases = p.mode.locationBound ? [] : p.reloc.baseDirs;
+    depfile = depfileTemplate(p.depfileText, style, depfileTargets(p.job.args, p.outputSpelled), p.cwd, bases);
+    if (depfile === null) return bound("depfile layout not reproduced");
+  }
+  if (p.mode.locationBound) return { binding: null, depfile, why: null };
+  const markers = locationMarkers(p.cwd, p.reloc);
+  if (depfile !== null && depfile.deps.some((d) => !d.startsWith(BASE_RELATIVE) && markers.some((m) => d.includes(m)))) {
+    return bound("depfile names this tree");
+  }
+  if (mentionsLocation(p.stdout, markers) || mentionsLocation(p.stderr, markers)) return bound("diagnostics name this tree");
+  if (p.inputs.some((f) => f.absoluteIncludes)) return bound("an input includes by absolute or computed name");
+  if (p.inputs.some((f) => f.locationMacros === "builtin")) return bound("__builtin_FILE or source_location");
+  if (p.outputBytes.some((b) => mentionsLocation(b, markers))) return bound("an output names this tree");
+  if (p.inputs.some((f) => f.locationMacros === "macro")) {
+    // __FILE__ may be expanded into the code (assert) or not at all (assert under NDEBUG):
+    // the preprocessed text says which, as string literals naming this tree.
+    const pre = await runCapture([p.compilerPath, ...withoutOutputOptions(p.runArgs), "-E", "-P", "-o", "-"], { cwd: p.cwd, env: { ...p.env } });
+    if (pre.exitCode !== 0 || mentionsLocation(pre.stdout, markers)) return bound("__FILE__ names this tree");
+  }
+  return { binding: null, depfile, why: null };
+}

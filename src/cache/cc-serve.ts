@@ -1,0 +1,61 @@
+// C and C++ behind the serve loop: each output role goes to this job's path for it (object,
+// user depfile, side files), written the way the compiler writes it (cc-deliver.ts).
+import type { CcJob } from "../compilers/cc/plan.ts";
+import type { ContentHash } from "../platform/hash.ts";
+import { ok } from "../platform/result.ts";
+import type { ServeJob } from "../serve/adapter.ts";
+import { resolverFor } from "../serve/validate.ts";
+import type { StoredEntry } from "../store/store.ts";
+import { deliverCcOutput } from "./cc-deliver.ts";
+import { type MissInput, runCcMiss } from "./cc-miss.ts";
+import { ccFacts } from "./facts.ts";
+import type { CacheKey } from "./key.ts";
+import type { JobResult } from "./pipeline.ts";
+
+export interface CcServeInput extends Omit<MissInput, "key" | "sourceHash" | "missReason"> {
+  readonly key: CacheKey;
+  readonly sourceHash: ContentHash;
+  readonly startedMs: number;
+}
+
+/** Where this job writes each role. Side files are optional: a compile may not write them. */
+function destinationsOf(job: CcJob): ReadonlyMap<string, string> {
+  const m = new Map<string, string>([["object", job.objectPath]]);
+  if (job.userDepfile !== null) m.set("depfile", job.userDepfile);
+  for (const side of job.sideOutputs) m.set(side.kind, side.path);
+  return m;
+}
+
+export function ccServeJob(c: CcServeInput): ServeJob<JobResult> {
+  const { job, ctx } = c;
+  const dests = destinationsOf(job);
+  const resolve = resolverFor(c.req.cwd);
+  return {
+    key: c.key,
+    startedMs: c.startedMs,
+    resolve,
+    // An entry must give this job the outputs it needs, and nothing it would not write.
+    accepts: (entry: StoredEntry): boolean =>
+      entry.outputs.every((o) => dests.has(o.role)) &&
+      entry.outputs.some((o) => o.role === "object") &&
+      (job.userDepfile === null || entry.outputs.some((o) => o.role === "depfile")),
+    destination: (output) => dests.get(output.role) ?? null,
+    deliverOutput: (store, output, dest) => deliverCcOutput(store, output, dest, c.family, ctx.deliveryMode),
+    replay: (entry) =>
+      ok({
+        exitCode: entry.exitCode,
+        stdout: Buffer.from(entry.stdout, "base64"),
+        stderr: Buffer.from(entry.stderr, "base64"),
+        outcome: { kind: "hit" },
+      }),
+    recordHit: (entry, savedMs) => {
+      const deps = entry.deps.map((d) => ({ path: resolve(d.path), hash: d.hash }));
+      ctx.stats.record({ kind: "hit" }, c.lang, {
+        output: job.objectPath,
+        savedMs,
+        facts: ccFacts(job, c.ident, c.req, c.sourceHash, deps),
+      });
+    },
+    miss: (missReason) => runCcMiss({ ...c, missReason }),
+  };
+}
