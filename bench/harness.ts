@@ -35,7 +35,9 @@ export function makeBench(root: string, work: string): Bench {
     SCCACHE_IDLE_TIMEOUT: "0",
     ZCCACHE_CACHE_DIR: dirs.zccache,
   };
-  return { root, zccache: path.join(root, "dist", "zccache"), work, env, dirs };
+  // ZCCACHE_BENCH_BIN measures another build (e.g. one from `scripts/build.sh /tmp/x`) than dist/.
+  const zccache = process.env.ZCCACHE_BENCH_BIN || path.join(root, "dist", "zccache");
+  return { root, zccache: path.resolve(zccache), work, env, dirs };
 }
 
 export function sh(argv: string[], env: Env = process.env, cwd?: string): { code: number; out: string; err: string } {

@@ -139,14 +139,25 @@ export function debianSource(pkg: string, cacheDir: string): string | null {
   return find();
 }
 
-/** libuv from Debian bookworm's libuv1 source package, configured with CMake (Release). */
-export function libuvProject(root: string, cacheDir: string): Project | null {
+/**
+ * Debian bookworm's libuv1 sources unpacked into root/libuv (fetched into cacheDir when not
+ * there yet); null when they cannot be fetched or unpacked.
+ */
+export function libuvSources(root: string, cacheDir: string): { dir: string; version: string } | null {
   const dsc = debianSource("libuv1", cacheDir);
   if (dsc === null) return null;
   const version = /_([^_]+)\.dsc$/.exec(dsc)?.[1] ?? "?";
   const dir = path.join(root, "libuv");
   // dpkg-source applies Debian's patches, as `apt-get source` would.
   if (Bun.spawnSync(["dpkg-source", "-q", "-x", dsc, dir], { cwd: root, stdout: "pipe", stderr: "pipe" }).exitCode !== 0) return null;
+  return { dir, version };
+}
+
+/** libuv from Debian bookworm's libuv1 source package, configured with CMake (Release). */
+export function libuvProject(root: string, cacheDir: string): Project | null {
+  const sources = libuvSources(root, cacheDir);
+  if (sources === null) return null;
+  const { dir, version } = sources;
   const check = path.join(root, "uvcheck");
   fs.writeFileSync(
     `${check}.c`,

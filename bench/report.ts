@@ -2,6 +2,7 @@
 // cargo, which ccache cannot wrap) and one line per issue-11 target saying whether it was met.
 import type { FloorResult } from "./floor.ts";
 import type { Tool } from "./harness.ts";
+import type { RelocationResult } from "./relocation.ts";
 
 export interface Measurement {
   case: string;
@@ -46,6 +47,10 @@ export interface Results {
   projects: ProjectResult[];
   cargo: CargoResult[];
   scale: ScaleResult[];
+  /** Absent in results written before the relocation section existed. */
+  relocation?: RelocationResult[];
+  /** When and with which binary the relocation section was measured (`--only relocation` reruns it alone). */
+  relocationHeader?: string;
 }
 
 const ratio = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined ? "-" : (a / b).toFixed(2));
@@ -121,6 +126,53 @@ export function markdown(r: Results): string {
   for (const s of r.scale) {
     lines.push(`| ${s.entries} | ${s.medianMs.toFixed(2)} | ${s.minMs.toFixed(2)}–${s.maxMs.toFixed(2)} | ${ratio(s.medianMs, base)} | ${s.rssMb.toFixed(0)} |`);
   }
+  lines.push(...relocationSection(r));
   lines.push("", "## Issue-11 targets", "", ...targets(r));
+  if (r.relocation !== undefined && r.relocation.length > 0) lines.push("", "## Issue-12 targets", "", ...relocationTargets(r.relocation));
   return `${lines.join("\n")}\n`;
+}
+
+const pct = (n: number, of: number): string => `${n}/${of} (${of === 0 ? "-" : ((100 * n) / of).toFixed(0)}%)`;
+
+function relocationSection(r: Results): string[] {
+  const rows = r.relocation ?? [];
+  if (rows.length === 0) return [];
+  const lines = ["", "## Relocation: the second checkout under one base dir (make -j2)", ""];
+  if (r.relocationHeader !== undefined) lines.push(r.relocationHeader, "");
+  lines.push(
+    "Two copies of the project under one parent, that parent as the base dir (zccache `ZCCACHE_BASE_DIR`, ccache `CCACHE_BASEDIR`), " +
+      "fresh caches, CMake with `CMAKE_C_COMPILER_LAUNCHER`; copy 1 is built, then copy 2 is counted. " +
+      "Identical: copy 2's files byte-compared with a bare build of copy 2 in the same directories. " +
+      "Naming the checkout: bare objects of copy 2 that contain copy 2's absolute path (a tool must miss those to stay identical to bare).",
+    "",
+    "| project | layout (copy 1 vs copy 2) | build type | objects | naming the checkout | zccache hits on copy 2 | ccache hits on copy 2 | zccache objects identical to bare | ccache objects identical to bare | depfiles identical (zccache / ccache) | zccache misses: reasons | s |",
+    "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|",
+  );
+  for (const x of rows) {
+    const z = x.zccache;
+    const c = x.ccache;
+    lines.push(
+      `| ${x.project} | ${x.layout} (\`${x.copies[0]}\` vs \`${x.copies[1]}\`) | ${x.buildType} | ${x.objects} | ${x.namingCheckout ?? "-"} | ${pct(z.hits, x.objects)} | ${pct(c.hits, x.objects)} | ` +
+        `${x.zccache.identical}/${x.objects} | ${c.identical}/${x.objects} | ${z.depfilesIdentical}/${x.depfiles} / ${c.depfilesIdentical}/${x.depfiles} | ` +
+        `${z.misses + z.other}${z.reasons === "" ? "" : `: ${z.reasons}`} | ${x.seconds.toFixed(0)} |`,
+    );
+  }
+  return lines;
+}
+
+/**
+ * Issue 12: at least 95% hits on the second checkout, every object identical to bare there. An
+ * object that names its checkout cannot be both, so the hit target counts the others.
+ */
+function relocationTargets(rows: RelocationResult[]): string[] {
+  return rows.map((x) => {
+    const reachable = x.objects - (x.namingCheckout ?? 0);
+    const met = reachable > 0 && x.zccache.hits >= 0.95 * reachable && x.zccache.identical === x.objects;
+    const of = reachable === x.objects ? "" : ` of the ${reachable} objects not naming their checkout`;
+    return (
+      `- second checkout, ${x.project}, ${x.layout}, build type ${x.buildType}: zccache ${x.zccache.hits}/${x.objects} hits, ` +
+      `${x.zccache.identical}/${x.objects} objects identical to bare (ccache with base_dir: ${x.ccache.hits}/${x.objects} hits, ` +
+      `${x.ccache.identical}/${x.objects} identical) (target ≥ 95% hits${of}, all identical): ${met ? "met" : "NOT met"}`
+    );
+  });
 }

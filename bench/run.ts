@@ -2,19 +2,31 @@
 // run, with fresh cache directories per tool. Prints and writes medians, ranges and ratios,
 // and checks while it measures: every tool's object must equal the bare compile, and a
 // "warm hit" only counts when the tool's own statistics say it hit.
+//   bun bench/run.ts [--quick] [--only relocation]
+// --only relocation measures the relocation section alone (two checkouts of libuv under one
+// base dir) and replaces just that section in bench/results/latest.{md,json}.
+// ZCCACHE_BENCH_BIN=<path> measures that zccache binary instead of dist/zccache.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { generatedProject, libuvProject, lz4Project, type Project } from "./projects.ts";
+import { generatedProject, libuvProject, libuvSources, lz4Project, type Project } from "./projects.ts";
 import { CARGO_BIN, debianHasCrate, writeSerdeProgram, writeWorkspace } from "../tests/fixtures/rust/cargo.ts";
 import { populate } from "./scale.ts";
 import { measureFloor } from "./floor.ts";
 import { measureProjects } from "./rebuild.ts";
 import { backdate, clearCommand, type Env, hitCount, hyperfine, launcherFor, makeBench, sh, type Tool, TOOLS } from "./harness.ts";
-import { type CargoResult, markdown, type Measurement, type ScaleResult } from "./report.ts";
+import { type CargoResult, markdown, type Measurement, type Results, type ScaleResult } from "./report.ts";
+import { CASES, measureRelocation, type RelocationResult } from "./relocation.ts";
 
 const ROOT = path.resolve(import.meta.dir, "..");
 const quick = process.argv.includes("--quick");
+const SECTIONS = ["relocation"] as const;
+const onlyAt = process.argv.indexOf("--only");
+const only = onlyAt < 0 ? null : (process.argv[onlyAt + 1] ?? "");
+if (only !== null && !(SECTIONS as readonly string[]).includes(only)) {
+  process.stderr.write(`bench: --only takes one of: ${SECTIONS.join(", ")}\n`);
+  process.exit(2);
+}
 const RUNS = quick ? 10 : 30;
 const COLD_RUNS = Math.max(5, Math.floor(RUNS / 3));
 const PROJECT_RUNS = quick ? 3 : 5;
@@ -26,21 +38,67 @@ function need(tool: string, pkg: string): void {
   }
 }
 
-need("hyperfine", "hyperfine");
 need("ccache", "ccache");
-need("sccache", "sccache");
 need("gcc", "gcc");
-need("g++", "g++");
+if (only === null) {
+  need("hyperfine", "hyperfine");
+  need("sccache", "sccache");
+  need("g++", "g++");
+} else {
+  need("cmake", "cmake");
+}
 const b = makeBench(ROOT, fs.mkdtempSync(path.join(os.tmpdir(), "zccache-bench-")));
 const { work, env } = b;
 if (!fs.existsSync(b.zccache)) {
-  process.stderr.write("bench: dist/zccache is missing; run 'npm run build'\n");
+  process.stderr.write(`bench: ${b.zccache} is missing; run 'npm run build' (or point ZCCACHE_BENCH_BIN at a build)\n`);
   process.exit(2);
 }
 const startedAt = Date.now();
 const progress = (what: string): void => {
   process.stderr.write(`bench: [${((Date.now() - startedAt) / 1000).toFixed(0)} s] ${what}\n`);
 };
+const RESULTS = path.join(ROOT, "bench", "results");
+
+function writeResults(all: Results): void {
+  const md = markdown(all);
+  fs.mkdirSync(RESULTS, { recursive: true });
+  fs.writeFileSync(path.join(RESULTS, "latest.md"), md);
+  fs.writeFileSync(path.join(RESULTS, "latest.json"), `${JSON.stringify(all, null, 2)}\n`);
+  process.stdout.write(md);
+}
+
+/** The relocation section; null when libuv's sources cannot be fetched. --quick: one case. */
+function relocation(): { rows: RelocationResult[]; header: string } | null {
+  const started = Date.now();
+  const root = path.join(work, "relocation");
+  fs.mkdirSync(root, { recursive: true });
+  const sources = libuvSources(root, path.join(ROOT, "bench", "work"));
+  if (sources === null) return null;
+  const rows = measureRelocation(b, sources, root, quick ? CASES.filter(([, t]) => t === "Release").slice(0, 1) : CASES, progress);
+  const ccacheVersion = sh(["ccache", "--version"], env).out.split("\n")[0] ?? "ccache";
+  const shownBin = path.relative(ROOT, b.zccache).startsWith("..") ? b.zccache : path.relative(ROOT, b.zccache);
+  const command = only === null ? "the full run" : `\`bun bench/run.ts --only relocation${quick ? " --quick" : ""}\``;
+  const header =
+    `${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, ${command}, zccache \`${shownBin}\`, ${ccacheVersion}; ` +
+    `${((Date.now() - started) / 1000).toFixed(0)} s.`;
+  return { rows, header };
+}
+
+if (only === "relocation") {
+  const r = relocation();
+  fs.rmSync(work, { recursive: true, force: true });
+  if (r === null) {
+    process.stderr.write("bench: no cmake, or could not fetch Debian's libuv1 sources with apt-get source\n");
+    process.exit(2);
+  }
+  // The other sections stay as the last full run measured them.
+  const latest = path.join(RESULTS, "latest.json");
+  const previous: Results = fs.existsSync(latest)
+    ? (JSON.parse(fs.readFileSync(latest, "utf8")) as Results)
+    : { header: "Only the relocation section has been measured.", singleFile: [], floor: [], projects: [], cargo: [], scale: [] };
+  writeResults({ ...previous, relocation: r.rows, relocationHeader: r.header });
+  process.exit(0);
+}
 
 const SOURCES: Record<string, { file: string; text: string; compiler: string }> = {
   "trivial C": { file: "trivial.c", compiler: "gcc", text: "int twice(int x) { return 2 * x; }\n" },
@@ -106,6 +164,13 @@ if (!quick) {
   else process.stderr.write("bench: no cmake, or could not fetch Debian's libuv1 sources with apt-get source; skipping that project\n");
 }
 const projectResults = measureProjects(b, projects, PROJECT_RUNS, progress);
+
+// ---- relocation: a second checkout under one base dir (real project: the full run only) ----
+let relocationResults: { rows: RelocationResult[]; header: string } | null = null;
+if (!quick) {
+  relocationResults = Bun.which("cmake") === null ? null : relocation();
+  if (relocationResults === null) process.stderr.write("bench: no cmake, or no libuv1 sources; skipping the relocation section\n");
+}
 
 // ---- cargo build from a clean target with a warm cache ----
 const cargoResults: CargoResult[] = [];
@@ -193,10 +258,10 @@ const cpu = (os.cpus()[0]?.model ?? "unknown CPU").trim();
 const header =
   `${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, ${cpu}; \`npm run bench${quick ? " -- --quick" : ""}\`; ` +
   `hyperfine medians over ${RUNS} runs (cold and bare: ${COLD_RUNS}; projects and cargo: ${PROJECT_RUNS}, lz4 and bare builds: ${Math.min(PROJECT_RUNS, 3)}); total ${((Date.now() - startedAt) / 60_000).toFixed(1)} min.`;
-const all = { header, singleFile: results, floor: floorResults, projects: projectResults, cargo: cargoResults, scale: scaleResults };
-const md = markdown(all);
-fs.mkdirSync(path.join(ROOT, "bench", "results"), { recursive: true });
-fs.writeFileSync(path.join(ROOT, "bench", "results", "latest.md"), md);
-fs.writeFileSync(path.join(ROOT, "bench", "results", "latest.json"), `${JSON.stringify(all, null, 2)}\n`);
-process.stdout.write(md);
+const all: Results = { header, singleFile: results, floor: floorResults, projects: projectResults, cargo: cargoResults, scale: scaleResults };
+if (relocationResults !== null) {
+  all.relocation = relocationResults.rows;
+  all.relocationHeader = relocationResults.header;
+}
+writeResults(all);
 fs.rmSync(work, { recursive: true, force: true });

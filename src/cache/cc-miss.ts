@@ -18,8 +18,15 @@ import { ccProbes, presentInputs } from "./cc-probes.ts";
 import type { CompilerIdentity } from "./compiler-identity.ts";
 import type { PipelineContext } from "./context.ts";
 import type { CacheKey } from "./key.ts";
+import type { FileFacts } from "./file-hashes.ts";
+import { outputPathFor } from "../compilers/cc/args.ts";
+import { parseDepfile } from "../compilers/cc/depfile.ts";
+import type { CcEntryFields } from "./cc-entry.ts";
 import { ccFacts } from "./facts.ts";
 import type { JobResult } from "./pipeline.ts";
+import { type KeyMode, locationMarkers, remapArgs } from "../compilers/cc/relocate.ts";
+import { encodePath } from "../platform/relative-paths.ts";
+import { bindingOf, portability } from "./cc-relocation.ts";
 
 export interface MissInput {
   readonly job: CcJob;
@@ -34,6 +41,8 @@ export interface MissInput {
   readonly sourceHash: ContentHash | null;
   readonly missReason: MissReason;
   readonly lang: Language;
+  /** What the key left out (relocate.ts), which the entry must then prove or bind. */
+  readonly mode: KeyMode;
 }
 
 
@@ -54,7 +63,10 @@ export async function runCcMiss(m: MissInput): Promise<JobResult> {
  * (a private depfile in the cache root) cannot work, e.g. the cache disk is full.
  */
 async function compileUncached(m: MissInput, why: string): Promise<JobResult> {
-  const run = await runCapture([m.ident.path, ...m.job.args], { cwd: m.req.cwd, env: { ...m.req.env } });
+  const run = await runCapture([m.ident.path, ...m.job.args, ...remapArgs(m.req.cwd, m.ctx.relocation)], {
+    cwd: m.req.cwd,
+    env: { ...m.req.env },
+  });
   const outcome: Outcome =
     run.exitCode === 0 ? { kind: "uncacheable", reason: "cache-unavailable" } : { kind: "uncacheable", reason: "compile-failed" };
   m.ctx.stats.error("store-write-failed", why);
@@ -65,6 +77,9 @@ async function compileUncached(m: MissInput, why: string): Promise<JobResult> {
 async function compileAndStore(m: MissInput, privateDepfile: string): Promise<JobResult> {
   const { job, inv, ident, req, ctx } = m;
   const plan = ccRunPlan(job, inv, m.family, m.terminal, privateDepfile);
+  // ZCCACHE_PATH_REMAP: every compile the daemon runs gets the same maps, stored or not.
+  const remap = remapArgs(req.cwd, ctx.relocation);
+  const runArgs = [...plan.args, ...remap];
   try {
     // The compiler must be able to write our depfile, or the build would fail because of us.
     fs.writeFileSync(privateDepfile, "");
@@ -76,9 +91,9 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
   const startedMs = performance.now();
   const runEnv = { ...req.env };
   const [run, trace] = await Promise.all([
-    runCapture([ident.path, ...plan.args], { cwd: req.cwd, env: runEnv }),
+    runCapture([ident.path, ...runArgs], { cwd: req.cwd, env: runEnv }),
     plan.headers.kind === "separate-trace"
-      ? runCapture([ident.path, ...plan.headers.args], { cwd: req.cwd, env: runEnv })
+      ? runCapture([ident.path, ...plan.headers.args, ...remap], { cwd: req.cwd, env: runEnv })
       : Promise.resolve(null),
   ]);
   const endNs = BigInt(Date.now() + 1) * 1_000_000n;
@@ -115,12 +130,14 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
   if (source.timeMacros) return notStored("time-macro");
   if (source.opaqueInputs) return notStored("too-hard");
   deps = [];
+  const inputFacts: FileFacts[] = [source];
   for (const h of headers.keys()) {
     const f = ctx.files.facts(h);
     if (f === null || changedSince(f.snapshot, startNs)) return notStored("racy-input");
     if (f.timeMacros) return notStored("time-macro");
     if (f.opaqueInputs) return notStored("too-hard");
     deps.push({ path: h, hash: f.hash });
+    inputFacts.push(f);
   }
 
   const outputs: NewOutput[] = [];
@@ -172,6 +189,50 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
   }
   const absent = groupByDirectory(kept);
 
+  // Whether the entry may serve other trees and output names, or is bound to this compile's.
+  const outputBytes: Buffer[] = [];
+  for (const o of outputs) {
+    if (o.role === "depfile") continue;
+    const b = readIfExists(o.path);
+    if (b === null) return notStored("racy-input");
+    outputBytes.push(b);
+  }
+  const userDepText = job.userDepfile === null ? null : readIfExists(job.userDepfile);
+  if (job.userDepfile !== null && userDepText === null) return notStored("racy-input");
+  const where = await portability({
+    job,
+    family: m.family,
+    compilerPath: ident.path,
+    runArgs,
+    cwd: req.cwd,
+    env: req.env,
+    reloc: ctx.relocation,
+    mode: m.mode,
+    stdout: run.stdout,
+    stderr,
+    inputs: inputFacts,
+    spelledInputs: [job.source.path, ...(depText === null ? [] : parseDepfile(depText.toString("utf8")))],
+    outputBytes,
+    depfileText: userDepText === null ? null : userDepText.toString("utf8"),
+    outputSpelled: outputPathFor(inv, job.source),
+  });
+  // A depfile rendered on each hit is described by the entry, not stored as a blob.
+  const stored = where.depfile === null ? outputs : outputs.filter((o) => o.role !== "depfile");
+  const encode = (p: string): string => encodePath(p, req.cwd, m.mode.locationBound ? [] : ctx.relocation.baseDirs);
+  const storedDeps = deps.map((d) => ({ path: encode(d.path), hash: d.hash }));
+  const storedAbsent = absent.map(([dir, names]) => [encode(dir), names] as const);
+  // A path inside this tree that could not be written relative ("x/sym/../y" under a base
+  // dir) would be checked in this tree by a compile elsewhere: such an entry stays here.
+  const markers = m.mode.locationBound ? [] : locationMarkers(req.cwd, ctx.relocation);
+  const pinned = [...storedDeps.map((d) => d.path), ...storedAbsent.map(([dir]) => dir)].some(
+    (p) => p.startsWith("/") && markers.some((mk) => p === mk || p.startsWith(`${mk}/`)),
+  );
+  const binding = where.binding ?? (pinned ? bindingOf(req.cwd, job.args) : null);
+  const ccRecord: CcEntryFields = {
+    ...(binding === null ? {} : { binding }),
+    ...(where.depfile === null ? {} : { ccDepfile: where.depfile }),
+  };
+
   // Outputs must be exactly what the compiler wrote: nothing may touch them after it exited,
   // from before we look until after we have copied them into the store.
   const before = new Map<string, StatSnapshot>();
@@ -184,15 +245,16 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
   const put = await store.put(
     m.key,
     {
-      deps,
-      absent,
+      ...ccRecord,
+      deps: storedDeps,
+      absent: storedAbsent,
       exitCode: 0,
       stdout: run.stdout.toString("base64"),
       stderr: stderr.toString("base64"),
       language: m.lang,
       compileMs: Math.round(compileMs),
     },
-    outputs,
+    stored,
   );
   if (!put.ok) ctx.stats.error("store-write-failed", put.error.detail);
   else {

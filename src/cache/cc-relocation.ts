@@ -29,6 +29,8 @@ export interface PortabilityInput {
   readonly mode: KeyMode;
   readonly stdout: Buffer;
   readonly stderr: Buffer;
+  /** Every input as the compiler spelled it (its depfile), the source included. */
+  readonly spelledInputs: readonly string[];
   /** What the inputs (source and headers) say about naming their own path. */
   readonly inputs: readonly { readonly locationMacros: LocationMacros; readonly absoluteIncludes: boolean }[];
   /** The bytes of every output to be stored. */
@@ -64,8 +66,12 @@ export async function portability(p: PortabilityInput): Promise<Portability> {
   }
   if (mentionsLocation(p.stdout, markers) || mentionsLocation(p.stderr, markers)) return bound("diagnostics name this tree");
   if (p.inputs.some((f) => f.absoluteIncludes)) return bound("an input includes by absolute or computed name");
-  if (p.inputs.some((f) => f.locationMacros === "builtin")) return bound("__builtin_FILE or source_location");
   if (p.outputBytes.some((b) => mentionsLocation(b, markers))) return bound("an output names this tree");
+  // __FILE__ and __builtin_FILE give an input's name as the compiler spelled it: when no
+  // spelling names this tree (all relative, or outside it), they cannot either.
+  const spelledHere = p.spelledInputs.some((s) => markers.some((m) => s.includes(m)));
+  if (!spelledHere) return { binding: null, depfile, why: null };
+  if (p.inputs.some((f) => f.locationMacros === "builtin")) return bound("__builtin_FILE or source_location");
   if (p.inputs.some((f) => f.locationMacros === "macro")) {
     // __FILE__ may be expanded into the code (assert) or not at all (assert under NDEBUG):
     // the preprocessed text says which, as string literals naming this tree.

@@ -4,9 +4,13 @@ import type { CcJob } from "../compilers/cc/plan.ts";
 import type { ContentHash } from "../platform/hash.ts";
 import { ok } from "../platform/result.ts";
 import type { ServeJob } from "../serve/adapter.ts";
-import { resolverFor } from "../serve/validate.ts";
+import { decodePath } from "../platform/relative-paths.ts";
+import { depfileTargets, renderDepfile } from "../compilers/cc/depfile-template.ts";
+import { outputPathFor } from "../compilers/cc/args.ts";
+import { bindingOf } from "./cc-relocation.ts";
+import { ccFieldsOf } from "./cc-entry.ts";
 import type { StoredEntry } from "../store/store.ts";
-import { deliverCcOutput } from "./cc-deliver.ts";
+import { deliverCcOutput, writeRenderedOutput } from "./cc-deliver.ts";
 import { type MissInput, runCcMiss } from "./cc-miss.ts";
 import { ccFacts } from "./facts.ts";
 import type { CacheKey } from "./key.ts";
@@ -29,16 +33,33 @@ function destinationsOf(job: CcJob): ReadonlyMap<string, string> {
 export function ccServeJob(c: CcServeInput): ServeJob<JobResult> {
   const { job, ctx } = c;
   const dests = destinationsOf(job);
-  const resolve = resolverFor(c.req.cwd);
+  const cwd = c.req.cwd;
+  // Recorded paths: below the cwd as spelled, under a base dir relative to the cwd, else absolute.
+  const resolve = (recorded: string): string => decodePath(recorded, cwd);
+  let binding: string | null = null;
+  const bindingNow = (): string => (binding ??= bindingOf(cwd, job.args));
   return {
     key: c.key,
     startedMs: c.startedMs,
     resolve,
     // An entry must give this job the outputs it needs, and nothing it would not write.
-    accepts: (entry: StoredEntry): boolean =>
-      entry.outputs.every((o) => dests.has(o.role)) &&
-      entry.outputs.some((o) => o.role === "object") &&
-      (job.userDepfile === null || entry.outputs.some((o) => o.role === "depfile")),
+    accepts: (entry: StoredEntry): boolean => {
+      const cc = ccFieldsOf(entry);
+      if (cc === null) return false;
+      // A bound entry serves only the compile that stored it (same cwd and arguments).
+      if (cc.binding !== undefined && cc.binding !== bindingNow()) return false;
+      const storedDepfile = entry.outputs.some((o) => o.role === "depfile");
+      if (job.userDepfile === null ? storedDepfile || cc.ccDepfile !== undefined : !storedDepfile && cc.ccDepfile === undefined) {
+        return false;
+      }
+      return entry.outputs.every((o) => dests.has(o.role)) && entry.outputs.some((o) => o.role === "object");
+    },
+    deliverRendered: (entry) => {
+      const tpl = ccFieldsOf(entry)?.ccDepfile;
+      if (tpl === undefined || job.userDepfile === null) return ok(undefined);
+      const text = renderDepfile(tpl, depfileTargets(job.args, outputPathFor(c.inv, job.source)), cwd);
+      return writeRenderedOutput(job.userDepfile, text);
+    },
     destination: (output) => dests.get(output.role) ?? null,
     deliverOutput: (store, output, dest) => deliverCcOutput(store, output, dest, c.family, ctx.deliveryMode),
     replay: (entry) =>

@@ -2,6 +2,7 @@
 import type { CompilerIdentities } from "./compiler-identity.ts";
 import type { FileHashes } from "./file-hashes.ts";
 import type { AbsenceChecker } from "./absence.ts";
+import type { Relocation } from "../compilers/cc/relocate.ts";
 import type { SystemDirs } from "../compilers/cc/search-path.ts";
 import type { DeliveryMode, Store } from "../store/store.ts";
 import type { ErrorReason, Language, Outcome } from "../stats/outcomes.ts";
@@ -46,6 +47,8 @@ export interface PipelineContext {
   /** Private scratch directory for depfiles the user did not ask for. */
   readonly tmpDir: string;
   readonly stats: StatsSink;
+  /** This build's base dirs and path remapping (ZCCACHE_BASE_DIR, ZCCACHE_PATH_REMAP). */
+  readonly relocation: Relocation;
 }
 
 export type CompileReply =

@@ -24,6 +24,7 @@ import type { CompilerIdentity } from "./compiler-identity.ts";
 import { resolveCompiler } from "./compiler-identity.ts";
 import type { CompileReply, PipelineContext } from "./context.ts";
 import { cacheKey } from "./key.ts";
+import { keyMode, portableArgs } from "../compilers/cc/relocate.ts";
 import { ccServeJob } from "./cc-serve.ts";
 import { runCcMiss } from "./cc-miss.ts";
 import { subToolFingerprints } from "./sub-tools.ts";
@@ -137,20 +138,24 @@ async function runJob(
   const store = ctx.store;
   const startedMs = performance.now();
   const lang = languageOf(job);
+  const reloc = ctx.relocation;
+  const mode = keyMode(job.args, reloc);
   const source = ctx.files.facts(job.sourceAbs);
   if (store === null || source === null) {
-    return runCcMiss({ job, inv, ident, family, terminal, req, ctx, key: null, sourceHash: null, missReason: "new-source", lang });
+    return runCcMiss({ job, inv, ident, family, terminal, req, ctx, key: null, sourceHash: null, missReason: "new-source", lang, mode });
   }
   const tools = await subToolFingerprints(ident, family, job, inv, req.env, req.cwd, ctx.compilers);
   if (tools === null) {
-    return runCcMiss({ job, inv, ident, family, terminal, req, ctx, key: null, sourceHash: null, missReason: "new-source", lang });
+    return runCcMiss({ job, inv, ident, family, terminal, req, ctx, key: null, sourceHash: null, missReason: "new-source", lang, mode });
   }
   const key = cacheKey(
     "cc",
-    ccKeyFields(job, {
+    ccKeyFields({
       compilerHash: ident.hash,
       invokedName,
-      cwd: req.cwd,
+      args: portableArgs(job.args, req.cwd, reloc, mode),
+      cwd: mode.locationBound ? req.cwd : null,
+      remap: reloc.remap,
       env: req.env,
       colorMode: terminal.colorMode,
       messageLength: terminal.messageLength,
@@ -159,7 +164,7 @@ async function runJob(
     }),
   );
   return serve(
-    ccServeJob({ job, inv, ident, family, terminal, req, ctx, key, sourceHash: source.hash, lang, startedMs }),
+    ccServeJob({ job, inv, ident, family, terminal, req, ctx, key, sourceHash: source.hash, lang, startedMs, mode }),
     store,
     ctx,
   );

@@ -72,13 +72,11 @@ export function parseBaseDirs(raw: string): Result<readonly string[], string> {
   const dirs: string[] = [];
   for (const part of raw.split(":")) {
     const d = part.trim();
-    if (d === "") continue;
-    if (!d.startsWith("/")) return err(`expected absolute directories separated by ':', got '${d}'`);
+    if (!d.startsWith("/")) return err(`expected absolute directories separated by ':', got '${raw}' ('${d}' is not absolute)`);
     const norm = path.resolve(d);
-    if (norm === "/") return err("'/' cannot be a base directory");
+    if (norm === "/") return err(`'/' cannot be a base directory (in '${raw}')`);
     if (!dirs.includes(norm)) dirs.push(norm);
   }
-  if (dirs.length === 0) return err(`expected absolute directories separated by ':', got '${raw}'`);
   return ok(dirs);
 }
 

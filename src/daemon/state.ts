@@ -82,6 +82,7 @@ export class DaemonState {
       deliveryMode: this.delivery.mode,
       tmpDir: path.join(ep.cacheRoot, "tmp"),
       stats,
+      relocation: { baseDirs: config.baseDirs.value, remap: config.pathRemap.value },
     };
     this.openStore();
     if (this.current !== null) this.counters.load(this.current.loadCounters());

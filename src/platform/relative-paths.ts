@@ -10,15 +10,35 @@ function under(p: string, dir: string): boolean {
   return p === dir || p.startsWith(dir === "/" ? "/" : `${dir}/`);
 }
 
-/** `p` relative to `cwd` when it is an absolute, normalised path under a base dir; else null. */
+/**
+ * `p` relative to `cwd` when it is an absolute path under a base dir; else null. Only the
+ * normalised head of `p` is rewritten: from the first "." or ".." segment on, the rest is kept
+ * as written ("d/sym/../x.h" goes through the link, which a lexical path would not).
+ */
 export function relativeToCwd(p: string, cwd: string, baseDirs: readonly string[]): string | null {
   if (!p.startsWith("/") || !cwd.startsWith("/") || baseDirs.length === 0) return null;
-  // Only normalised spellings: "x/sym/../y" goes through the symlink, which a lexical
-  // relative path would not reproduce.
-  if (path.normalize(p) !== p) return null;
-  if (!baseDirs.some((b) => under(p, b))) return null;
-  const rel = path.relative(cwd, p) || ".";
-  return p.endsWith("/") && p !== "/" ? `${rel}/` : rel;
+  const segments = p.split("/");
+  let k = 1;
+  while (k < segments.length && segments[k] !== "." && segments[k] !== ".." && segments[k] !== "") k++;
+  const head = segments.slice(0, k).join("/") || "/";
+  const rest = segments.slice(k).join("/");
+  if (rest !== "" && segments.slice(k).every((s) => s === "")) return null;
+  if (!baseDirs.some((b) => under(head, b))) return null;
+  const rel = path.relative(cwd, head) || ".";
+  return k < segments.length ? `${rel}/${rest}` : rel;
+}
+
+/**
+ * The path a base-relative one names from `cwd`, spelled as the compile would: the clean head
+ * ("../..", then plain names) joined to the cwd, the rest appended as it was written.
+ */
+export function fromCwd(rel: string, cwd: string): string {
+  const segments = rel.split("/");
+  let k = 0;
+  while (k < segments.length && segments[k] === "..") k++;
+  while (k < segments.length && segments[k] !== "." && segments[k] !== ".." && segments[k] !== "") k++;
+  const head = path.join(cwd, segments.slice(0, k).join("/") || ".");
+  return k < segments.length ? `${head === "/" ? "" : head}/${segments.slice(k).join("/")}` : head;
 }
 
 /**
@@ -27,7 +47,8 @@ export function relativeToCwd(p: string, cwd: string, baseDirs: readonly string[
  * relative to the cwd, else as it is.
  */
 export function encodePath(abs: string, cwd: string, baseDirs: readonly string[]): string {
-  if (cwd !== "/" && abs.startsWith(`${cwd}/`)) return abs.slice(cwd.length + 1);
+  if (abs === cwd) return ".";
+  if (cwd !== "/" && abs.startsWith(`${cwd}/`)) return abs.slice(cwd.length + 1) || "./";
   const rel = relativeToCwd(abs, cwd, baseDirs);
   return rel === null ? abs : BASE_RELATIVE + rel;
 }
@@ -35,6 +56,32 @@ export function encodePath(abs: string, cwd: string, baseDirs: readonly string[]
 /** The absolute path a recorded one names in `cwd`. */
 export function decodePath(stored: string, cwd: string): string {
   if (stored.startsWith("/")) return stored;
-  if (stored.startsWith(BASE_RELATIVE)) return path.join(cwd, stored.slice(BASE_RELATIVE.length));
-  return joinPhysical(cwd, stored);
+  // A trailing "/" names a directory's listing (file-hashes.ts): it must survive the join.
+  const slash = stored.endsWith("/") ? "/" : "";
+  if (stored.startsWith(BASE_RELATIVE)) return fromCwd(stored.slice(BASE_RELATIVE.length), cwd).replace(/\/?$/, slash);
+  return joinPhysical(cwd, stored) + slash;
+}
+
+/** The base dir that holds `cwd` (the deepest one), or null. */
+export function baseOf(cwd: string, baseDirs: readonly string[]): string | null {
+  let best: string | null = null;
+  for (const b of baseDirs) if (under(cwd, b) && (best === null || b.length > best.length)) best = b;
+  return best;
+}
+
+/**
+ * The prefix maps of ZCCACHE_PATH_REMAP: the cwd and each of its ancestors up to the base dir
+ * that holds it, each mapped to its path relative to the cwd, shortest first. A path under
+ * the base is then recorded relative to the cwd, as the portable key writes it. Without a
+ * base dir holding the cwd, the cwd alone is mapped to ".".
+ */
+export function remapPairs(cwd: string, baseDirs: readonly string[]): [from: string, to: string][] {
+  if (!cwd.startsWith("/")) return [];
+  const base = baseOf(cwd, baseDirs) ?? cwd;
+  const dirs: string[] = [];
+  for (let d = cwd; ; d = path.dirname(d)) {
+    dirs.push(d);
+    if (d === base || d === "/") break;
+  }
+  return dirs.reverse().map((d) => [d, path.relative(cwd, d) || "."]);
 }

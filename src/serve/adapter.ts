@@ -32,6 +32,11 @@ export interface ServeJob<R> {
   destination(output: OutputRecord, entry: StoredEntry): string | null;
   /** Writes one output to `dest` (through `store.materialize`), the way the family's tool would. */
   deliverOutput(store: Store, output: OutputRecord, dest: string): Promise<Result<void, DeliveryFailure>>;
+  /**
+   * Outputs the entry describes rather than stores (a depfile rendered for this job's targets
+   * and tree), written before the stored ones, as the compiler writes them first.
+   */
+  deliverRendered?(entry: StoredEntry): Result<void, DeliveryFailure>;
   /** The answer a hit gives (checked before any output is written; an error drops the entry). */
   replay(entry: StoredEntry): Result<R, DeliveryFailure>;
   /** Counts the hit (stats, journal detail) once every output is in place. */

@@ -31,6 +31,8 @@ export async function serve<R>(job: ServeJob<R>, store: Store, services: Validat
 async function deliverHit<R>(job: ServeJob<R>, store: Store, entry: StoredEntry): Promise<Result<R, DeliveryFailure>> {
   const reply = job.replay(entry);
   if (!reply.ok) return reply;
+  const rendered = job.deliverRendered?.(entry) ?? ok(undefined);
+  if (!rendered.ok) return err(rendered.error);
   for (const out of entry.outputs) {
     const dest = job.destination(out, entry);
     if (dest === null) continue;

@@ -66,7 +66,9 @@ function scenario(name: string): string {
   const d = path.join(env.work, name);
   fs.mkdirSync(d, { recursive: true });
   for (const [n, v] of [["a", 1], ["b", 2], ["c", 3]] as const) {
-    fs.writeFileSync(path.join(d, `${n}.c`), `int ${n}_value(void) { return ${v}; }\n`);
+    // Members of their own per scenario: archives are keyed without their name or directory,
+    // so equal members elsewhere would share an entry (relocation.test.ts covers that).
+    fs.writeFileSync(path.join(d, `${n}.c`), `int ${n}_value(void) { return ${v}; }\nconst char *${n}_scenario = "${name}";\n`);
     const r = bare(["gcc", "-O2", "-c", `${n}.c`, "-o", `${n}.o`], d);
     if (r.code !== 0) throw new Error(r.err);
   }

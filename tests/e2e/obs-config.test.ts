@@ -20,6 +20,8 @@ const UNSET = {
   ZCCACHE_DELIVERY: undefined,
   ZCCACHE_CACHE_SIZE: undefined,
   ZCCACHE_LOG_LEVEL: undefined,
+  ZCCACHE_BASE_DIR: undefined,
+  ZCCACHE_PATH_REMAP: undefined,
 };
 
 function writeConf(c: CacheEnv, text: string): string {
@@ -41,10 +43,15 @@ describe("zccache config", () => {
       "delivery = copy (default)",
       "cache_size = 10737418240 (default)",
       "log_level = info (default)",
+      "base_dir =  (default)",
+      "path_remap = 0 (default)",
     ]);
 
-    writeConf(c, "# settings\n\ndelivery = hardlink\nlog_level = debug\n  cache_size = 2G  \n");
-    const file = expectOk(c.zc(["config"], { env: { ZCCACHE_IDLE_TIMEOUT_SECS: "120", ZCCACHE_LOG_LEVEL: "error" } }), "config");
+    writeConf(c, "# settings\n\ndelivery = hardlink\nlog_level = debug\n  cache_size = 2G  \nbase_dir = /srv/a:/srv/b/\n");
+    const file = expectOk(
+      c.zc(["config"], { env: { ZCCACHE_IDLE_TIMEOUT_SECS: "120", ZCCACHE_LOG_LEVEL: "error", ZCCACHE_PATH_REMAP: "1" } }),
+      "config",
+    );
     const fileLines = file.out.split("\n").filter((l) => l !== "");
     expect(fileLines[0]).toBe(defLines[0]);
     expect(fileLines.slice(1)).toEqual([
@@ -53,6 +60,8 @@ describe("zccache config", () => {
       IS_ROOT ? "delivery = copy (hardlink requested via file; falls back to copy when running as root)" : "delivery = hardlink (file)",
       "cache_size = 2147483648 (file)",
       "log_level = error (env)",
+      "base_dir = /srv/a:/srv/b (file)",
+      "path_remap = 1 (env)",
     ]);
 
     // The daemon runs with the same effective settings.

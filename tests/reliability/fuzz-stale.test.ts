@@ -14,16 +14,25 @@
 //   ZCCACHE_FUZZ_STEPS=<n>    number of mutation steps (default 500)
 //   ZCCACHE_FUZZ_EXCLUDE=a,b  leave mutation families out while investigating one failure
 //                             (families: include, dotdot, dotline, clang, dangling)
+//
+// The relocation hunt (issue 12) runs the same project under ZCCACHE_BASE_DIR: it copies the
+// tree into sibling checkouts (names of other lengths), mutates one checkout at a time,
+// switches between relative and CMake-style absolute paths, and after every step compiles
+// every checkout bare and through zccache; right after a copy, the copy must be served hits.
+//   ZCCACHE_FUZZ_RELOC_SEED=<n>   replay a relocation run
+//   ZCCACHE_FUZZ_RELOC_STEPS=<n>  its number of steps (default 40)
 import { afterAll, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { bare, CacheEnv, ZCCACHE, run } from "../helpers.ts";
+import { bare, CacheEnv, run, tempDir, ZCCACHE } from "../helpers.ts";
 import { diffObserved, intFromEnv, observe, removeOutputs, Rng, seedFromEnv } from "./lib.ts";
 
 afterAll(() => CacheEnv.stopAll());
 
 const SEED = seedFromEnv("ZCCACHE_FUZZ_SEED");
 const STEPS = intFromEnv("ZCCACHE_FUZZ_STEPS", 500);
+const RELOC_SEED = seedFromEnv("ZCCACHE_FUZZ_RELOC_SEED");
+const RELOC_STEPS = intFromEnv("ZCCACHE_FUZZ_RELOC_STEPS", 40);
 const EXCLUDED = new Set((process.env.ZCCACHE_FUZZ_EXCLUDE ?? "").split(",").filter((s) => s !== ""));
 
 // --------------------------------------------------------------------------------------
@@ -127,6 +136,12 @@ interface Flags {
   iquote: boolean;
   /** -idirafter inc/after (searched after the system directories). */
   after: boolean;
+  /**
+   * CMake style: absolute -I/-isystem/-iquote/-idirafter/CPATH directories and source,
+   * depfiles with -MT. Only the relocation hunt turns it on (the main hunt's random
+   * sequence, and so its regression seeds, stay as they were).
+   */
+  abs: boolean;
 }
 
 interface Tu {
@@ -140,21 +155,40 @@ const TUS: readonly Tu[] = [
   { src: "top.c", obj: "out/top.o", dep: "out/top.d" },
 ];
 
-function argsFor(f: Flags, tu: Tu): string[] {
+/** The compile of `tu` in the tree at `w` (the cwd). */
+function argsFor(f: Flags, tu: Tu, w: string): string[] {
+  const at = (rel: string): string => (f.abs ? path.join(w, rel) : rel);
   const a: string[] = [f.opt];
   if (f.wall) a.push("-Wall");
   if (f.extra !== null) a.push(`-DEXTRA=${f.extra}`);
   if (f.mode !== 0) a.push(`-DMODE=${f.mode}`);
   if (f.include) a.push("-include", "cfg.h");
-  if (f.iquote) a.push("-iquote", "inc/q");
-  for (const d of f.order) a.push(`-I${d}`);
-  if (f.newDir) a.push("-Iinc/new");
-  a.push("-isystem", "sys");
-  if (f.after) a.push("-idirafter", "inc/after");
+  if (f.iquote) a.push("-iquote", at("inc/q"));
+  for (const d of f.order) a.push(`-I${at(d)}`);
+  if (f.newDir) a.push(`-I${at("inc/new")}`);
+  a.push("-isystem", at("sys"));
+  if (f.after) a.push("-idirafter", at("inc/after"));
   if (f.dep === "md") a.push("-MD", "-MF", tu.dep);
   if (f.dep === "mmd") a.push("-MMD", "-MF", tu.dep);
-  a.push("-c", tu.src, "-o", tu.obj);
+  if (f.abs && f.dep !== "none") a.push("-MT", tu.obj);
+  a.push("-c", at(tu.src), "-o", tu.obj);
   return a;
+}
+
+/** Copies a tree: symlinks as they are (relative ones then point into the copy), times kept. */
+function copyTree(from: string, to: string): void {
+  const st = fs.lstatSync(from);
+  if (st.isSymbolicLink()) {
+    fs.symlinkSync(fs.readlinkSync(from), to);
+    return;
+  }
+  if (st.isDirectory()) {
+    fs.mkdirSync(to, { recursive: true });
+    for (const n of fs.readdirSync(from)) copyTree(path.join(from, n), path.join(to, n));
+  } else {
+    fs.copyFileSync(from, to);
+  }
+  fs.utimesSync(to, st.atime, st.mtime);
 }
 
 // --------------------------------------------------------------------------------------
@@ -171,10 +205,11 @@ class Hunt {
 
   constructor(
     readonly c: CacheEnv,
-    seed: number,
+    seed: number | Rng,
+    w: string = c.work,
   ) {
-    this.rng = new Rng(seed);
-    this.w = c.work;
+    this.rng = typeof seed === "number" ? new Rng(seed) : seed;
+    this.w = w;
     this.flags = {
       cc: "gcc",
       opt: "-O1",
@@ -188,7 +223,20 @@ class Hunt {
       include: false,
       iquote: false,
       after: false,
+      abs: false,
     };
+  }
+
+  /**
+   * A copy of this tree at `to` (a checkout elsewhere), sharing the random sequence and the
+   * flags: a flag change applies to every checkout, a file change to one.
+   */
+  fork(to: string): Hunt {
+    copyTree(this.w, to);
+    const h = new Hunt(this.c, this.rng, to);
+    h.flags = this.flags;
+    for (const d of this.deleted) h.deleted.add(d);
+    return h;
   }
 
   p(rel: string): string {
@@ -558,7 +606,7 @@ class Hunt {
   }
 
   env(): Record<string, string | undefined> {
-    return { ...this.c.env, CPATH: this.flags.cpath ? "cp" : undefined };
+    return { ...this.c.env, CPATH: this.flags.cpath ? (this.flags.abs ? path.join(this.w, "cp") : "cp") : undefined };
   }
 
   /** What the last bare compile printed and returned. */
@@ -566,7 +614,7 @@ class Hunt {
 
   /** Compiles one source bare and through zccache; "" when they agree. */
   compare(tu: Tu): string {
-    const args = argsFor(this.flags, tu);
+    const args = argsFor(this.flags, tu, this.w);
     const outputs = this.flags.dep === "none" ? [tu.obj] : [tu.obj, tu.dep];
     const env = this.env();
     removeOutputs(this.w, outputs);
@@ -575,7 +623,7 @@ class Hunt {
     removeOutputs(this.w, outputs);
     const z = observe(run([ZCCACHE, this.flags.cc, ...args], { cwd: this.w, env }), this.w, outputs);
     const d = diffObserved(b, z);
-    return d === "" ? "" : `${this.flags.cpath ? "CPATH=cp " : ""}${this.flags.cc} ${args.join(" ")}\n${d}`;
+    return d === "" ? "" : `${this.flags.cpath ? "CPATH=cp " : ""}(in ${this.w}) ${this.flags.cc} ${args.join(" ")}\n${d}`;
   }
 }
 
@@ -647,3 +695,121 @@ if (process.env.ZCCACHE_FUZZ_SEED === undefined) {
     test(`stale-hit hunt regression (seed ${seed}): ${what}`, () => runHunt(seed, steps), 600_000);
   }
 }
+
+// --------------------------------------------------------------------------------------
+// Relocation: checkouts of the same tree under one base dir
+
+/** Names for copies: lengths differ (gcc wraps depfile lines by column), one is a prefix of another. */
+const COPY_NAMES = ["c2", "checkout-three", "one-but-longer", "x"];
+const MAX_TREES = 3;
+
+/**
+ * One relocation hunt: the project in <top>/one with ZCCACHE_BASE_DIR=<top>; each step either
+ * copies a checkout, flips between relative and CMake-style absolute paths, or mutates one
+ * checkout; then every checkout is compiled bare and through zccache and must agree.
+ */
+function runRelocationHunt(seed: number, steps: number): void {
+  const replay = `ZCCACHE_FUZZ_RELOC_SEED=${seed} ZCCACHE_FUZZ_RELOC_STEPS=${steps}`;
+  console.log(`relocation hunt: ${replay}`);
+  const top = tempDir("zc-fuzz-reloc-");
+  const c = new CacheEnv({ ZCCACHE_BASE_DIR: top });
+  const first = new Hunt(c, seed, path.join(top, "one"));
+  fs.mkdirSync(first.w);
+  first.setup();
+  const trees: Hunt[] = [first];
+  const rng = first.rng;
+  const log: string[] = [];
+
+  let problem = "";
+  let compiles = 0;
+  /** Compiles of a fresh copy that nothing ties to its place, and how many of them hit. */
+  let relocExpected = 0;
+  let relocHits = 0;
+  let copies = 0;
+  /** The first failing bare compile of the last step (a holder: the closure below sets it). */
+  const failed: { last: { h: Hunt; stderr: string } | null } = { last: null };
+
+  /** Compiles `tu` bare and through zccache in checkout `h`; true when zccache counted a hit. */
+  const compileOne = (h: Hunt, tu: Tu, step: number, measure: boolean): boolean => {
+    compiles++;
+    const before = measure ? c.status().hits : 0;
+    const d = h.compare(tu);
+    const hit = measure && c.status().hits === before + 1;
+    if (h.lastBare.code !== 0 && failed.last === null) failed.last = { h, stderr: h.lastBare.stderr };
+    if (d !== "") {
+      problem = `stale or wrong result at step ${step} (replay: ${replay})\nlast steps:\n  ${log.slice(-25).join("\n  ")}\ncompile of ${tu.src}:\n${d}`;
+    }
+    return hit;
+  };
+
+  for (let step = 0; step <= steps && problem === ""; step++) {
+    /** Checkouts compiled already in this step. */
+    const compiled = new Set<Hunt>();
+    if (step > 0) {
+      const kind = rng.weighted<string>([
+        [2, "copy"],
+        [1, "abs"],
+        [9, "mutate"],
+      ]);
+      if (kind === "copy") {
+        const from = rng.pick(trees);
+        if (trees.length >= MAX_TREES) {
+          // Make room: another checkout goes away (its entries stay in the cache).
+          const gone = rng.pick(trees.filter((t) => t !== from));
+          trees.splice(trees.indexOf(gone), 1);
+          fs.rmSync(gone.w, { recursive: true, force: true });
+          log.push(`step ${step}: rm -rf ${path.basename(gone.w)}`);
+        }
+        const name = `${rng.pick(COPY_NAMES)}-${copies++}`;
+        const h = from.fork(path.join(top, name));
+        trees.push(h);
+        log.push(`step ${step}: copy ${path.basename(from.w)} -> ${name}`);
+        // What the source serves from the cache at its own place, the copy must be served
+        // too, unless the diagnostics name the checkout's absolute paths.
+        for (const tu of TUS) {
+          if (problem !== "") break;
+          const srcHit = compileOne(from, tu, step, true);
+          const copyHit = compileOne(h, tu, step, true);
+          if (srcHit && !h.lastBare.stderr.includes(h.w)) {
+            relocExpected++;
+            if (copyHit) relocHits++;
+            else log.push(`step ${step}: ${name}: ${tu.src} missed`);
+          }
+        }
+        compiled.add(from).add(h);
+      } else if (kind === "abs") {
+        // Every checkout shares one Flags object (fork), whichever is still there.
+        const f = first.flags;
+        f.abs = !f.abs;
+        log.push(`step ${step}: paths ${f.abs ? "absolute (CMake style)" : "relative"}`);
+      } else {
+        const h = rng.pick(trees);
+        const f = failed.last;
+        if (f !== null && rng.chance(0.5)) log.push(`step ${step}: ${path.basename(f.h.w)}: ${f.h.repair(f.stderr)}`);
+        const n = rng.weighted([
+          [7, 1],
+          [2, 2],
+        ]);
+        for (let i = 0; i < n; i++) log.push(`step ${step}: ${path.basename(h.w)}: ${h.mutate()}`);
+      }
+    }
+    failed.last = null;
+    for (const h of trees) {
+      if (compiled.has(h)) continue;
+      for (const tu of TUS) if (problem === "") compileOne(h, tu, step, false);
+    }
+  }
+  const st = c.status();
+  console.log(
+    `relocation hunt: ${copies} copies, ${compiles} compiles, hits ${st.hits}, misses ${st.misses}, ` +
+      `uncacheable ${st.uncacheable}, errors ${st.errors}; fresh copies ${relocHits}/${relocExpected} hits`,
+  );
+  expect(problem).toBe("");
+  expect(st.hits + st.misses + st.uncacheable).toBe(compiles);
+  expect(st.errors).toBe(0);
+  // Without -g nothing in these objects depends on where the checkout is: a fresh copy of
+  // a tree that compiled is served from the cache.
+  expect(`fresh copies: ${relocHits}/${relocExpected} hits`).toBe(`fresh copies: ${relocExpected}/${relocExpected} hits`);
+}
+
+test(`relocation hunt: ${RELOC_STEPS} steps over copies of the tree under ZCCACHE_BASE_DIR, every compile identical to bare`, () => runRelocationHunt(RELOC_SEED, RELOC_STEPS), 600_000);

@@ -151,7 +151,9 @@ describe("outputs that are symlinks are written as the compiler writes them", ()
         for (const argv of compiles) expect(c.zc(argv).code).toBe(0);
         expect(state(c.work)).toEqual(expected);
       }
-      expect(c.status().hits).toBe(2);
+      // dang.o shares l.o's entry (output names are not in the key): every compile but the
+      // first is a hit, each written through its own links.
+      expect(c.status().hits).toBe(3);
     });
   }
 });

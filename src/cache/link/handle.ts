@@ -56,7 +56,11 @@ function linkServeJob(
     key: plan.key,
     startedMs,
     resolve,
-    accepts: (entry) => entry.outputs.some((o) => isMainOutput(o.role)),
+    accepts: (entry) => {
+      const bound = (entry as StoredEntry & { outputBinding?: unknown }).outputBinding;
+      if (bound !== undefined && bound !== plan.outputAbs) return false;
+      return entry.outputs.some((o) => isMainOutput(o.role));
+    },
     destination: (output, entry) => linkDestination(plan, output, entry),
     // Side files first, the output last: the entry's order.
     deliverOutput: (store, output, dest) => deliverLinkOutput(store, output, dest),

@@ -152,6 +152,8 @@ async function linkAndStore(
   const put = await ctx.store.put(
     plan.key,
     {
+      // Side files beside a name-free output may be named after it: that entry keeps its name.
+      ...(plan.nameFree && outputs.length > 1 ? { outputBinding: outputAbs } : {}),
       deps: depRecords,
       absent,
       exitCode: 0,

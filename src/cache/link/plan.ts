@@ -6,6 +6,7 @@ import { classifyArchive } from "../../compilers/link/archiver.ts";
 import { classifyDriverLink, classifyLinkerLink } from "../../compilers/link/driver-args.ts";
 import type { ArchiveInvocation, LinkHint, LinkInvocation } from "../../compilers/link/invocation.ts";
 import { linkKeyFields } from "../../compilers/link/key.ts";
+import { BASE_RELATIVE, encodePath, relativeToCwd } from "../../platform/relative-paths.ts";
 import { searchDir } from "../../compilers/link/search.ts";
 import { expandResponseFiles, splitResponseFile } from "../../compilers/cc/response-files.ts";
 import type { CompilerFamily } from "../../compilers/family.ts";
@@ -45,6 +46,11 @@ export interface LinkPlan {
   readonly probeDirs: readonly string[];
   /** ZCCACHE_LINK_DEPLOY_CMD as words, or null. */
   readonly deploy: readonly string[] | null;
+  /**
+   * The output's name is not in the key (an ELF link does not record its own name); an
+   * entry whose miss also wrote side files next to it is then bound to its output path.
+   */
+  readonly nameFree: boolean;
 }
 
 export type Prepared =
@@ -70,6 +76,53 @@ function classify(family: CompilerFamily, invokedName: string, args: readonly st
     case "rustc":
       return null;
   }
+}
+
+/**
+ * `ar` arguments for a key that any tree and any archive name share: the archive's name left
+ * out, member paths under a base dir relative to the cwd (a member is named by its basename).
+ */
+function portableArchiveArgs(args: readonly string[], archive: string, cwd: string, baseDirs: readonly string[]): string[] {
+  let named = false;
+  // The P modifier stores members under their paths as given: those stay as written.
+  const fullPaths = args.slice(0, args.indexOf(archive)).some((a) => /^-?[A-Za-z]*P[A-Za-z]*$/.test(a));
+  return args.map((a) => {
+    if (!named && a === archive) {
+      named = true;
+      return "\u0000archive";
+    }
+    const rel = fullPaths ? null : relativeToCwd(a, cwd, baseDirs);
+    return rel === null ? a : BASE_RELATIVE + rel;
+  });
+}
+
+/** Options after which a link may write its output's name into it or beside it. */
+const NAME_SENSITIVE_LINK = /^(-flto|-save-temps|-fprofile|--coverage|-coverage|-gsplit-dwarf)/;
+
+/**
+ * The arguments of a plain ELF link with its output's name left out, or null when the name
+ * may reach the result (emcc's .js names its .wasm; LTO; a deploy hook names files after it).
+ */
+function nameFreeLinkArgs(args: readonly string[], inv: LinkInvocation, deploy: readonly string[] | null): string[] | null {
+  if (deploy !== null || (inv.tool.kind !== "driver" && inv.tool.kind !== "ld")) return null;
+  if (args.some((a) => NAME_SENSITIVE_LINK.test(a))) return null;
+  const placeholder = "\u0000output";
+  let replaced = 0;
+  const out = args.map((a, i) => {
+    const prev = args[i - 1];
+    if ((prev === "-o" || prev === "--output") && a === inv.output) {
+      replaced++;
+      return placeholder;
+    }
+    for (const form of ["-o", "--output="]) {
+      if (a === form + inv.output && a !== form) {
+        replaced++;
+        return form + placeholder;
+      }
+    }
+    return a;
+  });
+  return replaced === 1 ? out : null;
 }
 
 export async function prepareLink(
@@ -166,22 +219,36 @@ export async function prepareLink(
     }
   }
 
+  const nameFree = inv.kind === "link" ? nameFreeLinkArgs(expanded, inv, deploy) : null;
   const key = cacheKey(
     "link",
     linkKeyFields({
       toolHash: ident.hash,
       invokedName,
       kind: inv.kind,
-      cwd,
-      args: expanded,
+      // An archive holds its members' names and bytes, not its own name or where it is.
+      cwd: inv.kind === "archive" ? null : cwd,
+      args: inv.kind === "archive" ? portableArchiveArgs(expanded, inv.archive, cwd, ctx.relocation.baseDirs) : (nameFree ?? expanded),
       env,
-      inputs: keyInputs,
+      inputs: inv.kind === "archive" ? keyInputs.map((i) => ({ ...i, path: encodePath(i.path, cwd, ctx.relocation.baseDirs) })) : keyInputs,
       priorOutput,
       deployCmd: deploy === null ? "" : deploy.join(" "),
     }),
   );
   return {
     kind: "plan",
-    plan: { inv, args: expanded, outputAbs, key, keyInputs, hints, deps, toolFiles, probeDirs: [...new Set(probeDirs)], deploy },
+    plan: {
+      inv,
+      args: expanded,
+      outputAbs,
+      key,
+      keyInputs,
+      hints,
+      deps,
+      toolFiles,
+      probeDirs: [...new Set(probeDirs)],
+      deploy,
+      nameFree: inv.kind === "archive" || nameFree !== null,
+    },
   };
 }

@@ -7,6 +7,7 @@ import { classifyRustc, expandArgFiles, linksWithSystemLinker, type RustInvocati
 import { expectedOutputs, type RustOutput } from "../../compilers/rustc/outputs.ts";
 import { RUN_ENV_REMOVED, rustKeyFields } from "../../compilers/rustc/plan.ts";
 import { runCapture } from "../../platform/exec.ts";
+import { remapPairs } from "../../platform/relative-paths.ts";
 import { stderrIsTerminal } from "../../platform/fsx.ts";
 import { errorMessage } from "../../platform/result.ts";
 import type { CompileRequest } from "../../protocol/messages.ts";
@@ -83,6 +84,12 @@ function readText(p: string): string | null {
 }
 
 export async function handleRustc(req: CompileRequest, ident: CompilerIdentity, ctx: PipelineContext): Promise<CompileReply> {
+  if (ctx.relocation.remap) {
+    // ZCCACHE_PATH_REMAP: the compile runs (and is keyed) as if the build had passed these
+    // maps; with the cwd covered, the key has no absolute location left (plan.ts).
+    const maps = remapPairs(req.cwd, ctx.relocation.baseDirs).map(([from, to]) => `--remap-path-prefix=${from}=${to}`);
+    req = { ...req, args: [...req.args, ...maps] };
+  }
   try {
     return await handle(req, ident, ctx);
   } catch (e) {

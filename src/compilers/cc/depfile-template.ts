@@ -6,8 +6,7 @@
 // DependencyFile: past 75) and only keep a template when rendering it reproduces the file the
 // compiler just wrote byte for byte. Anything else (escaped names, another layout) is stored
 // verbatim and the entry stays bound to its tree and output names.
-import * as path from "node:path";
-import { BASE_RELATIVE, relativeToCwd } from "../../platform/relative-paths.ts";
+import { BASE_RELATIVE, fromCwd, relativeToCwd } from "../../platform/relative-paths.ts";
 
 export type DepfileStyle = "gcc" | "clang";
 
@@ -146,7 +145,7 @@ export function depfileTemplate(
 
 /** The depfile the compiler would write for `targets` in `cwd`. */
 export function renderDepfile(t: DepfileTemplate, targets: readonly string[], cwd: string): string {
-  const deps = t.deps.map((d) => (d.startsWith(BASE_RELATIVE) ? path.join(cwd, d.slice(BASE_RELATIVE.length)) : d));
+  const deps = t.deps.map((d) => (d.startsWith(BASE_RELATIVE) ? fromCwd(d.slice(BASE_RELATIVE.length), cwd) : d));
   return render(t.style, targets, deps, t.phony);
 }
 

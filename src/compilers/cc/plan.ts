@@ -90,7 +90,12 @@ export function ccJobs(inv: CcInvocation, cwd: string): CcJob[] {
 export interface CcKeyInputs {
   readonly compilerHash: string;
   readonly invokedName: string;
-  readonly cwd: string;
+  /** The job's arguments as the key takes them (relocate.ts: portableArgs). */
+  readonly args: readonly string[];
+  /** Null when the outputs cannot depend on it (relocate.ts: keyMode). */
+  readonly cwd: string | null;
+  /** ZCCACHE_PATH_REMAP: the compile runs with our prefix maps. */
+  readonly remap: boolean;
   readonly env: Readonly<Record<string, string>>;
   readonly colorMode: ColorMode;
   /** clang's -fmessage-length on a terminal (from COLUMNS); none: no field. */
@@ -100,14 +105,16 @@ export interface CcKeyInputs {
   readonly tools?: readonly string[];
 }
 
-export function ccKeyFields(job: CcJob, k: CcKeyInputs): KeyField[] {
+export function ccKeyFields(k: CcKeyInputs): KeyField[] {
   const envPairs = CC_KEY_ENV_VARS.filter((v) => k.env[v] !== undefined).map((v) => `${v}=${k.env[v]}`);
   return [
     { name: "compiler", value: k.compilerHash },
     { name: "invoked-as", value: k.invokedName },
-    // The cwd is embedded in debug info and coverage notes, and relative -I paths resolve against it.
-    { name: "cwd", value: k.cwd },
-    { name: "args", value: job.args },
+    // The cwd is embedded in debug info and coverage notes; relative paths are resolved
+    // against it when entries are validated, so it is only here when the outputs embed it.
+    ...(k.cwd === null ? [] : [{ name: "cwd", value: k.cwd }]),
+    { name: "args", value: k.args },
+    ...(k.remap ? [{ name: "remap", value: "cwd-relative" }] : []),
     { name: "env", value: envPairs },
     { name: "color", value: k.colorMode },
     { name: "source", value: k.sourceHash },

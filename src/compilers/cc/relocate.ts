@@ -8,8 +8,7 @@
 // split DWARF record output names; sanitizers record source paths; the driver can record its
 // whole command line. Anything else that can carry a path (__FILE__, diagnostics, a depfile)
 // is checked on the miss, per entry (see cc-miss).
-import * as path from "node:path";
-import { BASE_RELATIVE, relativeToCwd } from "../../platform/relative-paths.ts";
+import { BASE_RELATIVE, relativeToCwd, remapPairs } from "../../platform/relative-paths.ts";
 
 /** Settings of one build that decide how far its entries may travel. */
 export interface Relocation {
@@ -145,32 +144,13 @@ export function portableArgs(args: readonly string[], cwd: string, reloc: Reloca
   return out;
 }
 
-/** The base dir that holds `cwd` (the deepest one), or null. */
-export function baseOf(cwd: string, baseDirs: readonly string[]): string | null {
-  let best: string | null = null;
-  for (const b of baseDirs) {
-    if ((cwd === b || cwd.startsWith(b === "/" ? "/" : `${b}/`)) && (best === null || b.length > best.length)) best = b;
-  }
-  return best;
-}
-
 /**
- * ZCCACHE_PATH_REMAP: one `-ffile-prefix-map` per directory from the base dir holding the
- * cwd down to the cwd, each mapped to its path relative to the cwd, shortest first: gcc tries
- * the last given first and clang the longest, so both pick the deepest match. A path under
- * the base is then recorded exactly as the portable key writes it. Without a base dir the
- * cwd alone is mapped to ".".
+ * ZCCACHE_PATH_REMAP for gcc and clang: gcc tries the last map given first and clang the
+ * longest, so with remapPairs' order both pick the deepest match.
  */
 export function remapArgs(cwd: string, reloc: Relocation): string[] {
-  if (!reloc.remap || !cwd.startsWith("/")) return [];
-  const base = baseOf(cwd, reloc.baseDirs) ?? cwd;
-  const dirs: string[] = [];
-  for (let d = cwd; ; d = path.dirname(d)) {
-    dirs.push(d);
-    if (d === base || d === "/") break;
-  }
-  dirs.reverse();
-  return dirs.map((d) => `-ffile-prefix-map=${d}=${path.relative(cwd, d) || "."}`);
+  if (!reloc.remap) return [];
+  return remapPairs(cwd, reloc.baseDirs).map(([from, to]) => `-ffile-prefix-map=${from}=${to}`);
 }
 
 /** Strings whose presence in an output's bytes ties it to this tree. */

@@ -16,7 +16,7 @@ const inputs: LinkKeyInputs = {
 };
 
 test("link key composition vector", () => {
-  expect<string>(cacheKey("link", linkKeyFields(inputs))).toBe("0fcba7015d691a7f4e9957136b07022ce0a8ee8a7dad3e6d8e7e09062b8bd86e");
+  expect<string>(cacheKey("link", linkKeyFields(inputs))).toBe("6536dc0ef6ca7effd5de552a2b2ccfb255921bba093dbcc51340b37c59e4637b");
   // PATH is not an input; LIBRARY_PATH, the deploy hook and an input's content are.
   const same = cacheKey("link", linkKeyFields({ ...inputs, env: { ...inputs.env, PATH: "/other" } }));
   expect(same).toBe(cacheKey("link", linkKeyFields(inputs)));

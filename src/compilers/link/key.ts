@@ -21,7 +21,8 @@ export interface LinkKeyInputs {
   readonly toolHash: string;
   readonly invokedName: string;
   readonly kind: "link" | "archive";
-  readonly cwd: string;
+  /** Null where the result cannot depend on it (archives). */
+  readonly cwd: string | null;
   readonly args: readonly string[];
   readonly env: Readonly<Record<string, string>>;
   /** Absolute path and content hash of each input named on the command line, in order. */
@@ -39,7 +40,7 @@ export function linkKeyFields(k: LinkKeyInputs): KeyField[] {
     { name: "invoked-as", value: k.invokedName },
     { name: "kind", value: k.kind },
     // Output paths appear inside some outputs (map files, emcc's .js naming its .wasm).
-    { name: "cwd", value: k.cwd },
+    ...(k.cwd === null ? [] : [{ name: "cwd", value: k.cwd }]),
     { name: "args", value: k.args },
     { name: "env", value: envPairs },
     { name: "inputs", value: k.inputs.map((i) => `${i.path}\u0000${i.hash}`) },

@@ -33,7 +33,7 @@ const INPUTS: RustKeyInputs = {
 
 test("rustc key composition vector", () => {
   expect<string>(cacheKey("rustc", rustKeyFields(inv(ARGS("/ws/target")), INPUTS))).toBe(
-    "7654c958541107c9cea4b4f7191b5f2198d06b3ed015c08b9935ecac25db58cf",
+    "b840e841de53f2a8bc08481f639803ff6eb3578172151fdca3dbda3660213ae0",
   );
 });
 

@@ -23,11 +23,12 @@ export async function compileHandler(req: CompileRequest, state: DaemonState): P
     envCheck = new EnvSettingsCheck(state.ep.cacheRoot);
     envChecks.set(state, envCheck);
   }
-  const badSetting = envCheck.problem(req.env);
-  if (badSetting !== null) {
+  const settings = envCheck.settings(req.env);
+  if (!settings.ok) {
     // The build asked for something we cannot honour: say so once per compile, never guess.
-    return { type: "run-local", reason: "bad-setting", message: `${badSetting}; compiling without the cache` };
+    return { type: "run-local", reason: "bad-setting", message: `${settings.error}; compiling without the cache` };
   }
+  const relocation = { baseDirs: settings.value.baseDirs.value, remap: settings.value.pathRemap.value };
   const startedMs = performance.now();
   const events: Event[] = [];
   const global = state.ctx.stats;
@@ -41,7 +42,7 @@ export async function compileHandler(req: CompileRequest, state: DaemonState): P
       state.sessions.recordError(req.sessionId, reason);
     },
   };
-  const reply = await handleCompile(req, { ...state.ctx, stats });
+  const reply = await handleCompile(req, { ...state.ctx, stats, relocation });
   const latencyMs = performance.now() - startedMs;
   const exitCode = reply.kind === "result" ? reply.exitCode : null;
   const session = state.sessions.get(req.sessionId);

@@ -22,10 +22,4 @@ export class EnvSettingsCheck {
     this.last = { signature, config: r.value };
     return r;
   }
-
-  /** Null when the settings are valid, else one line naming the variable and what it accepts. */
-  problem(env: Env): string | null {
-    const r = this.settings(env);
-    return r.ok ? null : r.error;
-  }
 }

@@ -1,0 +1,22 @@
+// What a C/C++ entry records beyond the common fields: the binding of an entry that may only
+// serve its own tree and output names, and the user's depfile as a template.
+import { type DepfileTemplate, isDepfileTemplate } from "../compilers/cc/depfile-template.ts";
+import type { StoredEntry } from "../store/store.ts";
+
+export interface CcEntryFields {
+  /** bindingOf(cwd, args) of the compile that stored it; absent: any tree, any output name. */
+  readonly binding?: string;
+  /** The user's depfile, rendered for the job's targets and tree on a hit. */
+  readonly ccDepfile?: DepfileTemplate;
+}
+
+/** The C/C++ fields of an entry read back; null when they are malformed (never used then). */
+export function ccFieldsOf(e: StoredEntry): CcEntryFields | null {
+  const v = e as StoredEntry & { binding?: unknown; ccDepfile?: unknown };
+  if (v.binding !== undefined && typeof v.binding !== "string") return null;
+  if (v.ccDepfile !== undefined && !isDepfileTemplate(v.ccDepfile)) return null;
+  return {
+    ...(v.binding === undefined ? {} : { binding: v.binding }),
+    ...(v.ccDepfile === undefined ? {} : { ccDepfile: v.ccDepfile }),
+  };
+}

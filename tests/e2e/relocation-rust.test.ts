@@ -1,0 +1,117 @@
+// Relocatable Rust entries (issue 12; /tmp spec item 6): the generated cargo workspace in two
+// checkouts under one ZCCACHE_BASE_DIR, through RUSTC_WRAPPER=zccache with the real cargo.
+// With ZCCACHE_PATH_REMAP=1 the second checkout's build hits for every workspace crate, and
+// its artefacts equal what a fresh cache builds there. Without remapping it misses or
+// produces exactly what a bare cargo build produces there.
+import { afterAll, describe, expect, test } from "bun:test";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { CacheEnv, missing, run, tempDir } from "../helpers.ts";
+import { expectSameBytes } from "../assertions.ts";
+import { CARGO_BIN, cargo, cargoMeasured, writeWorkspace } from "../fixtures/rust/cargo.ts";
+import { backdateTree } from "../fixtures/relocation/reloc.ts";
+
+afterAll(() => CacheEnv.stopAll());
+
+const skip = CARGO_BIN === null;
+if (skip) missing("relocation-rust: no cargo on PATH or in ~/.cargo/bin", "the suite is");
+
+const EXPECTED_OUTPUT = "mid(base[data-1|extra-1|plain]) generated-7 42";
+/**
+ * rustc's incremental mode makes two bare builds of the same crate differ (codegen-unit
+ * partitioning): byte comparisons need it off. rust-cargo.test.ts covers caching with it on.
+ */
+const DET = { CARGO_INCREMENTAL: "0" };
+/** base, mid, mac, gen's build script, gen, app: the crates that go through rustc per build. */
+const CACHEABLE = 6;
+
+/** Two checkouts of the workspace (names of different lengths), same old file times. */
+function twoCheckouts(): { top: string; one: string; two: string } {
+  const top = tempDir("zc-reloc-rs-");
+  const one = path.join(top, "ws1");
+  const two = path.join(top, "checkout-two");
+  writeWorkspace(one);
+  writeWorkspace(two);
+  const when = new Date(Date.now() - 60_000);
+  backdateTree(one, when);
+  backdateTree(two, when);
+  return { top, one, two };
+}
+
+function runApp(ws: string): string {
+  const r = run([path.join(ws, "target", "debug", "app")], { cwd: ws });
+  expect(r.code).toBe(0);
+  return r.out.trim();
+}
+
+/**
+ * The artefacts rustc wrote for the workspace (rlibs, rmeta, the proc-macro and the cdylib,
+ * the bin, dep-info), by path below target/debug; build-script run output is left out.
+ */
+function artefacts(ws: string): Map<string, Buffer> {
+  const deps = path.join(ws, "target", "debug", "deps");
+  const out = new Map<string, Buffer>();
+  for (const f of fs.readdirSync(deps).sort()) {
+    if (!/\.(rlib|rmeta|so|d)$/.test(f) && !/^app-[0-9a-f]+$/.test(f)) continue;
+    out.set(`deps/${f}`, fs.readFileSync(path.join(deps, f)));
+  }
+  return out;
+}
+
+function expectSameArtefacts(got: Map<string, Buffer>, want: Map<string, Buffer>, what: string): void {
+  expect({ what, names: [...got.keys()] }).toEqual({ what, names: [...want.keys()] });
+  for (const [name, bytes] of want) expectSameBytes(got.get(name) ?? null, bytes, `${what}: ${name}`);
+}
+
+describe.skipIf(skip)("cargo in two checkouts under one base dir", () => {
+  test("ZCCACHE_PATH_REMAP=1: the second checkout hits for every workspace crate, identical to a fresh-cache build there", () => {
+    const t = twoCheckouts();
+    const settings = { ZCCACHE_BASE_DIR: t.top, ZCCACHE_PATH_REMAP: "1" };
+    const c = new CacheEnv(settings);
+    const first = cargoMeasured(c, ["build"], t.one, DET);
+    expect({ hits: first.d.hits, misses: first.d.misses }).toEqual({ hits: 0, misses: CACHEABLE });
+    expect(runApp(t.one)).toBe(EXPECTED_OUTPUT);
+
+    const second = cargoMeasured(c, ["build"], t.two, DET);
+    expect({ hits: second.d.hits, misses: second.d.misses, errors: second.d.errors }).toEqual({ hits: CACHEABLE, misses: 0, errors: 0 });
+    expect(runApp(t.two)).toBe(EXPECTED_OUTPUT);
+    const hit = artefacts(t.two);
+    // Nothing of the first checkout reached the second one's artefacts or dep-info.
+    for (const [name, bytes] of hit) {
+      expect({ name, hasFirst: bytes.includes(Buffer.from(`${t.one}/`)) }).toEqual({ name, hasFirst: false });
+    }
+
+    // The same build there with a fresh cache (misses): the same bytes.
+    const fresh = new CacheEnv(settings);
+    cargo(fresh, ["clean"], t.two, DET);
+    const miss = cargoMeasured(fresh, ["build"], t.two, DET);
+    expect({ hits: miss.d.hits, misses: miss.d.misses }).toEqual({ hits: 0, misses: CACHEABLE });
+    expectSameArtefacts(artefacts(t.two), hit, "hit in the second checkout vs a fresh-cache miss there");
+
+    // An edit in the second checkout only: its crate and dependents miss there, the first still hits.
+    fs.appendFileSync(path.join(t.two, "base/src/extra.rs"), "pub fn more() {}\n");
+    const edited = cargoMeasured(c, ["build"], t.two, DET);
+    expect({ hits: edited.d.hits, misses: edited.d.misses }).toEqual({ hits: 0, misses: 3 });
+    cargo(c, ["clean"], t.one, DET);
+    const back = cargoMeasured(c, ["build"], t.one, DET);
+    expect({ hits: back.d.hits, misses: back.d.misses }).toEqual({ hits: CACHEABLE, misses: 0 });
+    expect(runApp(t.one)).toBe(EXPECTED_OUTPUT);
+  }, 300_000);
+
+  test("no remap: the second checkout misses or builds exactly what a bare cargo build there does", () => {
+    const t = twoCheckouts();
+    const c = new CacheEnv({ ZCCACHE_BASE_DIR: t.top });
+    // Bare reference in the second checkout (no wrapper), then clean.
+    const b = cargo(c, ["build"], t.two, { ...DET, RUSTC_WRAPPER: undefined });
+    if (b.code !== 0) throw new Error(`bare cargo build failed:\n${b.err}`);
+    const bare = artefacts(t.two);
+    cargo(c, ["clean"], t.two, { ...DET, RUSTC_WRAPPER: undefined });
+
+    const first = cargoMeasured(c, ["build"], t.one, DET);
+    expect(first.d.misses).toBe(CACHEABLE);
+    const second = cargoMeasured(c, ["build"], t.two, DET);
+    expect(second.d.hits + second.d.misses).toBe(CACHEABLE);
+    expectSameArtefacts(artefacts(t.two), bare, `second checkout (${second.d.hits} hits) vs bare`);
+    expect(runApp(t.two)).toBe(EXPECTED_OUTPUT);
+  }, 300_000);
+});
