@@ -8,15 +8,19 @@ export interface CcEntryFields {
   readonly binding?: string;
   /** The user's depfile, rendered for the job's targets and tree on a hit. */
   readonly ccDepfile?: DepfileTemplate;
+  /** stdout/stderr hold base-relative paths as placeholders (cc-relocation.ts: renderStdio). */
+  readonly ccStdioTemplate?: true;
 }
 
 /** The C/C++ fields of an entry read back; null when they are malformed (never used then). */
 export function ccFieldsOf(e: StoredEntry): CcEntryFields | null {
-  const v = e as StoredEntry & { binding?: unknown; ccDepfile?: unknown };
+  const v = e as StoredEntry & { binding?: unknown; ccDepfile?: unknown; ccStdioTemplate?: unknown };
   if (v.binding !== undefined && typeof v.binding !== "string") return null;
   if (v.ccDepfile !== undefined && !isDepfileTemplate(v.ccDepfile)) return null;
+  if (v.ccStdioTemplate !== undefined && v.ccStdioTemplate !== true) return null;
   return {
     ...(v.binding === undefined ? {} : { binding: v.binding }),
     ...(v.ccDepfile === undefined ? {} : { ccDepfile: v.ccDepfile }),
+    ...(v.ccStdioTemplate === true ? { ccStdioTemplate: true as const } : {}),
   };
 }

@@ -231,6 +231,7 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
   const ccRecord: CcEntryFields = {
     ...(binding === null ? {} : { binding }),
     ...(where.depfile === null ? {} : { ccDepfile: where.depfile }),
+    ...(where.stdio === null ? {} : { ccStdioTemplate: true }),
   };
 
   // Outputs must be exactly what the compiler wrote: nothing may touch them after it exited,
@@ -249,8 +250,8 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
       deps: storedDeps,
       absent: storedAbsent,
       exitCode: 0,
-      stdout: run.stdout.toString("base64"),
-      stderr: stderr.toString("base64"),
+      stdout: (where.stdio?.stdout ?? run.stdout).toString("base64"),
+      stderr: (where.stdio?.stderr ?? stderr).toString("base64"),
       language: m.lang,
       compileMs: Math.round(compileMs),
     },

@@ -10,7 +10,7 @@ import { type KeyMode, locationMarkers, mentionsLocation, type Relocation } from
 import type { LocationMacros } from "../compilers/cc/time-macros.ts";
 import { runCapture } from "../platform/exec.ts";
 import { sha256Hex } from "../platform/hash.ts";
-import { BASE_RELATIVE } from "../platform/relative-paths.ts";
+import { BASE_RELATIVE, fromCwd, relativeToCwd } from "../platform/relative-paths.ts";
 
 /** The digest a bound entry carries, and a compile must match to use it. */
 export function bindingOf(cwd: string, args: readonly string[]): string {
@@ -44,6 +44,11 @@ export interface PortabilityInput {
 export interface Portability {
   /** Null: the entry serves any tree; else the binding digest it must match. */
   readonly binding: string | null;
+  /**
+   * stdout and stderr to store when they name inputs by their path under a base dir: those
+   * paths as placeholders (renderStdio puts the current tree's back). Null: store as run.
+   */
+  readonly stdio: { readonly stdout: Buffer; readonly stderr: Buffer } | null;
   /** The user's depfile as a template, when it is rendered on a hit (not stored as a blob). */
   readonly depfile: DepfileTemplate | null;
   /** Why the entry is bound (for the log). */
@@ -51,7 +56,7 @@ export interface Portability {
 }
 
 export async function portability(p: PortabilityInput): Promise<Portability> {
-  const bound = (why: string): Portability => ({ binding: bindingOf(p.cwd, p.job.args), depfile: null, why });
+  const bound = (why: string): Portability => ({ binding: bindingOf(p.cwd, p.job.args), depfile: null, stdio: null, why });
   let depfile: DepfileTemplate | null = null;
   if (p.depfileText !== null && !p.mode.namesBound) {
     const style = p.family === "gcc" ? "gcc" : "clang";
@@ -59,18 +64,28 @@ export async function portability(p: PortabilityInput): Promise<Portability> {
     depfile = depfileTemplate(p.depfileText, style, depfileTargets(p.job.args, p.outputSpelled), p.cwd, bases);
     if (depfile === null) return bound("depfile layout not reproduced");
   }
-  if (p.mode.locationBound) return { binding: null, depfile, why: null };
+  if (p.mode.locationBound) return { binding: null, depfile, stdio: null, why: null };
   const markers = locationMarkers(p.cwd, p.reloc);
   if (depfile !== null && depfile.deps.some((d) => !d.startsWith(BASE_RELATIVE) && markers.some((m) => d.includes(m)))) {
     return bound("depfile names this tree");
   }
-  if (mentionsLocation(p.stdout, markers) || mentionsLocation(p.stderr, markers)) return bound("diagnostics name this tree");
+  let stdio: Portability["stdio"] = null;
+  if (mentionsLocation(p.stdout, markers) || mentionsLocation(p.stderr, markers)) {
+    // Diagnostics name inputs as the compiler spelled them: under a base dir, those names
+    // are templated; anything else naming this tree (the cwd, a path we did not spell) binds.
+    const stdout = stdioTemplate(p.stdout, p.spelledInputs, p.cwd, p.reloc.baseDirs);
+    const stderr = stdioTemplate(p.stderr, p.spelledInputs, p.cwd, p.reloc.baseDirs);
+    if (stdout === null || stderr === null || mentionsLocation(stdout, markers) || mentionsLocation(stderr, markers)) {
+      return bound("diagnostics name this tree");
+    }
+    stdio = { stdout, stderr };
+  }
   if (p.inputs.some((f) => f.absoluteIncludes)) return bound("an input includes by absolute or computed name");
   if (p.outputBytes.some((b) => mentionsLocation(b, markers))) return bound("an output names this tree");
   // __FILE__ and __builtin_FILE give an input's name as the compiler spelled it: when no
   // spelling names this tree (all relative, or outside it), they cannot either.
   const spelledHere = p.spelledInputs.some((s) => markers.some((m) => s.includes(m)));
-  if (!spelledHere) return { binding: null, depfile, why: null };
+  if (!spelledHere) return { binding: null, depfile, stdio, why: null };
   if (p.inputs.some((f) => f.locationMacros === "builtin")) return bound("__builtin_FILE or source_location");
   if (p.inputs.some((f) => f.locationMacros === "macro")) {
     // __FILE__ may be expanded into the code (assert) or not at all (assert under NDEBUG):
@@ -78,5 +93,39 @@ export async function portability(p: PortabilityInput): Promise<Portability> {
     const pre = await runCapture([p.compilerPath, ...withoutOutputOptions(p.runArgs), "-E", "-P", "-o", "-"], { cwd: p.cwd, env: { ...p.env } });
     if (pre.exitCode !== 0 || mentionsLocation(pre.stdout, markers)) return bound("__FILE__ names this tree");
   }
-  return { binding: null, depfile, why: null };
+  return { binding: null, depfile, stdio, why: null };
+}
+
+/** Opens and closes a placeholder for a base-relative path in stored stdout/stderr. */
+const OPEN = "\u0000zccache-path:";
+const CLOSE = "\u0000";
+
+/** `text` with every spelled input path under a base dir replaced by a placeholder; null if it has NULs. */
+function stdioTemplate(text: Buffer, spelled: readonly string[], cwd: string, baseDirs: readonly string[]): Buffer | null {
+  if (text.length === 0) return text;
+  if (text.includes(0)) return null;
+  let s = text.toString("latin1");
+  const paths = [...new Set(spelled)].filter((p) => relativeToCwd(p, cwd, baseDirs) !== null).sort((a, b) => b.length - a.length);
+  for (const p of paths) {
+    const rel = relativeToCwd(p, cwd, baseDirs) as string;
+    s = s.replaceAll(p, `${OPEN}${rel}${CLOSE}`);
+  }
+  return Buffer.from(s, "latin1");
+}
+
+/** Stored stdout/stderr for the tree of `cwd` (the inverse of stdioTemplate). */
+export function renderStdio(stored: Buffer, cwd: string): Buffer {
+  if (!stored.includes(0)) return stored;
+  const s = stored.toString("latin1");
+  let out = "";
+  let i = 0;
+  for (;;) {
+    const open = s.indexOf(OPEN, i);
+    if (open < 0) break;
+    const close = s.indexOf(CLOSE, open + OPEN.length);
+    if (close < 0) break;
+    out += s.slice(i, open) + fromCwd(s.slice(open + OPEN.length, close), cwd);
+    i = close + CLOSE.length;
+  }
+  return Buffer.from(out + s.slice(i), "latin1");
 }

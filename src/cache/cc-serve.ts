@@ -7,7 +7,7 @@ import type { ServeJob } from "../serve/adapter.ts";
 import { decodePath } from "../platform/relative-paths.ts";
 import { depfileTargets, renderDepfile } from "../compilers/cc/depfile-template.ts";
 import { outputPathFor } from "../compilers/cc/args.ts";
-import { bindingOf } from "./cc-relocation.ts";
+import { bindingOf, renderStdio } from "./cc-relocation.ts";
 import { ccFieldsOf } from "./cc-entry.ts";
 import type { StoredEntry } from "../store/store.ts";
 import { deliverCcOutput, writeRenderedOutput } from "./cc-deliver.ts";
@@ -62,13 +62,11 @@ export function ccServeJob(c: CcServeInput): ServeJob<JobResult> {
     },
     destination: (output) => dests.get(output.role) ?? null,
     deliverOutput: (store, output, dest) => deliverCcOutput(store, output, dest, c.family, ctx.deliveryMode),
-    replay: (entry) =>
-      ok({
-        exitCode: entry.exitCode,
-        stdout: Buffer.from(entry.stdout, "base64"),
-        stderr: Buffer.from(entry.stderr, "base64"),
-        outcome: { kind: "hit" },
-      }),
+    replay: (entry) => {
+      const templated = ccFieldsOf(entry)?.ccStdioTemplate === true;
+      const stdio = (b64: string): Buffer => (templated ? renderStdio(Buffer.from(b64, "base64"), cwd) : Buffer.from(b64, "base64"));
+      return ok({ exitCode: entry.exitCode, stdout: stdio(entry.stdout), stderr: stdio(entry.stderr), outcome: { kind: "hit" } });
+    },
     recordHit: (entry, savedMs) => {
       const deps = entry.deps.map((d) => ({ path: resolve(d.path), hash: d.hash }));
       ctx.stats.record({ kind: "hit" }, c.lang, {

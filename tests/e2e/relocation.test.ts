@@ -503,6 +503,31 @@ for (const cc of ["gcc", "clang"]) {
 }
 
 // ---------------------------------------------------------------------------------------
+// Diagnostics naming the checkout
+
+for (const cc of ["gcc", "clang"]) {
+  test(`${cc}: warnings name the second checkout's files on its hits, as a bare compile there does`, () => {
+    const t = twoCheckouts();
+    for (const root of [t.one, t.two]) {
+      // A warning in a header and one in the source: both are printed with absolute paths.
+      writeFile(root, "include/proj/warn.h", "static int warn_unused_in_header;\n");
+      writeFile(root, "src/warn.c", '#include "proj/warn.h"\nint warn_fn(int x) { int unused_local; return x; }\n');
+    }
+    backdateTree(t.top);
+    const c = new CacheEnv({ ZCCACHE_BASE_DIR: t.top });
+    const flags = ["-Wall", "-Wunused-variable"];
+    const one = job(t.one, "cmake", cc, "src/warn.c", flags);
+    const two = job(t.two, "cmake", cc, "src/warn.c", flags);
+    const bareTwo = bareRun(two);
+    expect(bareTwo.r.err).toContain(`${t.two}/src/warn.c`);
+    expectOutcome(zcRun(c, one), "miss", "first checkout");
+    const hit = zcRun(c, two);
+    expectOutcome(hit, "hit", "second checkout");
+    expectSameSnapshot(hit, bareTwo, "second checkout");
+  });
+}
+
+// ---------------------------------------------------------------------------------------
 // A bad base dir
 
 describe("a bad ZCCACHE_BASE_DIR", () => {

@@ -1,5 +1,5 @@
-import { expect, test } from "bun:test";
-import { usesTimeMacros } from "./time-macros.ts";
+import { describe, expect, test } from "bun:test";
+import { hasAbsoluteIncludes, locationMacros, usesTimeMacros } from "./time-macros.ts";
 
 const uses = (s: string): boolean => usesTimeMacros(Buffer.from(s));
 
@@ -24,4 +24,18 @@ test("inputs a depfile cannot capture", async () => {
   expect(hasOpaqueInputs(Buffer.from('#pragma GCC dependency "parse.y"\n'))).toBe(true);
   expect(hasOpaqueInputs(Buffer.from("#  pragma   GCC dependency <x.y>\n"))).toBe(true);
   expect(hasOpaqueInputs(Buffer.from("/* no dependency here */ int x;"))).toBe(false);
+});
+
+describe("inputs that can name their own tree", () => {
+  const yes = ['#include "/abs/x.h"\n', "#include </abs/x.h>\n", "  #  include_next MACRO_NAME\n", '#import "/x.h"\n'];
+  const no = ['#include "x.h"\n', "#include <stdio.h>\n", "#include_next <limits.h>\n", "   #include's protect themselves\n", "int include;\n"];
+  for (const s of yes) test(`absolute or computed: ${JSON.stringify(s)}`, () => expect(hasAbsoluteIncludes(Buffer.from(s))).toBe(true));
+  for (const s of no) test(`plain: ${JSON.stringify(s)}`, () => expect(hasAbsoluteIncludes(Buffer.from(s))).toBe(false));
+  test("__FILE__ is a macro (a preprocessing run tells), __builtin_FILE is not", () => {
+    expect(locationMacros(Buffer.from("assert(__FILE__)"))).toBe("macro");
+    expect(locationMacros(Buffer.from("f(__BASE_FILE__)"))).toBe("macro");
+    expect(locationMacros(Buffer.from("__builtin_FILE()"))).toBe("builtin");
+    expect(locationMacros(Buffer.from("std::source_location::current() // __builtin_source_location"))).toBe("builtin");
+    expect(locationMacros(Buffer.from("int x;"))).toBe("none");
+  });
 });

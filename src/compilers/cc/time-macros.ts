@@ -38,7 +38,7 @@ export function locationMacros(buf: Buffer): LocationMacros {
  */
 export function hasAbsoluteIncludes(buf: Buffer): boolean {
   if (!buf.includes("include") && !buf.includes("import")) return false;
-  return /^[ \t]*#[ \t]*(?:include_next|include|import)\b[ \t]*(?:[<"][ \t]*\/|[^<"\s])/m.test(buf.toString("latin1"));
+  return /^[ \t]*#[ \t]*(?:include_next|include|import)\b(?:[ \t]*[<"][ \t]*\/|[ \t]+[A-Za-z_])/m.test(buf.toString("latin1"));
 }
 
 export function usesTimeMacros(buf: Buffer): boolean {
