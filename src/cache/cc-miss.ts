@@ -4,9 +4,9 @@ import * as fs from "node:fs";
 import type { CcInvocation } from "../compilers/cc/args.ts";
 import type { CcFamily } from "../compilers/family.ts";
 import { mayCutLines, type Terminal } from "../compilers/cc/color.ts";
-import { type CcJob, ccHeadersAfterRun, ccRunPlan } from "../compilers/cc/plan.ts";
+import { type CcJob, ccHeadersAfterRun, ccRunPlan, withoutOutputOptions } from "../compilers/cc/plan.ts";
 import { searchOrder } from "../compilers/cc/search-path.ts";
-import { runCapture } from "../platform/exec.ts";
+import { type Captured, runCapture } from "../platform/exec.ts";
 import * as path from "node:path";
 import { changedSince, readIfExists, removeQuietly, sameSnapshot, type StatSnapshot, snapshotOf, writtenSince } from "../platform/fsx.ts";
 import type { ContentHash } from "../platform/hash.ts";
@@ -25,7 +25,7 @@ import type { CcEntryFields } from "./cc-entry.ts";
 import { ccFacts } from "./facts.ts";
 import type { JobResult } from "./pipeline.ts";
 import { type KeyMode, locationMarkers, remapArgs } from "../compilers/cc/relocate.ts";
-import { encodePath } from "../platform/relative-paths.ts";
+import { compilerCwd, encodePath } from "../platform/relative-paths.ts";
 import { bindingOf, portability } from "./cc-relocation.ts";
 
 export interface MissInput {
@@ -63,7 +63,7 @@ export async function runCcMiss(m: MissInput): Promise<JobResult> {
  * (a private depfile in the cache root) cannot work, e.g. the cache disk is full.
  */
 async function compileUncached(m: MissInput, why: string): Promise<JobResult> {
-  const run = await runCapture([m.ident.path, ...m.job.args, ...remapArgs(m.req.cwd, m.ctx.relocation)], {
+  const run = await runCapture([m.ident.path, ...m.job.args, ...remapArgs(compilerCwd(m.req.cwd, m.req.env), m.ctx.relocation)], {
     cwd: m.req.cwd,
     env: { ...m.req.env },
   });
@@ -78,7 +78,8 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
   const { job, inv, ident, req, ctx } = m;
   const plan = ccRunPlan(job, inv, m.family, m.terminal, privateDepfile);
   // ZCCACHE_PATH_REMAP: every compile the daemon runs gets the same maps, stored or not.
-  const remap = remapArgs(req.cwd, ctx.relocation);
+  const logicalCwd = compilerCwd(req.cwd, req.env);
+  const remap = remapArgs(logicalCwd, ctx.relocation);
   const runArgs = [...plan.args, ...remap];
   try {
     // The compiler must be able to write our depfile, or the build would fail because of us.
@@ -90,6 +91,13 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
   const startNs = BigInt(Date.now() - 1) * 1_000_000n;
   const startedMs = performance.now();
   const runEnv = { ...req.env };
+  // Whether a name of this tree reaches the code is read from the preprocessed text
+  // (cc-relocation.ts); when the arguments already name the tree, it runs beside the compile.
+  let preprocessed: Promise<Captured> | null = null;
+  const preprocess = (): Promise<Captured> =>
+    (preprocessed ??= runCapture([ident.path, ...withoutOutputOptions(runArgs), "-E", "-P", "-o", "-"], { cwd: req.cwd, env: runEnv }));
+  const treeMarkers = m.mode.locationBound || m.key === null ? [] : locationMarkers(req.cwd, ctx.relocation, logicalCwd);
+  if (job.args.some((a) => treeMarkers.some((mk) => a.includes(mk)))) void preprocess();
   const [run, trace] = await Promise.all([
     runCapture([ident.path, ...runArgs], { cwd: req.cwd, env: runEnv }),
     plan.headers.kind === "separate-trace"
@@ -202,15 +210,14 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
   const where = await portability({
     job,
     family: m.family,
-    compilerPath: ident.path,
-    runArgs,
     cwd: req.cwd,
-    env: req.env,
+    logicalCwd,
     reloc: ctx.relocation,
     mode: m.mode,
     stdout: run.stdout,
     stderr,
     inputs: inputFacts,
+    preprocess,
     spelledInputs: [job.source.path, ...(depText === null ? [] : parseDepfile(depText.toString("utf8")))],
     outputBytes,
     depfileText: userDepText === null ? null : userDepText.toString("utf8"),
@@ -223,12 +230,26 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
   const storedAbsent = absent.map(([dir, names]) => [encode(dir), names] as const);
   // A path inside this tree that could not be written relative ("x/sym/../y" under a base
   // dir) would be checked in this tree by a compile elsewhere: such an entry stays here.
-  const markers = m.mode.locationBound ? [] : locationMarkers(req.cwd, ctx.relocation);
+  const markers = m.mode.locationBound ? [] : locationMarkers(req.cwd, ctx.relocation, logicalCwd);
   const pinned = [...storedDeps.map((d) => d.path), ...storedAbsent.map(([dir]) => dir)].some(
     (p) => p.startsWith("/") && markers.some((mk) => p === mk || p.startsWith(`${mk}/`)),
   );
-  const binding = where.binding ?? (pinned ? bindingOf(req.cwd, job.args) : null);
+  const binding = where.binding ?? (pinned ? bindingOf(logicalCwd, job.args) : null);
+  // gcc names a system header by its real path when that is shorter: a search directory that
+  // is a symlink (or lies under one) must still lead where it led, or another target's
+  // header would be read while we validate this one.
+  const dirTargets: [string, string][] = [];
+  for (const d of new Set(order)) {
+    let real: string;
+    try {
+      real = fs.realpathSync(d);
+    } catch {
+      continue;
+    }
+    if (real !== path.resolve(d)) dirTargets.push([encode(d), encode(real)]);
+  }
   const ccRecord: CcEntryFields = {
+    ...(dirTargets.length === 0 ? {} : { ccDirTargets: dirTargets }),
     ...(binding === null ? {} : { binding }),
     ...(where.depfile === null ? {} : { ccDepfile: where.depfile }),
     ...(where.stdio === null ? {} : { ccStdioTemplate: true }),

@@ -17,16 +17,15 @@ function input(over: Partial<Parameters<typeof portability>[0]> = {}): Parameter
   return {
     job,
     family: "gcc",
-    compilerPath: "/usr/bin/gcc",
-    runArgs: job.args,
     cwd: "/b/c1/build",
-    env: {},
+    logicalCwd: "/b/c1/build",
     reloc: { baseDirs: ["/b"], remap: false },
     mode: { namesBound: false, locationBound: false },
     stdout: Buffer.alloc(0),
     stderr: Buffer.alloc(0),
     spelledInputs: ["/b/c1/src/a.c", "/b/c1/include/q.h"],
     inputs: [],
+    preprocess: () => Promise.resolve({ exitCode: 0, stdout: Buffer.from("const char *s = \"x\";\n") }),
     outputBytes: [Buffer.from("\x7fELF object")],
     depfileText: null,
     outputSpelled: "a.o",
@@ -48,11 +47,16 @@ test("diagnostics naming inputs under a base dir are templated and rendered for 
 test("anything else naming the tree binds the entry", async () => {
   expect((await portability(input({ stderr: Buffer.from("cc1: note: /b/c1/build/gen.h\n") }))).binding).not.toBeNull();
   expect((await portability(input({ outputBytes: [Buffer.from("x/b/c1/src/a.c")] }))).binding).not.toBeNull();
-  expect((await portability(input({ inputs: [{ locationMacros: "builtin", absoluteIncludes: false }] }))).binding).not.toBeNull();
-  expect((await portability(input({ inputs: [{ locationMacros: "none", absoluteIncludes: true }] }))).binding).not.toBeNull();
-  // Relative spellings cannot name the tree: __builtin_FILE is harmless then.
-  const relative = input({ spelledInputs: ["../src/a.c"], inputs: [{ locationMacros: "builtin", absoluteIncludes: false }] });
-  expect((await portability(relative)).binding).toBeNull();
+  expect((await portability(input({ inputs: [{ absoluteIncludes: true }] }))).binding).not.toBeNull();
+  // An input spelled with this tree's path: the preprocessed text decides.
+  const pre = (text: string) => () => Promise.resolve({ exitCode: 0, stdout: Buffer.from(text) });
+  expect((await portability(input({ preprocess: pre('f("/b/c1/src/a.c");') }))).binding).not.toBeNull();
+  expect((await portability(input({ preprocess: pre("g(__builtin_FILE());") }))).binding).not.toBeNull();
+  expect((await portability(input({ preprocess: () => Promise.resolve({ exitCode: 1, stdout: Buffer.alloc(0) }) }))).binding).not.toBeNull();
+  expect((await portability(input({ preprocess: pre("int x = 1;") }))).binding).toBeNull();
+  // Relative spellings cannot name the tree: nothing is preprocessed.
+  const never = () => Promise.reject(new Error("must not preprocess"));
+  expect((await portability(input({ spelledInputs: ["../src/a.c"], preprocess: never }))).binding).toBeNull();
   // Without a base dir only the cwd is this tree's mark.
   expect((await portability(input({ reloc: NO_RELOCATION, stderr: Buffer.from("/b/c1/src/a.c:1: warning\n") }))).binding).toBeNull();
 });

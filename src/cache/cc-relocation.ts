@@ -4,11 +4,9 @@
 // fails any check is bound: it records a digest of its cwd and arguments and serves only
 // compiles with the same ones.
 import type { CcFamily } from "../compilers/family.ts";
-import { type CcJob, withoutOutputOptions } from "../compilers/cc/plan.ts";
+import type { CcJob } from "../compilers/cc/plan.ts";
 import { type DepfileTemplate, depfileTargets, depfileTemplate } from "../compilers/cc/depfile-template.ts";
 import { type KeyMode, locationMarkers, mentionsLocation, type Relocation } from "../compilers/cc/relocate.ts";
-import type { LocationMacros } from "../compilers/cc/time-macros.ts";
-import { runCapture } from "../platform/exec.ts";
 import { sha256Hex } from "../platform/hash.ts";
 import { BASE_RELATIVE, fromCwd, relativeToCwd } from "../platform/relative-paths.ts";
 
@@ -20,19 +18,19 @@ export function bindingOf(cwd: string, args: readonly string[]): string {
 export interface PortabilityInput {
   readonly job: CcJob;
   readonly family: CcFamily;
-  readonly compilerPath: string;
-  /** The arguments the compile ran with (the job's plus our prefix maps). */
-  readonly runArgs: readonly string[];
   readonly cwd: string;
-  readonly env: Readonly<Record<string, string>>;
+  /** The cwd as the compiler records it (compilerCwd): what a binding names. */
+  readonly logicalCwd: string;
   readonly reloc: Relocation;
   readonly mode: KeyMode;
   readonly stdout: Buffer;
   readonly stderr: Buffer;
   /** Every input as the compiler spelled it (its depfile), the source included. */
   readonly spelledInputs: readonly string[];
-  /** What the inputs (source and headers) say about naming their own path. */
-  readonly inputs: readonly { readonly locationMacros: LocationMacros; readonly absoluteIncludes: boolean }[];
+  /** Whether each input (source and headers) includes by an absolute or computed name. */
+  readonly inputs: readonly { readonly absoluteIncludes: boolean }[];
+  /** The compile preprocessed (`-E -P`): started with the compile when its arguments name the tree. */
+  readonly preprocess: () => Promise<{ readonly exitCode: number; readonly stdout: Buffer }>;
   /** The bytes of every output to be stored. */
   readonly outputBytes: readonly Buffer[];
   /** The user's depfile as the compiler wrote it, or null when there is none. */
@@ -56,7 +54,7 @@ export interface Portability {
 }
 
 export async function portability(p: PortabilityInput): Promise<Portability> {
-  const bound = (why: string): Portability => ({ binding: bindingOf(p.cwd, p.job.args), depfile: null, stdio: null, why });
+  const bound = (why: string): Portability => ({ binding: bindingOf(p.logicalCwd, p.job.args), depfile: null, stdio: null, why });
   let depfile: DepfileTemplate | null = null;
   if (p.depfileText !== null && !p.mode.namesBound) {
     const style = p.family === "gcc" ? "gcc" : "clang";
@@ -65,7 +63,7 @@ export async function portability(p: PortabilityInput): Promise<Portability> {
     if (depfile === null) return bound("depfile layout not reproduced");
   }
   if (p.mode.locationBound) return { binding: null, depfile, stdio: null, why: null };
-  const markers = locationMarkers(p.cwd, p.reloc);
+  const markers = locationMarkers(p.cwd, p.reloc, p.logicalCwd);
   if (depfile !== null && depfile.deps.some((d) => !d.startsWith(BASE_RELATIVE) && markers.some((m) => d.includes(m)))) {
     return bound("depfile names this tree");
   }
@@ -86,12 +84,13 @@ export async function portability(p: PortabilityInput): Promise<Portability> {
   // spelling names this tree (all relative, or outside it), they cannot either.
   const spelledHere = p.spelledInputs.some((s) => markers.some((m) => s.includes(m)));
   if (!spelledHere) return { binding: null, depfile, stdio, why: null };
-  if (p.inputs.some((f) => f.locationMacros === "builtin")) return bound("__builtin_FILE or source_location");
-  if (p.inputs.some((f) => f.locationMacros === "macro")) {
-    // __FILE__ may be expanded into the code (assert) or not at all (assert under NDEBUG):
-    // the preprocessed text says which, as string literals naming this tree.
-    const pre = await runCapture([p.compilerPath, ...withoutOutputOptions(p.runArgs), "-E", "-P", "-o", "-"], { cwd: p.cwd, env: { ...p.env } });
-    if (pre.exitCode !== 0 || mentionsLocation(pre.stdout, markers)) return bound("__FILE__ names this tree");
+  // Otherwise the preprocessed text says whether a name reaches the code (assert does,
+  // assert under NDEBUG does not), however it was written (an argument, token pasting), and
+  // whether the compiler proper is asked for one (__builtin_FILE, source_location).
+  const pre = await p.preprocess();
+  if (pre.exitCode !== 0 || mentionsLocation(pre.stdout, markers)) return bound("__FILE__ names this tree");
+  if (pre.stdout.includes("__builtin_FILE") || pre.stdout.includes("__builtin_source_location")) {
+    return bound("__builtin_FILE or source_location");
   }
   return { binding: null, depfile, stdio, why: null };
 }

@@ -1,10 +1,11 @@
 // C and C++ behind the serve loop: each output role goes to this job's path for it (object,
 // user depfile, side files), written the way the compiler writes it (cc-deliver.ts).
+import * as fs from "node:fs";
 import type { CcJob } from "../compilers/cc/plan.ts";
 import type { ContentHash } from "../platform/hash.ts";
 import { ok } from "../platform/result.ts";
 import type { ServeJob } from "../serve/adapter.ts";
-import { decodePath } from "../platform/relative-paths.ts";
+import { compilerCwd, decodePath } from "../platform/relative-paths.ts";
 import { depfileTargets, renderDepfile } from "../compilers/cc/depfile-template.ts";
 import { outputPathFor } from "../compilers/cc/args.ts";
 import { bindingOf, renderStdio } from "./cc-relocation.ts";
@@ -30,6 +31,14 @@ function destinationsOf(job: CcJob): ReadonlyMap<string, string> {
   return m;
 }
 
+function realPath(p: string): string | null {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return null;
+  }
+}
+
 export function ccServeJob(c: CcServeInput): ServeJob<JobResult> {
   const { job, ctx } = c;
   const dests = destinationsOf(job);
@@ -37,7 +46,7 @@ export function ccServeJob(c: CcServeInput): ServeJob<JobResult> {
   // Recorded paths: below the cwd as spelled, under a base dir relative to the cwd, else absolute.
   const resolve = (recorded: string): string => decodePath(recorded, cwd);
   let binding: string | null = null;
-  const bindingNow = (): string => (binding ??= bindingOf(cwd, job.args));
+  const bindingNow = (): string => (binding ??= bindingOf(compilerCwd(cwd, c.req.env), job.args));
   return {
     key: c.key,
     startedMs: c.startedMs,
@@ -48,6 +57,7 @@ export function ccServeJob(c: CcServeInput): ServeJob<JobResult> {
       if (cc === null) return false;
       // A bound entry serves only the compile that stored it (same cwd and arguments).
       if (cc.binding !== undefined && cc.binding !== bindingNow()) return false;
+      for (const [dir, target] of cc.ccDirTargets ?? []) if (realPath(resolve(dir)) !== resolve(target)) return false;
       const storedDepfile = entry.outputs.some((o) => o.role === "depfile");
       if (job.userDepfile === null ? storedDepfile || cc.ccDepfile !== undefined : !storedDepfile && cc.ccDepfile === undefined) {
         return false;

@@ -4,9 +4,9 @@
 import * as fs from "node:fs";
 import { type ContentHash, sha256Hex } from "../platform/hash.ts";
 import type { StatSnapshot } from "../platform/fsx.ts";
-import { stillTrusted } from "../platform/stat-trust.ts";
-import { regularFileSnapshot } from "../platform/stat-snapshot.ts";
-import { hasAbsoluteIncludes, hasOpaqueInputs, locationMacros, type LocationMacros, usesTimeMacros } from "../compilers/cc/time-macros.ts";
+import { stampStillTrusted } from "../platform/stat-trust.ts";
+import { regularFileStamp, snapshotOfStamp, type StatStamp } from "../platform/stat-snapshot.ts";
+import { hasAbsoluteIncludes, hasOpaqueInputs, usesTimeMacros } from "../compilers/cc/time-macros.ts";
 import { hasIncludeSpellings, type IncludeSpellings } from "../compilers/cc/pch.ts";
 
 const MAX_ENTRIES = 500_000;
@@ -20,8 +20,6 @@ export interface FileFacts {
    * by comparing mtimes).
    */
   readonly opaqueInputs: boolean;
-  /** Whether the file names its own path (__FILE__, __builtin_FILE, …): see locationMacros(). */
-  readonly locationMacros: LocationMacros;
   /** `#include` of an absolute or macro-built name: see hasAbsoluteIncludes(). */
   readonly absoluteIncludes: boolean;
   /** The names the file tests with `__has_include`, if any. */
@@ -30,7 +28,9 @@ export interface FileFacts {
 }
 
 interface Memo extends FileFacts {
-  readonly hashedAtNs: bigint;
+  /** The snapshot as plain numbers: what a hit compares (see StatStamp). */
+  readonly stamp: StatStamp;
+  readonly hashedAtMs: number;
 }
 
 export class FileHashes {
@@ -39,13 +39,13 @@ export class FileHashes {
 
   /** Current facts for a regular file, or null when it is missing or not a file. */
   facts(p: string): FileFacts | null {
-    const st = regularFileSnapshot(p);
+    const st = regularFileStamp(p);
     if (st === null) {
       this.memo.delete(p);
       return null;
     }
     const known = this.memo.get(p);
-    if (known !== undefined && stillTrusted(known.snapshot, known.hashedAtNs, st)) return known;
+    if (known !== undefined && stampStillTrusted(known.stamp, known.hashedAtMs, st)) return known;
     let bytes: Buffer;
     try {
       bytes = fs.readFileSync(p);
@@ -53,16 +53,16 @@ export class FileHashes {
       return null;
     }
     this.hashedFiles++;
-    const hashedAtNs = BigInt(Date.now()) * 1_000_000n;
+    const hashedAtMs = Date.now();
     const memo: Memo = {
       hash: sha256Hex(bytes),
       timeMacros: usesTimeMacros(bytes),
       opaqueInputs: hasOpaqueInputs(bytes),
-      locationMacros: locationMacros(bytes),
       absoluteIncludes: hasAbsoluteIncludes(bytes),
       hasIncludes: hasIncludeSpellings(bytes),
-      snapshot: st,
-      hashedAtNs,
+      snapshot: snapshotOfStamp(st),
+      stamp: st,
+      hashedAtMs,
     };
     if (this.memo.size >= MAX_ENTRIES) this.memo.clear();
     this.memo.set(p, memo);

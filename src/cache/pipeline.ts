@@ -16,7 +16,7 @@ import { unreachable } from "../platform/result.ts";
 import { handleLink } from "./link/handle.ts";
 import { handleRustc } from "./rustc/handle.ts";
 import type { CompileRequest } from "../protocol/messages.ts";
-import { isAbsent, stderrIsTerminal } from "../platform/fsx.ts";
+import { isAbsent, replaceableOutput, stderrIsTerminal } from "../platform/fsx.ts";
 import { terminalColumns } from "../platform/tty-size.ts";
 import { describeOutcome, type Language, type Outcome, type UncacheableReason } from "../stats/outcomes.ts";
 import { serve } from "../serve/serve.ts";
@@ -25,6 +25,7 @@ import { resolveCompiler } from "./compiler-identity.ts";
 import type { CompileReply, PipelineContext } from "./context.ts";
 import { cacheKey } from "./key.ts";
 import { keyMode, portableArgs } from "../compilers/cc/relocate.ts";
+import { compilerCwd } from "../platform/relative-paths.ts";
 import { ccServeJob } from "./cc-serve.ts";
 import { runCcMiss } from "./cc-miss.ts";
 import { subToolFingerprints } from "./sub-tools.ts";
@@ -105,7 +106,20 @@ async function handleCc(
   if ((colorMode === "tty-urls" || colorMode === "urls") && recordsSwitches(inv.modelArgs)) {
     return runLocal(ctx, "terminal-urls", compilerPath, "other");
   }
+  // -MF/-MT/-MQ/-MP without -M/-MD/-MMD fail (gcc) or warn (clang) bare; the depfile we add
+  // on a miss would make them work. Recorded command lines would record our additions.
+  if (inv.deps.style === "none" && inv.modelArgs.some((a) => /^-M[FTQPG]/.test(a))) return runLocal(ctx, "too-hard", compilerPath, "other");
+  if (inv.modelArgs.some((a) => /^-(frecord-gcc-switches|frecord-command-line|grecord-command-line)$/.test(a))) {
+    return runLocal(ctx, "too-hard", compilerPath, "other");
+  }
+  // "-MF -" writes the depfile to stdout; a device, fifo or the source itself as an output is
+  // the compiler's business (it fails or writes through): never ours to replace.
+  if (inv.deps.file === "-") return runLocal(ctx, "special-output", compilerPath, "other");
   const jobs = ccJobs(inv, req.cwd);
+  for (const j of jobs) {
+    const outs = [j.objectPath, ...(j.userDepfile === null ? [] : [j.userDepfile]), ...j.sideOutputs.map((s) => s.path)];
+    if (outs.some((o) => o === j.sourceAbs || !replaceableOutput(o))) return runLocal(ctx, "special-output", compilerPath, "other");
+  }
   const written = jobs.flatMap((j) => [j.objectPath, ...(j.userDepfile === null ? [] : [j.userDepfile])]);
   // x/a.c and y/a.c both write a.o: only an in-order compile gets the last one right.
   if (new Set(written).size !== written.length) return runLocal(ctx, "too-hard", compilerPath, "other");
@@ -154,7 +168,8 @@ async function runJob(
       compilerHash: ident.hash,
       invokedName,
       args: portableArgs(job.args, req.cwd, reloc, mode),
-      cwd: mode.locationBound ? req.cwd : null,
+      // As the compiler records it: $PWD when that is the cwd entered through a symlink.
+      cwd: mode.locationBound ? compilerCwd(req.cwd, req.env) : null,
       remap: reloc.remap,
       env: req.env,
       colorMode: terminal.colorMode,

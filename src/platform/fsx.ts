@@ -118,3 +118,16 @@ export function writtenSince(p: string, startNs: bigint): boolean {
   const st = fs.statSync(p, { bigint: true, throwIfNoEntry: false });
   return st?.isFile() === true && st.mtimeNs >= startNs - 50_000_000n;
 }
+
+/**
+ * Whether a cache may put a file at `p` by writing a temp file and renaming it there: `p` is
+ * absent, a regular file, or a symlink to one (or dangling). A device (/dev/null), a fifo, a
+ * directory or a link to one is not: renaming over it would replace it.
+ */
+export function replaceableOutput(p: string): boolean {
+  const lst = fs.lstatSync(p, { throwIfNoEntry: false });
+  if (lst === undefined || lst.isFile()) return true;
+  if (!lst.isSymbolicLink()) return false;
+  const st = fs.statSync(p, { throwIfNoEntry: false });
+  return st === undefined || st.isFile();
+}

@@ -1,5 +1,6 @@
 // Paths recorded in keys and entries so that a second checkout can use them: relative to the
 // working directory where they were spelled under it, or under a base directory.
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { joinPhysical } from "./paths.ts";
 
@@ -15,17 +16,20 @@ function under(p: string, dir: string): boolean {
  * normalised head of `p` is rewritten: from the first "." or ".." segment on, the rest is kept
  * as written ("d/sym/../x.h" goes through the link, which a lexical path would not).
  */
+/** Separates the cwd-relative head of a base-relative path from the tail kept as written. */
+const REST = "\u0001";
+
 export function relativeToCwd(p: string, cwd: string, baseDirs: readonly string[]): string | null {
   if (!p.startsWith("/") || !cwd.startsWith("/") || baseDirs.length === 0) return null;
-  const segments = p.split("/");
+  // A trailing "/" (a directory's listing) is kept as it is.
+  const slash = p.length > 1 && p.endsWith("/") ? "/" : "";
+  const segments = (slash === "" ? p : p.slice(0, -1)).split("/");
   let k = 1;
   while (k < segments.length && segments[k] !== "." && segments[k] !== ".." && segments[k] !== "") k++;
   const head = segments.slice(0, k).join("/") || "/";
-  const rest = segments.slice(k).join("/");
-  if (rest !== "" && segments.slice(k).every((s) => s === "")) return null;
   if (!baseDirs.some((b) => under(head, b))) return null;
   const rel = path.relative(cwd, head) || ".";
-  return k < segments.length ? `${rel}/${rest}` : rel;
+  return (k < segments.length ? `${rel}${REST}${segments.slice(k).join("/")}` : rel) + slash;
 }
 
 /**
@@ -33,12 +37,9 @@ export function relativeToCwd(p: string, cwd: string, baseDirs: readonly string[
  * ("../..", then plain names) joined to the cwd, the rest appended as it was written.
  */
 export function fromCwd(rel: string, cwd: string): string {
-  const segments = rel.split("/");
-  let k = 0;
-  while (k < segments.length && segments[k] === "..") k++;
-  while (k < segments.length && segments[k] !== "." && segments[k] !== ".." && segments[k] !== "") k++;
-  const head = path.join(cwd, segments.slice(0, k).join("/") || ".");
-  return k < segments.length ? `${head === "/" ? "" : head}/${segments.slice(k).join("/")}` : head;
+  const sep = rel.indexOf(REST);
+  const head = path.join(cwd, sep < 0 ? rel : rel.slice(0, sep));
+  return sep < 0 ? head : `${head === "/" ? "" : head}/${rel.slice(sep + 1)}`;
 }
 
 /**
@@ -84,4 +85,21 @@ export function remapPairs(cwd: string, baseDirs: readonly string[]): [from: str
     if (d === base || d === "/") break;
   }
   return dirs.reverse().map((d) => [d, path.relative(cwd, d) || "."]);
+}
+
+/**
+ * The working directory as gcc and clang record it (DW_AT_comp_dir, prefix maps): `$PWD` when
+ * it is absolute and names the same directory as the physical cwd (entered through a
+ * symlink), else the physical cwd itself.
+ */
+export function compilerCwd(cwd: string, env: Readonly<Record<string, string | undefined>>): string {
+  const pwd = env.PWD;
+  if (pwd === undefined || pwd === cwd || !pwd.startsWith("/")) return cwd;
+  try {
+    const a = fs.statSync(pwd);
+    const b = fs.statSync(cwd);
+    return a.dev === b.dev && a.ino === b.ino ? pwd : cwd;
+  } catch {
+    return cwd;
+  }
 }

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { snapshotOf } from "./fsx.ts";
-import { directorySnapshot, regularFileSnapshot } from "./stat-snapshot.ts";
+import { directorySnapshot, regularFileSnapshot, regularFileStamp, snapshotOfStamp } from "./stat-snapshot.ts";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zc-statx-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -35,4 +35,22 @@ test("directories: a snapshot for a directory or a link to one, null for anythin
   expect(directorySnapshot(d)).toEqual(expected);
   expect(directorySnapshot(path.join(dir, "inc-link"))).toEqual(expected);
   for (const other of ["plain", "absent", "plain/below"]) expect(directorySnapshot(path.join(dir, other))).toBeNull();
+});
+
+test("a file's stamp stands for exactly its snapshot, for the same files", () => {
+  const file = path.join(dir, "stamp.h");
+  fs.writeFileSync(file, "int y;\n");
+  // Nanoseconds that no millisecond clock would round to, and a time before 1970.
+  for (const at of [new Date(1_600_000_000_123), new Date(-86_400_123)]) {
+    fs.utimesSync(file, at, at);
+    const stamp = regularFileStamp(file);
+    expect(stamp).not.toBeNull();
+    if (stamp === null) return;
+    expect(snapshotOfStamp(stamp)).toEqual(snapshotOf(fs.statSync(file, { bigint: true })));
+    expect(stamp.mtimeNsec).toBeGreaterThanOrEqual(0);
+  }
+  fs.symlinkSync(file, path.join(dir, "stamp-link.h"));
+  expect(regularFileStamp(path.join(dir, "stamp-link.h"))).toEqual(regularFileStamp(file));
+  for (const other of ["dangling.h", "d.h", "missing.h", "f.h/below.h", "inc"]) expect(regularFileStamp(path.join(dir, other))).toBeNull();
+  expect(regularFileStamp(`${file}\0x`)).toBeNull();
 });

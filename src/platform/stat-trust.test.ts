@@ -3,7 +3,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { type StatSnapshot, snapshotOf } from "./fsx.ts";
-import { RACY_WINDOW_NS, stillTrusted } from "./stat-trust.ts";
+import { RACY_WINDOW_NS, stampStillTrusted, stillTrusted } from "./stat-trust.ts";
+import type { StatStamp } from "./stat-snapshot.ts";
 
 const SEC = 1_000_000_000n;
 const old: StatSnapshot = { size: 10n, mtimeNs: 100n * SEC, ctimeNs: 101n * SEC, ino: 7n };
@@ -51,5 +52,23 @@ test("takes node's bigint stats of a real file as the current stat", () => {
     expect(stillTrusted(snap, fresh + RACY_WINDOW_NS, fs.statSync(file, { bigint: true }))).toBe(false);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("stamps follow the same rule as snapshots, to the nanosecond", () => {
+  // mtime 100.25 s, ctime 101.5 s: the window ends at 103.5 s.
+  const stamp: StatStamp = { sizeLo: 10, sizeHi: 0, inoLo: 7, inoHi: 1, mtimeSec: 100, mtimeNsec: 250_000_000, ctimeSec: 101, ctimeNsec: 500_000_000 };
+  const snap: StatSnapshot = { size: 10n, mtimeNs: 100_250_000_000n, ctimeNs: 101_500_000_000n, ino: (1n << 32n) | 7n };
+  for (const atMs of [50_000, 101_500, 103_499, 103_500, 103_501, 104_000, 105_000, 200_000]) {
+    expect(stampStillTrusted(stamp, atMs, { ...stamp })).toBe(stillTrusted(snap, BigInt(atMs) * 1_000_000n, { ...snap }));
+  }
+  expect(stampStillTrusted(stamp, 103_500, { ...stamp })).toBe(false);
+  expect(stampStillTrusted(stamp, 103_501, { ...stamp })).toBe(true);
+  // mtime newer than ctime within the same second decides too.
+  const mNewer: StatStamp = { ...stamp, mtimeSec: 101, mtimeNsec: 900_000_000 };
+  expect(stampStillTrusted(mNewer, 103_600, { ...mNewer })).toBe(false);
+  expect(stampStillTrusted(mNewer, 103_901, { ...mNewer })).toBe(true);
+  for (const field of Object.keys(stamp) as (keyof StatStamp)[]) {
+    expect(stampStillTrusted(stamp, 1_000_000, { ...stamp, [field]: stamp[field] + 1 })).toBe(false);
   }
 });

@@ -31,6 +31,8 @@ export const UNCACHEABLE_REASONS = [
   "fd-input",
   "side-file",
   "terminal-width",
+  // an output that is not a file we may replace (/dev/null, a fifo, "-"), or is the input
+  "special-output",
 ] as const;
 export type UncacheableReason = (typeof UNCACHEABLE_REASONS)[number];
 

@@ -189,7 +189,7 @@ describe("size budget and LRU eviction", () => {
 describe("shared blobs", () => {
   const c = new CacheEnv({ ZCCACHE_CACHE_SIZE: undefined });
 
-  test("entries sharing one object blob count its bytes once; a depfile is a blob of its own", () => {
+  test("entries sharing one object blob count its bytes once; a user depfile is described, not stored", () => {
     c.write("d.c", bigSource(500));
     // An unused macro does not change the object: two entries, one object blob.
     for (const v of ["1", "2"]) expectOk(c.zc(["gcc", `-DUNUSED=${v}`, "-c", "d.c", "-o", "d.o"]), `gcc -DUNUSED=${v}`);
@@ -201,14 +201,15 @@ describe("shared blobs", () => {
     expect([...blobs.keys()]).toEqual([sha256(obj)]);
     expect(st.bytes).toBe(obj.length);
 
-    // With a depfile: a second blob for that entry.
+    // With a depfile: the entry holds it as a template (rendered for each hit's targets and
+    // tree), so still one blob, the object's.
     expectOk(c.zc(["gcc", "-DUNUSED=3", "-MD", "-MF", "d.d", "-c", "d.c", "-o", "d.o"]), "gcc -MD");
     st = statusOf(c);
     expect(st.entries).toBe(3);
     const withDep = blobFiles(c.root);
-    expect(withDep.size).toBe(2);
-    expect(withDep.has(sha256(c.read("d.d")))).toBe(true);
-    expect(st.bytes).toBe(obj.length + c.read("d.d").length);
+    expect([...withDep.keys()]).toEqual([sha256(obj)]);
+    expect(withDep.has(sha256(c.read("d.d")))).toBe(false);
+    expect(st.bytes).toBe(obj.length);
   });
 });
 

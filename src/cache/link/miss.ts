@@ -153,7 +153,10 @@ async function linkAndStore(
     plan.key,
     {
       // Side files beside a name-free output may be named after it: that entry keeps its name.
-      ...(plan.nameFree && outputs.length > 1 ? { outputBinding: outputAbs } : {}),
+      // So may messages ("creating lib1.a", a map on stdout, a warning about the output).
+      ...(plan.nameFree && (outputs.length > 1 || namesOutput(run.stdout, outputAbs) || namesOutput(stderr, outputAbs))
+        ? { outputBinding: outputAbs }
+        : {}),
       deps: depRecords,
       absent,
       exitCode: 0,
@@ -197,4 +200,9 @@ async function runDeployHook(
     return null;
   }
   return changedFiles(dir, before, snapshotDir(dir, keep));
+}
+
+/** Whether a tool's message names its output (by its file name, however it was spelled). */
+function namesOutput(text: Buffer, outputAbs: string): boolean {
+  return text.length > 0 && text.includes(path.basename(outputAbs));
 }

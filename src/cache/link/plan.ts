@@ -6,6 +6,7 @@ import { classifyArchive } from "../../compilers/link/archiver.ts";
 import { classifyDriverLink, classifyLinkerLink } from "../../compilers/link/driver-args.ts";
 import type { ArchiveInvocation, LinkHint, LinkInvocation } from "../../compilers/link/invocation.ts";
 import { linkKeyFields } from "../../compilers/link/key.ts";
+import { replaceableOutput } from "../../platform/fsx.ts";
 import { BASE_RELATIVE, encodePath, relativeToCwd } from "../../platform/relative-paths.ts";
 import { searchDir } from "../../compilers/link/search.ts";
 import { expandResponseFiles, splitResponseFile } from "../../compilers/cc/response-files.ts";
@@ -168,6 +169,11 @@ export async function prepareLink(
   }
 
   const outputAbs = path.resolve(cwd, inv.kind === "archive" ? inv.archive : inv.output);
+  // /dev/null, a fifo, or an input as the output: the tool's business, never ours to replace.
+  const sideNamed = inv.kind === "link" ? inv.sideOutputs.map((o) => path.resolve(cwd, o)) : [];
+  if ([outputAbs, ...sideNamed].some((o) => !replaceableOutput(o) || (inv.kind === "link" && keyInputs.some((i) => i.path === o)))) {
+    return local("special-output", inv.kind === "archive" ? inv.archive : inv.output);
+  }
   let priorOutput = "";
   const hints: LinkHint[] = [];
   let deps: DepSource = { kind: "none" };

@@ -2,6 +2,7 @@
 // common rules: the environment variables the crate read (dep-info `# env-dep:`), sources
 // stored relative to the working directory, and outputs by role rather than by path.
 import * as path from "node:path";
+import { encodePath } from "../../platform/relative-paths.ts";
 import type { EntryRecord, StoredEntry } from "../../store/store.ts";
 
 /** A variable and the value the compile saw (null: unset). */
@@ -13,6 +14,8 @@ export type EnvDep = readonly [name: string, value: string | null];
  */
 export interface RustEntryRecord extends Omit<EntryRecord, "outputs"> {
   readonly rustEnvDeps: readonly EnvDep[];
+  /** Set when the entry may serve only this cwd (see miss.ts). */
+  readonly rustBoundCwd?: string;
 }
 
 function envDepsOf(e: StoredEntry): readonly EnvDep[] | null {
@@ -24,10 +27,12 @@ function envDepsOf(e: StoredEntry): readonly EnvDep[] | null {
   return v as EnvDep[];
 }
 
-/** Paths inside the cwd are stored relative to it, so a remapped copy of the tree can hit. */
-export function storedPath(abs: string, cwd: string): string {
-  const rel = path.relative(cwd, abs);
-  return rel === "" ? "." : rel.startsWith("../") || rel === ".." || path.isAbsolute(rel) ? abs : rel;
+/**
+ * Paths inside the cwd are stored relative to it, and ones under a base dir relative to the
+ * cwd (platform/relative-paths.ts), so a remapped copy of the tree can hit.
+ */
+export function storedPath(abs: string, cwd: string, baseDirs: readonly string[] = []): string {
+  return encodePath(path.normalize(abs), cwd, baseDirs);
 }
 
 /**
@@ -35,7 +40,10 @@ export function storedPath(abs: string, cwd: string): string {
  * cwd-relative paths): the environment the crate read is unchanged, and it has an output
  * for every role this invocation writes.
  */
-export function rustEntryAccepts(e: StoredEntry, env: Readonly<Record<string, string>>, roles: readonly string[]): boolean {
+export function rustEntryAccepts(e: StoredEntry, cwd: string, env: Readonly<Record<string, string>>, roles: readonly string[]): boolean {
+  // An entry that read a file outside its tree by absolute path serves only its own cwd.
+  const bound = (e as StoredEntry & { rustBoundCwd?: unknown }).rustBoundCwd;
+  if (bound !== undefined && bound !== cwd) return false;
   const envDeps = envDepsOf(e);
   if (envDeps === null) return false;
   for (const [name, value] of envDeps) if ((env[name] ?? null) !== value) return false;

@@ -21,6 +21,7 @@ import type { DepRecord, NewOutput } from "../../store/store.ts";
 import type { CompileReply } from "../context.ts";
 import type { CacheKey } from "../key.ts";
 import { type EnvDep, type RustEntryRecord, storedPath } from "./entry.ts";
+import { remappedCwd } from "../../compilers/rustc/plan.ts";
 import type { RustJob } from "./handle.ts";
 
 
@@ -78,7 +79,7 @@ async function compileAndStore(
     const abs = path.resolve(req.cwd, d);
     const f = ctx.files.facts(abs);
     if (f === null || changedSince(f.snapshot, startNs)) return notStored("racy-input");
-    deps.push({ path: storedPath(abs, req.cwd), hash: f.hash });
+    deps.push({ path: storedPath(abs, req.cwd, ctx.relocation.baseDirs), hash: f.hash });
   }
   // An extern crate rewritten while we compiled: what rustc read is not what we keyed.
   for (let i = 0; i < job.externPaths.length; i++) {
@@ -118,6 +119,9 @@ async function compileAndStore(
     stderr: storedStderr.toString("base64"),
     language: "rust",
     rustEnvDeps: envDeps,
+    // The key leaves the cwd out when a remap covers it: a file read by absolute path outside
+    // every base dir may then be another tree's, so the entry stays with this cwd.
+    ...(remappedCwd(job.inv, req.cwd) !== null && deps.some((d) => d.path.startsWith("/")) ? { rustBoundCwd: req.cwd } : {}),
   };
   const put = await ctx.store.put(key, record, outputs);
   if (!put.ok) {

@@ -295,10 +295,10 @@ export function classifyCc(args: readonly string[], family: CcFamily = "gcc"): C
   };
 }
 
-function replaceExtension(p: string, ext: string): string {
+function replaceExtension(p: string, ext: string, leadingDot = false): string {
   const base = path.basename(p);
   const dot = base.lastIndexOf(".");
-  const stem = dot > 0 ? base.slice(0, dot) : base;
+  const stem = dot > 0 || (leadingDot && dot === 0) ? base.slice(0, dot) : base;
   return path.join(path.dirname(p), stem + ext);
 }
 
@@ -312,7 +312,8 @@ export function outputPathFor(inv: CcInvocation, src: SourceFile): string {
 export function userDepfilePath(inv: CcInvocation, src: SourceFile): string | null {
   if (inv.deps.style === "none") return null;
   if (inv.deps.file !== null) return inv.deps.file;
-  if (inv.output !== null) return replaceExtension(inv.output, ".d");
+  // gcc and clang replace everything from the name's last dot: "d/.hidden" gives "d/.d".
+  if (inv.output !== null) return replaceExtension(inv.output, ".d", true);
   return replaceExtension(path.basename(src.path), ".d");
 }
 

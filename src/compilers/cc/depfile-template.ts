@@ -50,7 +50,13 @@ export function depfileTargets(args: readonly string[], outputSpelled: string): 
   return out.length > 0 ? out : [quoteTarget(outputSpelled)];
 }
 
-function renderGcc(targets: readonly string[], deps: readonly string[], phony: boolean): string {
+/** A prerequisite as written (escaped for make) and the length the writer measures it by. */
+interface Dep {
+  readonly text: string;
+  readonly width: number;
+}
+
+function renderGcc(targets: readonly string[], deps: readonly Dep[], phony: boolean): string {
   const colmax = 72;
   let out = "";
   let col = 0;
@@ -69,13 +75,13 @@ function renderGcc(targets: readonly string[], deps: readonly string[], phony: b
   for (const t of targets) write(t);
   out += ":";
   col++;
-  for (const d of deps) write(d);
+  for (const d of deps) write(d.text);
   out += "\n";
-  if (phony) for (const d of deps.slice(1)) out += `${d}:\n`;
+  if (phony) for (const d of deps.slice(1)) out += `${d.text}:\n`;
   return out;
 }
 
-function renderClang(targets: readonly string[], deps: readonly string[], phony: boolean): string {
+function renderClang(targets: readonly string[], deps: readonly Dep[], phony: boolean): string {
   const maxColumns = 75;
   let out = "";
   let columns = 0;
@@ -94,20 +100,28 @@ function renderClang(targets: readonly string[], deps: readonly string[], phony:
   out += ":";
   columns += 1;
   for (const d of deps) {
-    const n = d.length;
+    // clang measures the name before escaping it.
+    const n = d.width;
     if (columns + (n + 1) + 2 > maxColumns) {
       out += " \\\n ";
       columns = 2;
     }
-    out += ` ${d}`;
+    out += ` ${d.text}`;
     columns += n + 1;
   }
   out += "\n";
-  if (phony) for (const d of deps.slice(1)) out += `\n${d}:\n`;
+  if (phony) for (const d of deps.slice(1)) out += `\n${d.text}:\n`;
   return out;
 }
 
-function render(style: DepfileStyle, targets: readonly string[], deps: readonly string[], phony: boolean): string {
+/** A path as gcc (measured escaped) or clang (measured raw) writes a prerequisite. */
+function depOf(style: DepfileStyle, raw: string): Dep {
+  const text = quoteTarget(raw);
+  return { text, width: style === "gcc" ? text.length : raw.length };
+}
+
+function render(style: DepfileStyle, targets: readonly string[], rawDeps: readonly string[], phony: boolean): string {
+  const deps = rawDeps.map((d) => depOf(style, d));
   return style === "gcc" ? renderGcc(targets, deps, phony) : renderClang(targets, deps, phony);
 }
 

@@ -154,9 +154,9 @@ export function remapArgs(cwd: string, reloc: Relocation): string[] {
 }
 
 /** Strings whose presence in an output's bytes ties it to this tree. */
-export function locationMarkers(cwd: string, reloc: Relocation): string[] {
+export function locationMarkers(cwd: string, reloc: Relocation, logicalCwd: string = cwd): string[] {
   const out = new Set<string>();
-  if (cwd !== "/") out.add(cwd);
+  for (const d of [cwd, logicalCwd]) if (d !== "/") out.add(d);
   for (const b of reloc.baseDirs) if (b !== "/") out.add(b);
   return [...out];
 }

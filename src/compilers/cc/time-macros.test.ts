@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { hasAbsoluteIncludes, locationMacros, usesTimeMacros } from "./time-macros.ts";
+import { hasAbsoluteIncludes, usesTimeMacros } from "./time-macros.ts";
 
 const uses = (s: string): boolean => usesTimeMacros(Buffer.from(s));
 
@@ -31,11 +31,4 @@ describe("inputs that can name their own tree", () => {
   const no = ['#include "x.h"\n', "#include <stdio.h>\n", "#include_next <limits.h>\n", "   #include's protect themselves\n", "int include;\n"];
   for (const s of yes) test(`absolute or computed: ${JSON.stringify(s)}`, () => expect(hasAbsoluteIncludes(Buffer.from(s))).toBe(true));
   for (const s of no) test(`plain: ${JSON.stringify(s)}`, () => expect(hasAbsoluteIncludes(Buffer.from(s))).toBe(false));
-  test("__FILE__ is a macro (a preprocessing run tells), __builtin_FILE is not", () => {
-    expect(locationMacros(Buffer.from("assert(__FILE__)"))).toBe("macro");
-    expect(locationMacros(Buffer.from("f(__BASE_FILE__)"))).toBe("macro");
-    expect(locationMacros(Buffer.from("__builtin_FILE()"))).toBe("builtin");
-    expect(locationMacros(Buffer.from("std::source_location::current() // __builtin_source_location"))).toBe("builtin");
-    expect(locationMacros(Buffer.from("int x;"))).toBe("none");
-  });
 });

@@ -18,20 +18,6 @@ export function hasOpaqueInputs(buf: Buffer): boolean {
 }
 
 /**
- * How a file can put a path into the object: "macro" (__FILE__, __BASE_FILE__: expanded by the
- * preprocessor, so a preprocessing run shows whether a path really lands in the code, e.g. not
- * for assert() under NDEBUG), "builtin" (__builtin_FILE, source_location: only the compiler
- * proper knows), or "none". Mentions in comments count too: the check only ever costs a hit.
- */
-export type LocationMacros = "none" | "macro" | "builtin";
-
-export function locationMacros(buf: Buffer): LocationMacros {
-  if (buf.includes("__builtin_FILE") || buf.includes("__builtin_source_location")) return "builtin";
-  if (buf.includes("__FILE__") || buf.includes("__BASE_FILE__")) return "macro";
-  return "none";
-}
-
-/**
  * `#include "/abs/x.h"`, or an include whose name a macro builds: the file names a header
  * by a path that is not relative to anything we record, so an entry that uses it must stay
  * with its tree (a copy of the source would still read the first tree's header).
