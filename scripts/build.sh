@@ -2,7 +2,8 @@
 # Builds zccache into OUT (default dist/): the TypeScript program, and when the machine has a
 # C compiler the native launcher in front of it (plus a sanitizer build the tests also run).
 #   with cc:    OUT/zccache = launcher, OUT/zccache-asan = launcher under ASan+UBSan,
-#               OUT/zccache-core = the TypeScript program the launcher execs
+#               OUT/zccache-core = the TypeScript program the launcher execs,
+#               OUT/zccache-pdeathsig = the guard the daemon runs compilers through
 #   without cc: OUT/zccache = the TypeScript program
 set -euo pipefail
 
@@ -22,7 +23,7 @@ build_ts() {
 cc="${CC:-cc}"
 if ! command -v "$cc" >/dev/null 2>&1; then
   echo "build: no C compiler ('$cc') found; $out/zccache is the TypeScript program (no native launcher)"
-  rm -f "$out/zccache-core" "$out/zccache-asan"
+  rm -f "$out/zccache-core" "$out/zccache-asan" "$out/zccache-pdeathsig"
   build_ts "$out/zccache"
   exit 0
 fi
@@ -37,4 +38,7 @@ mv -f "$out/zccache.tmp.$$" "$out/zccache"
 "$cc" "${flags[@]}" -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \
   -o "$out/zccache-asan.tmp.$$" "${sources[@]}"
 mv -f "$out/zccache-asan.tmp.$$" "$out/zccache-asan"
+# The daemon runs every compiler through this guard (src/platform/exec.ts).
+"$cc" "${flags[@]}" -O2 -o "$out/zccache-pdeathsig.tmp.$$" "$root/src/exec-guard/pdeathsig.c"
+mv -f "$out/zccache-pdeathsig.tmp.$$" "$out/zccache-pdeathsig"
 echo "build: $out/zccache (native launcher) -> $out/zccache-core"

@@ -13,7 +13,7 @@ import type { ContentHash } from "../platform/hash.ts";
 import type { CompileRequest } from "../protocol/messages.ts";
 import type { Language, MissReason, Outcome, UncacheableReason } from "../stats/outcomes.ts";
 import type { DepRecord, NewOutput } from "../store/store.ts";
-import { groupByDirectory } from "./absence.ts";
+import type { AbsentGroup } from "./absence.ts";
 import { ccProbes, presentInputs } from "./cc-probes.ts";
 import type { CompilerIdentity } from "./compiler-identity.ts";
 import type { PipelineContext } from "./context.ts";
@@ -54,7 +54,10 @@ export async function runCcMiss(m: MissInput): Promise<JobResult> {
   try {
     return await compileAndStore(m, privateDepfile);
   } finally {
-    removeQuietly(privateDepfile);
+    // After the reply has gone out (immediates run once the reply's microtasks are done):
+    // nothing reads it again, its name is never reused, and a file left by a crash goes with
+    // the rest of tmp/ when the daemon starts.
+    setImmediate(() => removeQuietly(privateDepfile));
   }
 }
 
@@ -185,17 +188,39 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
   });
   if (!probes.ok) return notStored(probes.why);
   const check = ctx.absence.pass();
-  const kept: string[] = [];
+  // One check per directory (a trivial C file has ~180 probes in a handful of directories):
+  // every name absent is the common case. Only a directory where something is present is
+  // gone through name by name, which the pass answers from the states it just saw.
+  const byDir = new Map<string, { names: string[]; probes: string[] }>();
   for (const p of probes.probes) {
-    if (check(path.dirname(p), [path.basename(p)])) {
-      kept.push(p);
+    const dir = path.dirname(p);
+    let g = byDir.get(dir);
+    if (g === undefined) {
+      g = { names: [], probes: [] };
+      byDir.set(dir, g);
+    }
+    g.names.push(path.basename(p));
+    g.probes.push(p);
+  }
+  const absent: AbsentGroup[] = [];
+  for (const [dir, g] of byDir) {
+    if (check(dir, g.names)) {
+      absent.push([dir, g.names]);
       continue;
     }
-    const present = presentInputs(p, ctx.files, startNs);
-    if (present === null) return notStored("racy-input");
-    for (const d of present) if (!deps.some((x) => x.path === d.path)) deps.push(d);
+    const keptNames: string[] = [];
+    for (let i = 0; i < g.names.length; i++) {
+      const name = g.names[i] as string;
+      if (check(dir, [name])) {
+        keptNames.push(name);
+        continue;
+      }
+      const present = presentInputs(g.probes[i] as string, ctx.files, startNs);
+      if (present === null) return notStored("racy-input");
+      for (const d of present) if (!deps.some((x) => x.path === d.path)) deps.push(d);
+    }
+    if (keptNames.length > 0) absent.push([dir, keptNames]);
   }
-  const absent = groupByDirectory(kept);
 
   // Whether the entry may serve other trees and output names, or is bound to this compile's.
   const outputBytes: Buffer[] = [];

@@ -42,6 +42,8 @@ export class CompileHistory {
   private writes = 0;
   /** Output → fingerprint of the facts its row holds, for the outputs written since start. */
   private readonly stored = new Map<string, string>();
+  /** Rows queued by recordLater, written on the next turn of the event loop. */
+  private readonly pending: (() => void)[] = [];
 
   /** `fileMode` (when set) is given to the database file, and so to its -wal and -shm. */
   constructor(file: string, fileMode: number | undefined) {
@@ -53,6 +55,28 @@ export class CompileHistory {
       "CREATE TABLE IF NOT EXISTS history(output TEXT PRIMARY KEY, ts INTEGER NOT NULL, outcome TEXT NOT NULL, reason TEXT, facts TEXT, causes TEXT NOT NULL)",
     );
     this.db.exec("CREATE INDEX IF NOT EXISTS history_by_ts ON history(ts)");
+  }
+
+  /**
+   * Records after the current reply has gone out: a miss's history row (a read, a diff and an
+   * upsert) is not worth making the build wait for. Anything that reads the history
+   * (explain, clear, close) writes the queue first, so no answer ever misses a row.
+   */
+  recordLater(output: string, outcome: Outcome, facts: CompileFacts | undefined, onError: (e: unknown) => void): void {
+    this.pending.push(() => {
+      try {
+        this.record(output, outcome, facts);
+      } catch (e) {
+        onError(e);
+      }
+    });
+    if (this.pending.length === 1) setImmediate(() => this.flush());
+  }
+
+  /** Writes every queued row now. */
+  flush(): void {
+    const queued = this.pending.splice(0);
+    for (const write of queued) write();
   }
 
   record(output: string, outcome: Outcome, facts: CompileFacts | undefined): void {
@@ -90,6 +114,7 @@ export class CompileHistory {
   }
 
   explain(output: string): ExplainReport | null {
+    this.flush();
     const row = this.db.query<Row, [string]>("SELECT ts, outcome, reason, facts, causes FROM history WHERE output = ?").get(output);
     if (row === null) return null;
     const causes = JSON.parse(row.causes) as Cause[];
@@ -97,11 +122,13 @@ export class CompileHistory {
   }
 
   clear(): void {
+    this.pending.length = 0;
     this.db.exec("DELETE FROM history");
     this.stored.clear();
   }
 
   close(): void {
+    this.flush();
     this.db.close();
   }
 }

@@ -70,12 +70,10 @@ export async function compileHandler(req: CompileRequest, state: DaemonState): P
       session?.journal ?? null,
     );
     if (e.detail?.output !== undefined) {
-      try {
-        state.history?.record(e.detail.output, e.outcome, e.detail.facts);
-      } catch (err) {
-        // History is for `explain`; a full disk must not turn a hit into an error.
-        state.log.error(`history write failed: ${err instanceof Error ? err.message : String(err)}`);
-      }
+      // History is for `explain`; a full disk must not turn a hit into an error.
+      state.history?.recordLater(e.detail.output, e.outcome, e.detail.facts, (err) =>
+        state.log.error(`history write failed: ${err instanceof Error ? err.message : String(err)}`),
+      );
     }
   }
   if (reply.kind === "run-local") {
