@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import type { CcFamily } from "../compilers/family.ts";
 import { err, ok, type Result } from "../platform/result.ts";
-import { moveIntoPlace, removeQuietly, siblingTemp } from "../platform/fsx.ts";
+import { removeQuietly, siblingTemp } from "../platform/fsx.ts";
 import type { DeliveryMode, MaterializeFailure, OutputRecord, Store } from "../store/store.ts";
 
 export function writesThroughLink(family: CcFamily, role: string, target: string): boolean {
@@ -43,22 +43,13 @@ export async function deliverCcOutput(
   }
 }
 
-/** Writes an output the entry describes (a rendered depfile) as the compiler would: through a link. */
+/**
+ * Writes an output the entry describes (a rendered depfile) as the compiler writes it: opened
+ * for writing and truncated in place, through a symlink, keeping the file's inode.
+ */
 export function writeRenderedOutput(dest: string, text: string): Result<void, MaterializeFailure> {
   try {
-    const lst = fs.lstatSync(dest, { throwIfNoEntry: false });
-    if (lst?.isSymbolicLink() === true) {
-      fs.writeFileSync(dest, text);
-      return ok(undefined);
-    }
-    const tmp = siblingTemp(dest);
-    try {
-      fs.writeFileSync(tmp, text, { mode: 0o666 & ~process.umask() });
-      moveIntoPlace(tmp, dest);
-    } catch (e) {
-      removeQuietly(tmp);
-      throw e;
-    }
+    fs.writeFileSync(dest, text, { mode: 0o666 & ~process.umask() });
     return ok(undefined);
   } catch {
     return err("io");
