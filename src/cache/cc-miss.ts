@@ -99,8 +99,9 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
   let preprocessed: Promise<Captured> | null = null;
   const preprocess = (): Promise<Captured> =>
     (preprocessed ??= runCapture([ident.path, ...withoutOutputOptions(runArgs), "-E", "-P", "-o", "-"], { cwd: req.cwd, env: runEnv }));
-  const treeMarkers = m.mode.locationBound || m.key === null ? [] : locationMarkers(req.cwd, ctx.relocation, logicalCwd);
-  if (job.args.some((a) => treeMarkers.some((mk) => a.includes(mk)))) void preprocess();
+  // Strings that name this tree (nothing to look for when the key holds the location anyway).
+  const markers = m.mode.locationBound ? [] : locationMarkers(req.cwd, ctx.relocation, logicalCwd);
+  if (m.key !== null && job.args.some((a) => markers.some((mk) => a.includes(mk)))) void preprocess();
   const [run, trace] = await Promise.all([
     runCapture([ident.path, ...runArgs], { cwd: req.cwd, env: runEnv }),
     plan.headers.kind === "separate-trace"
@@ -255,7 +256,6 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
   const storedAbsent = absent.map(([dir, names]) => [encode(dir), names] as const);
   // A path inside this tree that could not be written relative ("x/sym/../y" under a base
   // dir) would be checked in this tree by a compile elsewhere: such an entry stays here.
-  const markers = m.mode.locationBound ? [] : locationMarkers(req.cwd, ctx.relocation, logicalCwd);
   const pinned = [...storedDeps.map((d) => d.path), ...storedAbsent.map(([dir]) => dir)].some(
     (p) => p.startsWith("/") && markers.some((mk) => p === mk || p.startsWith(`${mk}/`)),
   );

@@ -5,7 +5,8 @@ import type { CcJob } from "../compilers/cc/plan.ts";
 import type { ContentHash } from "../platform/hash.ts";
 import { ok } from "../platform/result.ts";
 import type { ServeJob } from "../serve/adapter.ts";
-import { compilerCwd, decodePath } from "../platform/relative-paths.ts";
+import { compilerCwd } from "../platform/relative-paths.ts";
+import { resolverFor } from "../serve/validate.ts";
 import { depfileTargets, renderDepfile } from "../compilers/cc/depfile-template.ts";
 import { outputPathFor } from "../compilers/cc/args.ts";
 import { bindingOf, renderStdio } from "./cc-relocation.ts";
@@ -44,7 +45,7 @@ export function ccServeJob(c: CcServeInput): ServeJob<JobResult> {
   const dests = destinationsOf(job);
   const cwd = c.req.cwd;
   // Recorded paths: below the cwd as spelled, under a base dir relative to the cwd, else absolute.
-  const resolve = (recorded: string): string => decodePath(recorded, cwd);
+  const resolve = resolverFor(cwd);
   let binding: string | null = null;
   const bindingNow = (): string => (binding ??= bindingOf(compilerCwd(cwd, c.req.env), job.args));
   return {

@@ -1,13 +1,13 @@
 // Decides whether a stored entry still describes the inputs on disk, by stat and hash. The
 // one place recorded paths are read: through a resolver, so entries may hold paths relative
 // to a working or base directory.
-import * as path from "node:path";
+import { decodePath } from "../platform/relative-paths.ts";
 import type { EntryRecord } from "../store/store.ts";
 import type { PathResolver, ValidationServices } from "./adapter.ts";
 
-/** Absolute paths as they are; relative ones against `dir`. */
-export function resolverFor(dir: string): PathResolver {
-  return (recorded) => (path.isAbsolute(recorded) ? recorded : path.resolve(dir, recorded));
+/** Recorded paths as this tree names them (platform/relative-paths.ts: decodePath). */
+export function resolverFor(cwd: string): PathResolver {
+  return (recorded) => decodePath(recorded, cwd);
 }
 
 export function entryStillValid(

@@ -8,7 +8,7 @@ import type { Result } from "../platform/result.ts";
 
 /** An input whose content the entry depends on. */
 export interface DepRecord {
-  /** Absolute today; may be relative in future, so read it through a resolver (serve/validate.ts). */
+  /** Absolute, or relative to the cwd or a base dir: read it through a resolver (serve/validate.ts). */
   readonly path: string;
   readonly hash: ContentHash;
 }

@@ -6,10 +6,10 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CacheEnv, missing, run, tempDir } from "../helpers.ts";
+import { CacheEnv, missing, run } from "../helpers.ts";
 import { expectSameBytes } from "../assertions.ts";
 import { CARGO_BIN, cargo, cargoMeasured, writeWorkspace } from "../fixtures/rust/cargo.ts";
-import { backdateTree } from "../fixtures/relocation/reloc.ts";
+import { type Tree, twoCheckouts as sharedTwoCheckouts } from "../fixtures/relocation/reloc.ts";
 
 afterAll(() => CacheEnv.stopAll());
 
@@ -25,17 +25,9 @@ const DET = { CARGO_INCREMENTAL: "0" };
 /** base, mid, mac, gen's build script, gen, app: the crates that go through rustc per build. */
 const CACHEABLE = 6;
 
-/** Two checkouts of the workspace (names of different lengths), same old file times. */
-function twoCheckouts(): { top: string; one: string; two: string } {
-  const top = tempDir("zc-reloc-rs-");
-  const one = path.join(top, "ws1");
-  const two = path.join(top, "checkout-two");
-  writeWorkspace(one);
-  writeWorkspace(two);
-  const when = new Date(Date.now() - 60_000);
-  backdateTree(one, when);
-  backdateTree(two, when);
-  return { top, one, two };
+/** Two checkouts of the workspace. */
+function twoCheckouts(): Tree {
+  return sharedTwoCheckouts("zc-reloc-rs-", "ws1", writeWorkspace);
 }
 
 function runApp(ws: string): string {

@@ -27,6 +27,8 @@ import {
   sameOutputs,
   type Snapshot,
   type Style,
+  type Tree,
+  twoCheckouts as sharedTwoCheckouts,
   writeFile,
   writeProject,
   zcRun,
@@ -38,24 +40,9 @@ for (const tool of ["gcc", "g++", "clang", "clang++", "ar", "llvm-ar"]) {
   if (!requireTool(tool, "the relocation suite")) throw new Error(`${tool} is required`);
 }
 
-/** Two checkouts of the project under one base dir; the names differ in length on purpose. */
-interface Tree {
-  readonly top: string;
-  readonly one: string;
-  readonly two: string;
-}
-
+/** Two checkouts of the project under one base dir. */
 function twoCheckouts(): Tree {
-  const top = tempDir("zc-reloc-");
-  const one = path.join(top, "c1");
-  const two = path.join(top, "checkout-two");
-  writeProject(one);
-  writeProject(two);
-  // Same old times in both: nothing racy, and stat data alone cannot tell the copies apart.
-  const when = new Date(Date.now() - 60_000);
-  backdateTree(one, when);
-  backdateTree(two, when);
-  return { top, one, two };
+  return sharedTwoCheckouts("zc-reloc-", "c1", writeProject);
 }
 
 interface Built {

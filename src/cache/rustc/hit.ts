@@ -8,7 +8,7 @@ import { fillStderrTemplate } from "../../compilers/rustc/diagnostics.ts";
 import { removeQuietly, writeFileAtomic } from "../../platform/fsx.ts";
 import { err, ok, type Result } from "../../platform/result.ts";
 import type { ServeJob } from "../../serve/adapter.ts";
-import { decodePath } from "../../platform/relative-paths.ts";
+import { resolverFor } from "../../serve/validate.ts";
 import type { MaterializeFailure, OutputRecord, Store } from "../../store/store.ts";
 import type { CompileReply } from "../context.ts";
 import type { CacheKey } from "../key.ts";
@@ -71,7 +71,7 @@ export function rustServeJob(job: RustJob, key: CacheKey, startedMs: number): Se
     key,
     startedMs,
     // Sources inside the cwd are recorded relative to it (entry.ts storedPath).
-    resolve: (recorded) => decodePath(recorded, req.cwd),
+    resolve: resolverFor(req.cwd),
     accepts: (entry) => rustEntryAccepts(entry, req.cwd, req.env, roles),
     destination: (output) => job.outputs.find((o) => o.role === output.role)?.path ?? null,
     deliverOutput: (store, output, dest) => deliverRustOutput(job, store, output, dest),
