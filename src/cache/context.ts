@@ -49,6 +49,8 @@ export interface PipelineContext {
   readonly stats: StatsSink;
   /** This build's base dirs and path remapping (ZCCACHE_BASE_DIR, ZCCACHE_PATH_REMAP). */
   readonly relocation: Relocation;
+  /** Words run before the compiler on a C/C++ miss (ZCCACHE_PREFIX, e.g. distcc); [] = none. */
+  readonly prefixCommand: readonly string[];
 }
 
 export type CompileReply =

@@ -187,6 +187,9 @@ export async function commandMain(argv: string[]): Promise<number> {
         `log_level = ${c.logLevel.value} (${c.logLevel.source})`,
         `base_dir = ${c.baseDirs.value.join(":")} (${c.baseDirs.source})`,
         `path_remap = ${c.pathRemap.value ? 1 : 0} (${c.pathRemap.source})`,
+        `remote_storage = ${c.remoteStorage.value.map((r) => r.display).join(" ")} (${c.remoteStorage.source})`,
+        `remote_secret = ${c.remoteSecret.value === "" ? "" : "(set)"} (${c.remoteSecret.source})`,
+        `prefix_command = ${c.prefixCommand.value.join(" ")} (${c.prefixCommand.source})`,
       ];
       process.stdout.write(`${lines.join("\n")}\n`);
       return 0;

@@ -3,6 +3,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { err, ok, type Result } from "../platform/result.ts";
+import { parseRemoteStorage, type RemoteSpec } from "../store/remote/spec.ts";
 import type { DeliveryMode } from "../store/store.ts";
 
 export type Source = "default" | "file" | "env";
@@ -22,6 +23,12 @@ export interface Config {
   readonly baseDirs: Setting<readonly string[]>;
   /** ZCCACHE_PATH_REMAP: add prefix maps so debug info is relative to the cwd. */
   readonly pathRemap: Setting<boolean>;
+  /** Remote tiers behind the local store (remote_storage), in the order they are asked. */
+  readonly remoteStorage: Setting<readonly RemoteSpec[]>;
+  /** Key for the HMAC over manifests written to and read from remotes ("" = none). */
+  readonly remoteSecret: Setting<string>;
+  /** Words run before the compiler on a C/C++ miss (prefix_command, e.g. distcc). */
+  readonly prefixCommand: Setting<readonly string[]>;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -104,6 +111,15 @@ export function describeDelivery(setting: Setting<DeliveryMode>, uid: number): s
   return `${c.mode} (${c.note ?? setting.source})`;
 }
 
+function parseSecret(raw: string): Result<string, string> {
+  if (raw.trim() !== raw) return err("a secret may not begin or end with whitespace");
+  return ok(raw);
+}
+
+function parseWords(raw: string): Result<readonly string[], string> {
+  return ok(raw.split(/\s+/).filter((w) => w !== ""));
+}
+
 const DEFAULT_CACHE_SIZE_BYTES = 10 * 1024 ** 3;
 
 const SPECS = {
@@ -113,6 +129,9 @@ const SPECS = {
   logLevel: { env: "ZCCACHE_LOG_LEVEL", file: "log_level", parse: parseLogLevel },
   baseDirs: { env: "ZCCACHE_BASE_DIR", file: "base_dir", parse: parseBaseDirs },
   pathRemap: { env: "ZCCACHE_PATH_REMAP", file: "path_remap", parse: parseBool },
+  remoteStorage: { env: "ZCCACHE_REMOTE_STORAGE", file: "remote_storage", parse: parseRemoteStorage },
+  remoteSecret: { env: "ZCCACHE_REMOTE_SECRET", file: "remote_secret", parse: parseSecret },
+  prefixCommand: { env: "ZCCACHE_PREFIX", file: "prefix_command", parse: parseWords },
 } as const satisfies Record<string, KeySpec<unknown>>;
 
 const DEFAULTS = {
@@ -122,6 +141,9 @@ const DEFAULTS = {
   logLevel: "info" as const,
   baseDirs: [] as readonly string[],
   pathRemap: false,
+  remoteStorage: [] as readonly RemoteSpec[],
+  remoteSecret: "",
+  prefixCommand: [] as readonly string[],
 };
 
 export const CONFIG_FILE_NAME = "zccache.conf";
@@ -189,6 +211,12 @@ export function loadConfig(cacheDir: string, env: Env): Result<Config, string> {
   if (!baseDirs.ok) return baseDirs;
   const pathRemap = resolveSetting(SPECS.pathRemap, DEFAULTS.pathRemap, env, fv, file);
   if (!pathRemap.ok) return pathRemap;
+  const remoteStorage = resolveSetting(SPECS.remoteStorage, DEFAULTS.remoteStorage, env, fv, file);
+  if (!remoteStorage.ok) return remoteStorage;
+  const remoteSecret = resolveSetting(SPECS.remoteSecret, DEFAULTS.remoteSecret, env, fv, file);
+  if (!remoteSecret.ok) return remoteSecret;
+  const prefixCommand = resolveSetting(SPECS.prefixCommand, DEFAULTS.prefixCommand, env, fv, file);
+  if (!prefixCommand.ok) return prefixCommand;
   return ok({
     cacheDir,
     idleTimeoutSecs: idle.value,
@@ -197,5 +225,8 @@ export function loadConfig(cacheDir: string, env: Env): Result<Config, string> {
     logLevel: logLevel.value,
     baseDirs: baseDirs.value,
     pathRemap: pathRemap.value,
+    remoteStorage: remoteStorage.value,
+    remoteSecret: remoteSecret.value,
+    prefixCommand: prefixCommand.value,
   });
 }

@@ -83,6 +83,7 @@ export class DaemonState {
       tmpDir: path.join(ep.cacheRoot, "tmp"),
       stats,
       relocation: { baseDirs: config.baseDirs.value, remap: config.pathRemap.value },
+      prefixCommand: config.prefixCommand.value,
     };
     this.openStore();
     if (this.current !== null) this.counters.load(this.current.loadCounters());

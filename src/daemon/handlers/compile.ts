@@ -42,7 +42,8 @@ export async function compileHandler(req: CompileRequest, state: DaemonState): P
       state.sessions.recordError(req.sessionId, reason);
     },
   };
-  const reply = await handleCompile(req, { ...state.ctx, stats, relocation });
+  const prefixCommand = settings.value.prefixCommand.value;
+  const reply = await handleCompile(req, { ...state.ctx, stats, relocation, prefixCommand });
   const latencyMs = performance.now() - startedMs;
   const exitCode = reply.kind === "result" ? reply.exitCode : null;
   const session = state.sessions.get(req.sessionId);
