@@ -18,6 +18,13 @@ command -v emcc >/dev/null 2>&1 || need+=(emscripten)
 # the programs a compile starts.
 command -v ccache >/dev/null 2>&1 || need+=(ccache)
 command -v strace >/dev/null 2>&1 || need+=(strace)
+# Remote-storage and distributed-compile suites (tests/fixtures/servers.ts): a Redis server and
+# its CLI, nginx with WebDAV PUT/DELETE (http_dav_module) and distcc's client and server.
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
+{ command -v nginx || [ -x /usr/sbin/nginx ]; } >/dev/null 2>&1 || need+=(nginx-light)
+command -v distcc >/dev/null 2>&1 || need+=(distcc)
+command -v distccd >/dev/null 2>&1 || need+=(distcc)
 # A real third-party crate graph for the Rust suite, built offline from Debian's registry.
 for crate in serde serde-derive serde-json; do
   dir="$(echo "$crate" | tr - _)"

@@ -27,6 +27,7 @@ import type { JobResult } from "./pipeline.ts";
 import { type KeyMode, locationMarkers, remapArgs } from "../compilers/cc/relocate.ts";
 import { compilerCwd, encodePath } from "../platform/relative-paths.ts";
 import { bindingOf, portability } from "./cc-relocation.ts";
+import { prefixFor } from "./prefix-command.ts";
 
 export interface MissInput {
   readonly job: CcJob;
@@ -66,7 +67,8 @@ export async function runCcMiss(m: MissInput): Promise<JobResult> {
  * (a private depfile in the cache root) cannot work, e.g. the cache disk is full.
  */
 async function compileUncached(m: MissInput, why: string): Promise<JobResult> {
-  const run = await runCapture([m.ident.path, ...m.job.args, ...remapArgs(compilerCwd(m.req.cwd, m.req.env), m.ctx.relocation)], {
+  const prefix = prefixFor(m.ctx.prefixCommand, m.req, m.ctx.stats);
+  const run = await runCapture([...prefix, m.ident.path, ...m.job.args, ...remapArgs(compilerCwd(m.req.cwd, m.req.env), m.ctx.relocation)], {
     cwd: m.req.cwd,
     env: { ...m.req.env },
   });
@@ -102,8 +104,11 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
   // Strings that name this tree (nothing to look for when the key holds the location anyway).
   const markers = m.mode.locationBound ? [] : locationMarkers(req.cwd, ctx.relocation, logicalCwd);
   if (m.key !== null && job.args.some((a) => markers.some((mk) => a.includes(mk)))) void preprocess();
+  // Only the compile that writes the outputs goes through the prefix (distcc, …): the helper
+  // runs beside it read this machine's headers and must stay here.
+  const prefix = prefixFor(ctx.prefixCommand, req, ctx.stats);
   const [run, trace] = await Promise.all([
-    runCapture([ident.path, ...runArgs], { cwd: req.cwd, env: runEnv }),
+    runCapture([...prefix, ident.path, ...runArgs], { cwd: req.cwd, env: runEnv }),
     plan.headers.kind === "separate-trace"
       ? runCapture([ident.path, ...plan.headers.args, ...remap], { cwd: req.cwd, env: runEnv })
       : Promise.resolve(null),

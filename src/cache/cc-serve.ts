@@ -78,9 +78,9 @@ export function ccServeJob(c: CcServeInput): ServeJob<JobResult> {
       const stdio = (b64: string): Buffer => (templated ? renderStdio(Buffer.from(b64, "base64"), cwd) : Buffer.from(b64, "base64"));
       return ok({ exitCode: entry.exitCode, stdout: stdio(entry.stdout), stderr: stdio(entry.stderr), outcome: { kind: "hit" } });
     },
-    recordHit: (entry, savedMs) => {
+    recordHit: (entry, savedMs, outcome) => {
       const deps = entry.deps.map((d) => ({ path: resolve(d.path), hash: d.hash }));
-      ctx.stats.record({ kind: "hit" }, c.lang, {
+      ctx.stats.record(outcome, c.lang, {
         output: job.objectPath,
         savedMs,
         facts: ccFacts(job, c.ident, c.req, c.sourceHash, deps),

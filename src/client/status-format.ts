@@ -24,7 +24,7 @@ export function formatStatus(s: Record<string, unknown>): string {
     `cache dir     ${String(s.cache_dir)}`,
     `store         ${String(s.store)}, ${num(s.entries)} entries, ${bytes(num(s.bytes))} of ${bytes(num(s.cache_size_limit_bytes))}`,
     `delivery      ${String(s.delivery)}${typeof s.delivery_note === "string" ? ` (${s.delivery_note})` : ""}`,
-    `hits          ${hits}`,
+    `hits          ${hits}${num(s.remote_hits) > 0 ? ` (${num(s.remote_hits)} from remote storage)` : ""}`,
     `misses        ${misses}`,
     `hit rate      ${rate}`,
     `uncacheable   ${num(s.uncacheable)}`,
@@ -42,6 +42,18 @@ export function formatStatus(s: Record<string, unknown>): string {
     lines.push("hints (cached, but not reproducible bit for bit)");
     for (const k of hintKeys) lines.push(`  ${k.padEnd(22)}${hints[k]}`);
   }
+  const remotes = Array.isArray(s.remote_storage) ? (s.remote_storage as Record<string, unknown>[]) : [];
+  for (const r of remotes) {
+    const state = r.state === "ok" ? "ok" : `backing off (asked again in ${Math.ceil(num(r.retry_in_ms) / 1000)} s)`;
+    lines.push(`remote        ${String(r.url)}${r.read_only === true ? " (read-only)" : ""}: ${state}`);
+    lines.push(
+      `  hits ${num(r.hits)}, misses ${num(r.misses)}, writes ${num(r.writes)}, errors ${num(r.errors)}, timeouts ${num(r.timeouts)}, ` +
+        `in ${bytes(num(r.bytes_in))}, out ${bytes(num(r.bytes_out))}`,
+    );
+    const refused = num(r.rejected) + num(r.corrupt) + num(r.dropped);
+    if (refused > 0) lines.push(`  refused ${num(r.rejected)} manifest entries, ${num(r.corrupt)} damaged blobs; dropped ${num(r.dropped)} writes`);
+    if (r.state !== "ok" && typeof r.last_error === "string") lines.push(`  last error: ${r.last_error}`);
+  }
   if (s.log_file) lines.push(`log           ${String(s.log_file)}`);
   return `${lines.join("\n")}\n`;
 }
@@ -51,7 +63,7 @@ export function formatSession(s: Record<string, unknown>): string {
   const misses = num(s.misses);
   const lines = [
     `session ${String(s.session_id)}${s.ended ? " (ended)" : ""}, ${num(s.duration_secs)} s`,
-    `hits          ${hits}`,
+    `hits          ${hits}${num(s.remote_hits) > 0 ? ` (${num(s.remote_hits)} from remote storage)` : ""}`,
     `misses        ${misses}`,
     `hit rate      ${hits + misses === 0 ? "-" : `${((100 * hits) / (hits + misses)).toFixed(1)}%`}`,
     `uncacheable   ${num(s.uncacheable)}`,

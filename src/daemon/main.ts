@@ -11,6 +11,8 @@ import { DaemonState } from "./state.ts";
 const IDLE_CHECK_MS = 1_000;
 /** How long a stopping daemon waits for in-flight compiles before it exits anyway. */
 const DRAIN_MS = 30_000;
+/** How long a stopping daemon waits for queued remote writes (within the client's 10 s stop timeout). */
+const REMOTE_DRAIN_MS = 5_000;
 
 function fail(msg: string): number {
   process.stderr.write(`zccache daemon: ${msg}\n`);
@@ -54,6 +56,8 @@ export async function daemonMain(args: string[]): Promise<number> {
     fs.rmSync(ep.socketPath, { force: true });
     const deadline = Date.now() + DRAIN_MS;
     while (state.inflight > 0 && Date.now() < deadline) await Bun.sleep(10);
+    // Entries not yet written to remote storage: a bounded wait, then they are dropped (counted).
+    await state.remotes.drain(REMOTE_DRAIN_MS);
     state.close();
     resolveDone();
   };

@@ -13,6 +13,7 @@ import { PRODUCT_VERSION } from "../protocol/version.ts";
 import { Counters } from "../stats/counters.ts";
 import { counterNames, type ErrorReason, type Language, type Outcome } from "../stats/outcomes.ts";
 import { LocalStore } from "../store/local/local-store.ts";
+import { Remotes } from "../store/remote/remotes.ts";
 import type { LocalTier, Store } from "../store/store.ts";
 import { CompileHistory } from "./history.ts";
 import { Journal } from "./journal.ts";
@@ -34,6 +35,8 @@ export class DaemonState {
   readonly sessions = new Sessions();
   /** What delivery really happens (hardlink falls back to copy as root), and why. */
   readonly delivery: DeliveryChoice;
+  /** Remote tiers builds have named (ZCCACHE_REMOTE_STORAGE), with their counters and write queue. */
+  readonly remotes: Remotes;
   history: CompileHistory | null = null;
   storeProblem: string | null = null;
   inflight = 0;
@@ -57,6 +60,7 @@ export class DaemonState {
     this.delivery = effectiveDelivery(config.delivery, process.getuid?.() ?? -1);
     this.log = new Logger(null, config.logLevel.value);
     this.journal = new Journal(null);
+    this.remotes = new Remotes((message) => this.log.error(message));
     const counters = this.counters;
     const log = this.log;
     const stats: StatsSink = {
@@ -207,6 +211,7 @@ export class DaemonState {
 
   close(): void {
     if (this.persistTimer !== null) clearInterval(this.persistTimer);
+    this.remotes.close();
     this.persist();
     this.closeRetired();
     try {

@@ -4,7 +4,7 @@
 // never the loop.
 import type { ContentHash } from "../platform/hash.ts";
 import type { Result } from "../platform/result.ts";
-import type { MissReason } from "../stats/outcomes.ts";
+import type { HitOutcome, MissReason } from "../stats/outcomes.ts";
 import type { MaterializeFailure, OutputRecord, Store, StoredEntry } from "../store/store.ts";
 
 /** Why a hit could not be delivered: "io" misses as delivery-failed, the rest drop the entry. */
@@ -39,8 +39,8 @@ export interface ServeJob<R> {
   deliverRendered?(entry: StoredEntry): Result<void, DeliveryFailure>;
   /** The answer a hit gives (checked before any output is written; an error drops the entry). */
   replay(entry: StoredEntry): Result<R, DeliveryFailure>;
-  /** Counts the hit (stats, journal detail) once every output is in place. */
-  recordHit(entry: StoredEntry, savedMs: number): void;
+  /** Counts the hit (stats, journal detail) once every output is in place; `outcome` says from which tier. */
+  recordHit(entry: StoredEntry, savedMs: number, outcome: HitOutcome): void;
   /** Runs the real tool and stores what may be stored. */
   miss(reason: MissReason): Promise<R>;
 }

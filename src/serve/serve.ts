@@ -9,12 +9,13 @@ import { findValidEntry } from "./validate.ts";
 export async function serve<R>(job: ServeJob<R>, store: Store, services: ValidationServices): Promise<R> {
   const entries = await store.lookup(job.key);
   let reason: MissReason = entries.length === 0 ? "new-source" : "inputs-changed";
-  const hit = findValidEntry(entries, job.resolve, (e) => job.accepts(e), services);
+  const pick = (list: readonly StoredEntry[]): StoredEntry | null => findValidEntry(list, job.resolve, (e) => job.accepts(e), services);
+  const hit = pick(entries);
   if (hit !== null) {
     const delivered = await deliverHit(job, store, hit);
     if (delivered.ok) {
       store.touch(job.key, hit.digest);
-      job.recordHit(hit, Math.max(0, (hit.compileMs ?? 0) - (performance.now() - job.startedMs)));
+      job.recordHit(hit, savedBy(job, hit), { kind: "hit" });
       return delivered.value;
     }
     if (delivered.error === "io") reason = "delivery-failed";
@@ -24,7 +25,23 @@ export async function serve<R>(job: ServeJob<R>, store: Store, services: Validat
       await store.remove(job.key, hit.digest);
     }
   }
+  if (store.fallback !== undefined && reason !== "delivery-failed") {
+    // Remote tiers: validated by the same rules, imported into this store, delivered from it.
+    const found = await store.fallback.find(job.key, pick);
+    if (found !== null) {
+      const delivered = await deliverHit(job, store, found.entry);
+      if (delivered.ok) {
+        job.recordHit(found.entry, savedBy(job, found.entry), { kind: "hit", tier: "remote" });
+        return delivered.value;
+      }
+      if (delivered.error !== "io") await store.remove(job.key, found.entry.digest);
+    }
+  }
   return job.miss(reason);
+}
+
+function savedBy<R>(job: ServeJob<R>, entry: StoredEntry): number {
+  return Math.max(0, (entry.compileMs ?? 0) - (performance.now() - job.startedMs));
 }
 
 /** Every output the job takes, in the entry's order, to the place the job names for its role. */

@@ -54,8 +54,14 @@ export type ErrorReason = (typeof ERROR_REASONS)[number];
 export type Language = "c" | "c++" | "rust" | "link" | "other";
 export const LANGUAGES: readonly Language[] = ["c", "c++", "rust", "link", "other"];
 
+/** A hit; `tier: "remote"` when the entry came from remote storage (then imported locally). */
+export interface HitOutcome {
+  readonly kind: "hit";
+  readonly tier?: "remote";
+}
+
 export type Outcome =
-  | { readonly kind: "hit" }
+  | HitOutcome
   | { readonly kind: "miss"; readonly reason: MissReason }
   | { readonly kind: "uncacheable"; readonly reason: UncacheableReason }
   | { readonly kind: "error"; readonly reason: ErrorReason };
@@ -67,6 +73,7 @@ export function counterNames(outcome: Outcome, language: Language): string[] {
   const total = `${outcome.kind}`;
   const names = [total, `${language}.${total}`];
   if (outcome.kind !== "hit") names.push(`reason.${outcome.reason}`);
+  else if (outcome.tier === "remote") names.push("hit.remote");
   return names;
 }
 

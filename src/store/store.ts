@@ -61,7 +61,20 @@ export interface StoreTotals {
   readonly bytes: number;
 }
 
+/**
+ * Tiers asked when none of a store's own entries is valid (remote storage). `pick` is the
+ * serve loop's validation; the entry found is imported, so the store delivers it as its own.
+ */
+export interface FallbackTiers {
+  find(
+    key: string,
+    pick: (entries: readonly StoredEntry[]) => StoredEntry | null,
+  ): Promise<{ readonly entry: StoredEntry; readonly tier: string } | null>;
+}
+
 export interface Store {
+  /** Remote tiers behind this store, when the build has any. */
+  readonly fallback?: FallbackTiers;
   /** The entries under `key`, most recently used (or stored) first; damaged ones are dropped, never returned. */
   lookup(key: string): Promise<readonly StoredEntry[]>;
   /** Imports the outputs' bytes, then makes the entry visible under `key`. */
@@ -79,6 +92,10 @@ export interface Store {
 
 /** The tier on this machine: it alone has a size to keep, counters to hold, files to flush. */
 export interface LocalTier extends Store {
+  /** Imports an entry found on another tier, with its blobs (checked against their hashes). */
+  adopt(key: string, entry: StoredEntry, blobs: ReadonlyMap<string, Uint8Array>): Result<StoredEntry, StoreFailure>;
+  /** A blob's bytes, checked against its hash; null when gone or damaged. */
+  readBlob(hash: ContentHash): Uint8Array | null;
   totals(): StoreTotals;
   /** Drops least recently used entries until the store holds at most `maxBytes`; returns how many. */
   evictTo(maxBytes: number): number;

@@ -72,10 +72,10 @@ function linkServeJob(
         stderr: Buffer.from(entry.stderr, "base64"),
         outcome: "hit",
       }),
-    recordHit: (entry, savedMs) => {
+    recordHit: (entry, savedMs, outcome) => {
       const inputs = [...plan.keyInputs, ...entry.deps.map((d) => ({ path: resolve(d.path), hash: d.hash }))];
       ctx.stats.record(
-        { kind: "hit" },
+        outcome,
         "link",
         linkDetail({ output: plan.outputAbs, savedMs, hints: plan.hints, inputs, ident, req, args: plan.args }),
       );

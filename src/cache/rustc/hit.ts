@@ -86,7 +86,7 @@ export function rustServeJob(job: RustJob, key: CacheKey, startedMs: number): Se
         outcome: "hit",
       });
     },
-    recordHit: () => ctx.stats.record({ kind: "hit" }, "rust"),
+    recordHit: (_entry, _savedMs, outcome) => ctx.stats.record(outcome, "rust"),
     miss: (missReason) => runRustMiss(job, key, missReason),
   };
 }

@@ -43,7 +43,13 @@ export async function compileHandler(req: CompileRequest, state: DaemonState): P
     },
   };
   const prefixCommand = settings.value.prefixCommand.value;
-  const reply = await handleCompile(req, { ...state.ctx, stats, relocation, prefixCommand });
+  const remoteSpecs = settings.value.remoteStorage.value;
+  const local = state.store;
+  const store =
+    remoteSpecs.length > 0 && local !== null
+      ? state.remotes.storeFor(local, remoteSpecs, settings.value.remoteSecret.value)
+      : state.ctx.store;
+  const reply = await handleCompile(req, { ...state.ctx, store, stats, relocation, prefixCommand });
   const latencyMs = performance.now() - startedMs;
   const exitCode = reply.kind === "result" ? reply.exitCode : null;
   const session = state.sessions.get(req.sessionId);
@@ -55,7 +61,8 @@ export async function compileHandler(req: CompileRequest, state: DaemonState): P
       {
         ts: new Date().toISOString(),
         session: req.sessionId ?? null,
-        outcome: e.outcome.kind,
+        // "remote-hit": found on remote storage (and imported locally), as opposed to "hit".
+        outcome: e.outcome.kind === "hit" && e.outcome.tier === "remote" ? "remote-hit" : e.outcome.kind,
         reason: e.outcome.kind === "hit" ? null : e.outcome.reason,
         language: e.language,
         compiler: req.compiler,

@@ -1,7 +1,7 @@
 // The local tier: SQLite index plus blob directory under the cache root.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { isContentHash, sha256Hex } from "../../platform/hash.ts";
+import { type ContentHash, isContentHash, sha256Hex } from "../../platform/hash.ts";
 import { err, errorMessage, ok, type Result } from "../../platform/result.ts";
 import type {
   DeliveryMode,
@@ -44,7 +44,11 @@ function unsealRecord(text: string): { digest: string; json: string } | null {
   return recordDigest(json) === digest ? { digest, json } : null;
 }
 
-function parseRecord(text: string): StoredEntry | null {
+/**
+ * A sealed row ("<digest>:<json>") as an entry, or null when its checksum or shape is wrong.
+ * Also what a remote tier's manifests are read with: the same checks for every tier.
+ */
+export function parseRecord(text: string): StoredEntry | null {
   const sealed = unsealRecord(text);
   if (sealed === null) return null;
   try {
@@ -152,6 +156,47 @@ export class LocalStore implements LocalTier {
       return ok(entry);
     } catch (e) {
       return err({ reason: "write-failed", detail: errorMessage(e) });
+    }
+  }
+
+  /**
+   * Imports an entry found on another tier: its blobs (already checked against their content
+   * hashes by the caller, checked again here) and its record as sealed there, so the digest
+   * stays the entry's name on every tier.
+   */
+  adopt(key: string, entry: StoredEntry, blobs: ReadonlyMap<string, Uint8Array>): Result<StoredEntry, StoreFailure> {
+    try {
+      for (const o of entry.outputs) {
+        const bytes = blobs.get(o.hash);
+        if (bytes === undefined || bytes.length !== o.size) return err({ reason: "write-failed", detail: `blob ${o.hash} not supplied` });
+        if (this.blobs.write(bytes) !== o.hash) return err({ reason: "write-failed", detail: `blob ${o.hash} does not match its hash` });
+      }
+      const { digest, ...record } = entry;
+      const json = JSON.stringify(record);
+      const sealed = sealRecord(json);
+      if (sealed.slice(0, 64) !== digest) return err({ reason: "write-failed", detail: "record does not match its digest" });
+      const existing = this.index.idsOf(key, digest);
+      if (existing.length > 0) return ok(entry);
+      const bytes = entry.outputs.reduce((n, o) => n + o.size, 0) + json.length;
+      const id = this.index.insert(key, sealed, bytes, entry.outputs);
+      const m = this.cache.get(key);
+      if (m !== undefined) {
+        m.entries.unshift(entry);
+        m.ids.unshift(id);
+      }
+      return ok(entry);
+    } catch (e) {
+      return err({ reason: "write-failed", detail: errorMessage(e) });
+    }
+  }
+
+  /** A blob's bytes, checked against its hash; null when gone or damaged. */
+  readBlob(hash: ContentHash): Uint8Array | null {
+    try {
+      const bytes = fs.readFileSync(this.blobs.pathOf(hash));
+      return sha256Hex(bytes) === hash ? bytes : null;
+    } catch {
+      return null;
     }
   }
 
