@@ -7,7 +7,9 @@ import { afterAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { expectSameBytes } from "../assertions.ts";
-import { bare, CacheEnv, requireTool, type Status, tempDir } from "../helpers.ts";
+import { bare, CacheEnv, requireTool, type Status, tempDir, ZCCACHE } from "../helpers.ts";
+import { writeMakeProject as writeLinkProject } from "../fixtures/link/make-project.ts";
+import { CARGO_BIN, cargo, cargoMeasured, writeWorkspace } from "../fixtures/rust/cargo.ts";
 import { type NginxServer, type RedisServer, startNginxDav, startRedis, startSilentServer, stopAllServers } from "../fixtures/servers.ts";
 import { backdateTree, twoCheckouts as checkouts, type Tree, writeFile, writeProject } from "../fixtures/relocation/reloc.ts";
 
@@ -179,7 +181,6 @@ describe("faults never fail or change a build", () => {
     const names = writeMakeProject(dir, 24);
     const m = new CacheEnv({ ZCCACHE_REMOTE_STORAGE: `${server.url}|connect-timeout=1000` });
     const env = { ...m.env, CC: "" };
-    const { ZCCACHE } = await import("../helpers.ts");
     const make = Bun.spawn(["make", "-j2", `CC=${ZCCACHE} gcc`], { cwd: dir, env: env as Record<string, string>, stdout: "pipe", stderr: "pipe" });
     // Kill the server once a few objects exist: the rest of the build runs against a dead remote.
     const deadline = Date.now() + 120_000;
@@ -287,3 +288,81 @@ describe("faults never fail or change a build", () => {
   });
 });
 
+
+describe("other families through the remote", () => {
+  test.if(haveRedis && CARGO_BIN !== null)("cargo: a second machine's workspace build is all remote hits, identical to a miss build there", async () => {
+    const server = (redis ??= await startRedis());
+    // Unique to this test (the server is shared by the file's tests), the same in both checkouts.
+    const tag = `// ${Math.random()}\n`;
+    const tree = checkouts("zc-remote-rs-", "ws1", (root) => {
+      writeWorkspace(root);
+      fs.appendFileSync(path.join(root, "base", "src", "lib.rs"), tag);
+    });
+    const env = { ZCCACHE_REMOTE_STORAGE: server.url, ZCCACHE_BASE_DIR: tree.top, ZCCACHE_PATH_REMAP: "1" };
+    const det = { CARGO_INCREMENTAL: "0" };
+    const one = new CacheEnv(env);
+    const first = cargoMeasured(one, ["build"], tree.one, det);
+    expect({ hits: first.d.hits, misses: first.d.misses }).toEqual({ hits: 0, misses: RUST_CACHEABLE });
+    await writesReach(one, RUST_CACHEABLE);
+    const two = new CacheEnv(env);
+    const before = two.status();
+    const second = cargoMeasured(two, ["build"], tree.two, det);
+    expect({ hits: second.d.hits, misses: second.d.misses, errors: second.d.errors }).toEqual({ hits: RUST_CACHEABLE, misses: 0, errors: 0 });
+    expect(Number(two.status().remote_hits) - Number(before.remote_hits)).toBe(RUST_CACHEABLE);
+    const served = rustArtefacts(tree.two);
+    // The same build there from a fresh cache and no remote: the same bytes.
+    const alone = new CacheEnv({ ZCCACHE_BASE_DIR: tree.top, ZCCACHE_PATH_REMAP: "1" });
+    cargo(alone, ["clean"], tree.two, det);
+    const miss = cargoMeasured(alone, ["build"], tree.two, det);
+    expect(miss.d.misses).toBe(RUST_CACHEABLE);
+    const built = rustArtefacts(tree.two);
+    expect([...served.keys()]).toEqual([...built.keys()]);
+    for (const [name, bytes] of built) expectSameBytes(served.get(name) ?? null, bytes, name);
+    for (const m of [one, two, alone]) m.stop();
+  });
+
+  test.if(haveRedis)("make with ar and a link: a second machine building in the same place gets compiles, archive and link from the remote", async () => {
+    if (!requireTool("make", "this test")) return;
+    const server = (redis ??= await startRedis());
+    // CI machines often build in the same workspace path; links are keyed by their inputs'
+    // absolute paths (not relocatable), so this is where a shared link entry applies.
+    const dir = path.join(tempDir("zc-remote-make-"), "ws");
+    writeLinkProject(dir, 6, 1 + Math.floor(Math.random() * 1000));
+    backdateTree(dir);
+    const env = { ZCCACHE_REMOTE_STORAGE: server.url };
+    const make = (m: CacheEnv, args: string[], wrapped: boolean): void => {
+      const vars = wrapped ? [`CC=${ZCCACHE} gcc`, `AR=${ZCCACHE} ar`] : ["CC=gcc", "AR=ar"];
+      const r = bare(["make", "-j2", ...vars, ...args], dir, m.env);
+      expect(`${r.code} ${r.err}`).toBe("0 ");
+    };
+    const one = new CacheEnv(env);
+    make(one, [], true);
+    const stored = one.status();
+    expect(stored.languages.link?.misses).toBe(2);
+    await writesReach(one, stored.misses);
+    make(one, ["clean"], false);
+    const two = new CacheEnv(env);
+    make(two, [], true);
+    const s = two.status();
+    expect({ hits: s.hits, misses: s.misses, remote: s.remote_hits }).toEqual({ hits: stored.misses, misses: 0, remote: stored.misses });
+    expect(s.languages.link?.hits).toBe(2);
+    const served = ["prog", "libgen.a", "main.o"].map((f) => fs.readFileSync(path.join(dir, f)));
+    make(two, ["clean"], false);
+    make(two, [], false);
+    ["prog", "libgen.a", "main.o"].forEach((f, i) => expectSameBytes(served[i] ?? null, fs.readFileSync(path.join(dir, f)), f));
+    one.stop();
+    two.stop();
+  });
+});
+
+const RUST_CACHEABLE = 6;
+
+function rustArtefacts(ws: string): Map<string, Buffer> {
+  const deps = path.join(ws, "target", "debug", "deps");
+  const out = new Map<string, Buffer>();
+  for (const f of fs.readdirSync(deps).sort()) {
+    if (!/\.(rlib|rmeta|so|d)$/.test(f) && !/^app-[0-9a-f]+$/.test(f)) continue;
+    out.set(f, fs.readFileSync(path.join(deps, f)));
+  }
+  return out;
+}

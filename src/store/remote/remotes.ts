@@ -22,6 +22,9 @@ import { RedisBackend } from "./redis.ts";
 import type { RemoteSpec } from "./spec.ts";
 import { RemoteTier, type RemoteStatus } from "./tier.ts";
 
+/** A manifest larger than this is not read (at most MAX_REMOTE_ENTRIES records belong in one). */
+export const MAX_MANIFEST_BYTES = 8 * 1024 * 1024;
+
 /** Entries waiting to be written; beyond this, new ones are dropped (and counted). */
 export const MAX_QUEUED_WRITES = 512;
 
@@ -132,7 +135,7 @@ async function writeEntry(tier: RemoteTier, job: WriteJob): Promise<void> {
   }
   const prev = await tier.run("get manifest", (b, s) => b.getManifest(job.key, s));
   if (prev === null) return;
-  const previous = prev.value === null ? [] : decodeManifest(prev.value, job.key, job.secret).entries;
+  const previous = prev.value === null || prev.value.length > MAX_MANIFEST_BYTES ? [] : decodeManifest(prev.value, job.key, job.secret).entries;
   const bytes = encodeManifest(job.key, job.entry, previous, job.secret);
   const put = await tier.run("put manifest", (b, s) => b.putManifest(job.key, bytes, s));
   if (put === null) return;
@@ -192,6 +195,10 @@ class TieredStore implements Store {
         continue;
       }
       tier.counters.bytesIn += got.value.length;
+      if (got.value.length > MAX_MANIFEST_BYTES) {
+        tier.counters.rejected++;
+        continue;
+      }
       const decoded = decodeManifest(got.value, key, this.secret);
       tier.counters.rejected += decoded.rejected;
       const entry = pick(decoded.entries);
