@@ -29,6 +29,10 @@ export interface Config {
   readonly remoteSecret: Setting<string>;
   /** Words run before the compiler on a C/C++ miss (prefix_command, e.g. distcc). */
   readonly prefixCommand: Setting<readonly string[]>;
+  /** Entries unused for longer than this are evicted (max_age); 0 = no age limit. */
+  readonly maxAgeSecs: Setting<number>;
+  /** zstd level for new blobs (compression_level); 0 = stored uncompressed. */
+  readonly compressionLevel: Setting<number>;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -116,11 +120,29 @@ function parseSecret(raw: string): Result<string, string> {
   return ok(raw);
 }
 
+const AGE_UNITS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86_400, w: 7 * 86_400 };
+
+/** ccache's age spelling: `30s`, `15m`, `12h`, `1d`, `2w`, or a bare number of seconds; `0` = none. */
+export function parseAge(raw: string): Result<number, string> {
+  const m = /^\s*(\d+)\s*([smhdw]?)\s*$/.exec(raw);
+  if (m === null) return err(`expected an age like 12h, 1d, 2w or a number of seconds, got '${raw}'`);
+  return ok(Number(m[1]) * (AGE_UNITS[m[2] || "s"] ?? 1));
+}
+
+/** zstd levels as ccache takes them: 0 = off, 1 (fast) to 19 (small). */
+export function parseCompressionLevel(raw: string): Result<number, string> {
+  const v = raw.trim();
+  if (!/^\d+$/.test(v) || Number(v) > 19) return err(`expected 0 (off) or a zstd level from 1 to 19, got '${raw}'`);
+  return ok(Number(v));
+}
+
 function parseWords(raw: string): Result<readonly string[], string> {
   return ok(raw.split(/\s+/).filter((w) => w !== ""));
 }
 
 const DEFAULT_CACHE_SIZE_BYTES = 10 * 1024 ** 3;
+/** zstd's fast end, as ccache's default: most of the space saved for little time. */
+export const DEFAULT_COMPRESSION_LEVEL = 1;
 
 const SPECS = {
   idleTimeoutSecs: { env: "ZCCACHE_IDLE_TIMEOUT_SECS", file: "idle_timeout_secs", parse: parseSecs },
@@ -132,6 +154,8 @@ const SPECS = {
   remoteStorage: { env: "ZCCACHE_REMOTE_STORAGE", file: "remote_storage", parse: parseRemoteStorage },
   remoteSecret: { env: "ZCCACHE_REMOTE_SECRET", file: "remote_secret", parse: parseSecret },
   prefixCommand: { env: "ZCCACHE_PREFIX", file: "prefix_command", parse: parseWords },
+  maxAgeSecs: { env: "ZCCACHE_MAX_AGE", file: "max_age", parse: parseAge },
+  compressionLevel: { env: "ZCCACHE_COMPRESSION_LEVEL", file: "compression_level", parse: parseCompressionLevel },
 } as const satisfies Record<string, KeySpec<unknown>>;
 
 const DEFAULTS = {
@@ -144,6 +168,8 @@ const DEFAULTS = {
   remoteStorage: [] as readonly RemoteSpec[],
   remoteSecret: "",
   prefixCommand: [] as readonly string[],
+  maxAgeSecs: 0,
+  compressionLevel: DEFAULT_COMPRESSION_LEVEL,
 };
 
 export const CONFIG_FILE_NAME = "zccache.conf";
@@ -217,6 +243,10 @@ export function loadConfig(cacheDir: string, env: Env): Result<Config, string> {
   if (!remoteSecret.ok) return remoteSecret;
   const prefixCommand = resolveSetting(SPECS.prefixCommand, DEFAULTS.prefixCommand, env, fv, file);
   if (!prefixCommand.ok) return prefixCommand;
+  const maxAge = resolveSetting(SPECS.maxAgeSecs, DEFAULTS.maxAgeSecs, env, fv, file);
+  if (!maxAge.ok) return maxAge;
+  const compression = resolveSetting(SPECS.compressionLevel, DEFAULTS.compressionLevel, env, fv, file);
+  if (!compression.ok) return compression;
   return ok({
     cacheDir,
     idleTimeoutSecs: idle.value,
@@ -228,5 +258,7 @@ export function loadConfig(cacheDir: string, env: Env): Result<Config, string> {
     remoteStorage: remoteStorage.value,
     remoteSecret: remoteSecret.value,
     prefixCommand: prefixCommand.value,
+    maxAgeSecs: maxAge.value,
+    compressionLevel: compression.value,
   });
 }

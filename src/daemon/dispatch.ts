@@ -21,7 +21,7 @@ export async function dispatch(req: Request, state: DaemonState, control: Contro
     control.requestShutdown();
     return { type: "error", code: "daemon-outdated", message: `daemon ${state.version} is older than client ${req.clientVersion}` };
   }
-  if (req.type === "compile" || req.type === "status" || req.type === "clear") state.ensureStore();
+  if (req.type === "compile" || req.type === "status" || req.type === "clear" || req.type === "cleanup") state.ensureStore();
   switch (req.type) {
     case "compile":
       return compileHandler(req, state);
@@ -52,6 +52,10 @@ export async function dispatch(req: Request, state: DaemonState, control: Contro
     case "session-end": {
       const s = state.sessions.end(req.id);
       return { type: "report", report: s === undefined ? null : sessionReport(s, true) };
+    }
+    case "cleanup": {
+      if (state.store === null) return { type: "error", code: "cache-unavailable", message: state.storeProblem ?? "" };
+      return { type: "report", report: state.cleanup(req.olderThanSecs) };
     }
     case "explain": {
       const r = state.history?.explain(req.path) ?? null;

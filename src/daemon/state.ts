@@ -6,7 +6,7 @@ import { CompilerIdentities } from "../cache/compiler-identity.ts";
 import type { OutcomeDetail, PipelineContext, StatsSink } from "../cache/context.ts";
 import { FileHashes } from "../cache/file-hashes.ts";
 import { SystemDirs } from "../compilers/cc/search-path.ts";
-import { type Config, type DeliveryChoice, effectiveDelivery } from "../config/config.ts";
+import { CONFIG_FILE_NAME, type Config, type DeliveryChoice, effectiveDelivery, loadConfig } from "../config/config.ts";
 import { errorMessage } from "../platform/result.ts";
 import type { Endpoint } from "../protocol/endpoint.ts";
 import { PRODUCT_VERSION } from "../protocol/version.ts";
@@ -21,6 +21,8 @@ import { Logger } from "./logger.ts";
 import { Sessions } from "./sessions.ts";
 
 const PERSIST_INTERVAL_MS = 2_000;
+/** How often entries are checked against max_age. */
+const AGE_CHECK_MS = 60_000;
 
 /** How often a daemon whose recreated store failed to open tries again. */
 const REOPEN_RETRY_MS = 5_000;
@@ -49,6 +51,10 @@ export class DaemonState {
   private lostStore = false;
   private lastReopenMs = 0;
   private persistTimer: ReturnType<typeof setInterval> | null = null;
+  private lastAgeCheckMs = 0;
+  /** The config file's stat when `currentLimits` were read from it. */
+  private configStamp: string | null = null;
+  private currentLimits: { cacheSizeBytes: number; maxAgeSecs: number };
 
   constructor(
     readonly ep: Endpoint,
@@ -57,6 +63,7 @@ export class DaemonState {
   ) {
     // Test-only: lets the suite stand up an "older" or "newer" daemon. Documented as such.
     this.version = env.ZCCACHE_TEST_DAEMON_VERSION || PRODUCT_VERSION;
+    this.currentLimits = { cacheSizeBytes: config.cacheSizeBytes.value, maxAgeSecs: config.maxAgeSecs.value };
     this.delivery = effectiveDelivery(config.delivery, process.getuid?.() ?? -1);
     this.log = new Logger(null, config.logLevel.value);
     this.journal = new Journal(null);
@@ -199,14 +206,62 @@ export class DaemonState {
     }
   }
 
-  /** Keeps the store under its budget, evicting down to 90% so eviction runs in batches. */
+  /**
+   * Keeps the store under its budget, evicting down to 90% so eviction runs in batches, and
+   * drops entries older than max_age (checked at most once a minute).
+   */
   private evictIfOverBudget(): void {
     if (this.store === null) return;
-    const limit = this.config.cacheSizeBytes.value;
-    if (this.store.totals().bytes <= limit) return;
-    const n = this.store.evictTo(Math.floor(limit * 0.9));
-    this.counters.add("evicted", n);
-    this.log.info(`evicted ${n} entries to stay under ${limit} bytes`);
+    const limits = this.limits();
+    const limit = limits.cacheSizeBytes;
+    if (this.store.totals().bytes > limit) {
+      const n = this.store.evictTo(Math.floor(limit * 0.9));
+      this.counters.add("evicted", n);
+      this.log.info(`evicted ${n} entries to stay under ${limit} bytes`);
+    }
+    if (limits.maxAgeSecs > 0 && Date.now() - this.lastAgeCheckMs >= AGE_CHECK_MS) {
+      this.lastAgeCheckMs = Date.now();
+      const n = this.store.evictUnusedSince(Date.now() - limits.maxAgeSecs * 1000);
+      if (n > 0) {
+        this.counters.add("evicted", n);
+        this.log.info(`evicted ${n} entries unused for more than ${limits.maxAgeSecs} s`);
+      }
+    }
+  }
+
+  /**
+   * The budget and age limit in force: the daemon's own settings, except that a later edit of
+   * the config file (`zccache -M 5G`, `--set-config max_age=…`) applies at once where the
+   * environment did not set them.
+   */
+  limits(): { cacheSizeBytes: number; maxAgeSecs: number } {
+    const file = path.join(this.ep.cacheRoot, CONFIG_FILE_NAME);
+    const st = fs.statSync(file, { throwIfNoEntry: false });
+    const stamp = st === undefined ? "none" : `${st.mtimeMs}:${st.size}:${st.ino}`;
+    if (stamp !== this.configStamp) {
+      this.configStamp = stamp;
+      const env: Record<string, string> = {};
+      if (this.config.cacheSizeBytes.source === "env") env.ZCCACHE_CACHE_SIZE = String(this.config.cacheSizeBytes.value);
+      if (this.config.maxAgeSecs.source === "env") env.ZCCACHE_MAX_AGE = String(this.config.maxAgeSecs.value);
+      const r = loadConfig(this.ep.cacheRoot, env);
+      if (r.ok) this.currentLimits = { cacheSizeBytes: r.value.cacheSizeBytes.value, maxAgeSecs: r.value.maxAgeSecs.value };
+      else this.log.error(`config file not applied: ${r.error}`);
+    }
+    return this.currentLimits;
+  }
+
+  /** `zccache --cleanup` / `--evict-older-than`: the budget, then the age limit, now. */
+  cleanup(olderThanSecs: number | null): Record<string, unknown> {
+    const store = this.store;
+    if (store === null) return { evicted: 0, entries: 0, bytes: 0 };
+    const limits = this.limits();
+    let evicted = 0;
+    if (store.totals().bytes > limits.cacheSizeBytes) evicted += store.evictTo(Math.floor(limits.cacheSizeBytes * 0.9));
+    const age = olderThanSecs ?? (limits.maxAgeSecs > 0 ? limits.maxAgeSecs : null);
+    if (age !== null) evicted += store.evictUnusedSince(Date.now() - age * 1000);
+    this.counters.add("evicted", evicted);
+    const t = store.totals();
+    return { evicted, entries: t.entries, bytes: t.bytes };
   }
 
   close(): void {

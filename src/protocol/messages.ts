@@ -33,7 +33,12 @@ export type Request =
   | { readonly type: "session-start"; readonly clientVersion: string; readonly journal: string | null }
   | { readonly type: "session-stats"; readonly clientVersion: string; readonly id: string }
   | { readonly type: "session-end"; readonly clientVersion: string; readonly id: string }
-  | { readonly type: "explain"; readonly clientVersion: string; readonly path: string };
+  | { readonly type: "explain"; readonly clientVersion: string; readonly path: string }
+  /**
+   * Evicts to the size budget and drops entries unused for longer than `olderThanSecs`
+   * (or the configured max_age when null); answers a report {evicted, entries, bytes}.
+   */
+  | { readonly type: "cleanup"; readonly clientVersion: string; readonly olderThanSecs: number | null };
 
 export type RequestType = Request["type"];
 
@@ -109,6 +114,13 @@ export function decodeRequest(raw: unknown): Result<Request, string> {
     case "explain":
       if (typeof raw.path !== "string" || !raw.path.startsWith("/")) return err("explain: path must be absolute");
       return ok({ type: "explain", path: raw.path, clientVersion });
+    case "cleanup": {
+      const secs = raw.olderThanSecs;
+      if (secs !== null && (typeof secs !== "number" || !Number.isInteger(secs) || secs < 0)) {
+        return err("cleanup: olderThanSecs must be a whole number of seconds or null");
+      }
+      return ok({ type: "cleanup", olderThanSecs: secs, clientVersion });
+    }
     default:
       return err(`unknown request type ${JSON.stringify(raw.type)}`);
   }

@@ -44,8 +44,20 @@ function savedBy<R>(job: ServeJob<R>, entry: StoredEntry): number {
   return Math.max(0, (entry.compileMs ?? 0) - (performance.now() - job.startedMs));
 }
 
-/** Every output the job takes, in the entry's order, to the place the job names for its role. */
+/**
+ * Every output the job takes, in the entry's order, to the place the job names for its role;
+ * the entry is held so that eviction cannot take its blobs in the middle.
+ */
 async function deliverHit<R>(job: ServeJob<R>, store: Store, entry: StoredEntry): Promise<Result<R, DeliveryFailure>> {
+  const release = store.hold(entry);
+  try {
+    return await deliverHeld(job, store, entry);
+  } finally {
+    release();
+  }
+}
+
+async function deliverHeld<R>(job: ServeJob<R>, store: Store, entry: StoredEntry): Promise<Result<R, DeliveryFailure>> {
   const reply = job.replay(entry);
   if (!reply.ok) return reply;
   const rendered = job.deliverRendered?.(entry) ?? ok(undefined);

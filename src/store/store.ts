@@ -88,6 +88,8 @@ export interface Store {
   /** Marks an entry used (for least-recently-used eviction); may be recorded lazily. */
   touch(key: string, digest: string): void;
   remove(key: string, digest: string): Promise<void>;
+  /** Keeps the entry from eviction until the returned function is called (during a delivery). */
+  hold(entry: StoredEntry): () => void;
 }
 
 /** The tier on this machine: it alone has a size to keep, counters to hold, files to flush. */
@@ -99,6 +101,8 @@ export interface LocalTier extends Store {
   totals(): StoreTotals;
   /** Drops least recently used entries until the store holds at most `maxBytes`; returns how many. */
   evictTo(maxBytes: number): number;
+  /** Drops entries not used since `cutoffMs`; returns how many. */
+  evictUnusedSince(cutoffMs: number): number;
   clear(): void;
   loadCounters(): [string, number][];
   saveCounters(values: ReadonlyMap<string, number>): void;

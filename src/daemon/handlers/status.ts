@@ -22,6 +22,7 @@ export function statusReport(state: DaemonState): Record<string, unknown> {
     if (row.hits + row.misses + row.uncacheable + row.errors > 0) languages[lang] = row;
   }
   const totals = state.store?.totals() ?? { entries: 0, bytes: 0 };
+  const limits = state.limits();
   return {
     version: state.version,
     pid: process.pid,
@@ -35,7 +36,8 @@ export function statusReport(state: DaemonState): Record<string, unknown> {
     delivery_requested: state.config.delivery.value,
     delivery_note: state.delivery.note,
     idle_timeout_secs: state.config.idleTimeoutSecs.value,
-    cache_size_limit_bytes: state.config.cacheSizeBytes.value,
+    cache_size_limit_bytes: limits.cacheSizeBytes,
+    max_age_secs: limits.maxAgeSecs,
     hits: c.get("hit"),
     remote_hits: c.get("hit.remote"),
     misses: c.get("miss"),

@@ -41,7 +41,8 @@ export class IndexDb {
     blobRefs: Statement<{ refs: number; size: number }, [string]>;
     deleteBlob: Statement<unknown, [string]>;
     totals: Statement<{ entries: number; bytes: number | null }, []>;
-    oldest: Statement<{ id: number }, [number]>;
+    oldest: Statement<{ id: number; digest: string }, [number, number]>;
+    unusedSince: Statement<{ id: number; digest: string }, [number, number, number]>;
     counters: Statement<{ name: string; value: number }, []>;
     setCounter: Statement<unknown, [string, number]>;
   };
@@ -95,7 +96,12 @@ export class IndexDb {
       totals: this.db.query(
         "SELECT (SELECT COUNT(*) FROM entries) AS entries, (SELECT SUM(size) FROM blobs) AS bytes",
       ),
-      oldest: this.db.query("SELECT id FROM entries ORDER BY last_used_ms ASC, id ASC LIMIT ?"),
+      oldest: this.db.query(
+        "SELECT id, substr(record, 1, 64) AS digest FROM entries ORDER BY last_used_ms ASC, id ASC LIMIT ? OFFSET ?",
+      ),
+      unusedSince: this.db.query(
+        "SELECT id, substr(record, 1, 64) AS digest FROM entries WHERE last_used_ms < ? ORDER BY last_used_ms ASC, id ASC LIMIT ? OFFSET ?",
+      ),
       counters: this.db.query("SELECT name, value FROM counters"),
       setCounter: this.db.query(
         "INSERT INTO counters(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
@@ -146,9 +152,14 @@ export class IndexDb {
     })();
   }
 
-  /** The least recently used entries, oldest first. */
-  oldest(limit: number): number[] {
-    return this.q.oldest.all(limit).map((r) => r.id);
+  /** The least recently used entries, oldest first (skipping `offset` of them). */
+  oldest(limit: number, offset = 0): { id: number; digest: string }[] {
+    return this.q.oldest.all(limit, offset);
+  }
+
+  /** Entries last used before `cutoffMs`, oldest first (skipping `offset` of them). */
+  unusedSince(cutoffMs: number, limit: number, offset = 0): { id: number; digest: string }[] {
+    return this.q.unusedSince.all(cutoffMs, limit, offset);
   }
 
   totals(): { entries: number; bytes: number } {

@@ -84,6 +84,8 @@ export class LocalStore implements LocalTier {
   readonly blobs: BlobDir;
   private readonly index: IndexDb;
   private readonly cache = new Map<string, Manifest>();
+  /** Entries being delivered from, by digest, with how many deliveries hold each. */
+  private readonly held = new Map<string, number>();
   /** Uses not yet written to the index, by key and digest. */
   private readonly pendingTouches = new Map<string, { key: string; digest: string; ms: number }>();
   readonly recreatedIndex: boolean;
@@ -248,19 +250,64 @@ export class LocalStore implements LocalTier {
     this.flush();
     let bytes = this.index.totals().bytes;
     if (bytes <= maxBytes) return 0;
+    return this.evictWhile(
+      (limit, offset) => this.index.oldest(limit, offset),
+      (freed) => {
+        bytes -= freed;
+        return bytes > maxBytes;
+      },
+    );
+  }
+
+  /** Drops entries not used since `cutoffMs` (max_age, `--evict-older-than`); returns how many. */
+  evictUnusedSince(cutoffMs: number): number {
+    this.flush();
+    return this.evictWhile(
+      (limit, offset) => this.index.unusedSince(cutoffMs, limit, offset),
+      () => true,
+    );
+  }
+
+  /**
+   * Drops entries in the order `batch` gives them while `more` says so, never one a hit is
+   * being delivered from (held), which stays for the next round.
+   */
+  private evictWhile(
+    batch: (limit: number, offset: number) => { id: number; digest: string }[],
+    more: (freed: number) => boolean,
+  ): number {
     // The in-memory manifests are only a memo: dropping them is cheaper than pruning each.
     this.cache.clear();
     let evicted = 0;
-    while (bytes > maxBytes) {
-      const batch = this.index.oldest(64);
-      if (batch.length === 0) break;
-      for (const id of batch) {
-        bytes -= this.dropRow(id);
+    let skipped = 0;
+    for (;;) {
+      const rows = batch(64, skipped);
+      if (rows.length === 0) return evicted;
+      for (const r of rows) {
+        if (this.held.has(r.digest)) {
+          skipped++;
+          continue;
+        }
         evicted++;
-        if (bytes <= maxBytes) break;
+        if (!more(this.dropRow(r.id))) return evicted;
       }
     }
-    return evicted;
+  }
+
+  /**
+   * Keeps an entry (its row and blobs) from eviction until the returned function is called:
+   * the serve loop holds an entry while it delivers from it.
+   */
+  hold(entry: StoredEntry): () => void {
+    this.held.set(entry.digest, (this.held.get(entry.digest) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const n = (this.held.get(entry.digest) ?? 1) - 1;
+      if (n <= 0) this.held.delete(entry.digest);
+      else this.held.set(entry.digest, n);
+    };
   }
 
   clear(): void {

@@ -178,6 +178,10 @@ class TieredStore implements Store {
     return this.local.remove(key, digest);
   }
 
+  hold(entry: StoredEntry): () => void {
+    return this.local.hold(entry);
+  }
+
   /**
    * Asks each remote in turn for the key's manifest; the first entry `pick` accepts (validated
    * against this machine's files, as a local one) has its blobs fetched, checked against their
