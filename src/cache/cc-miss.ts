@@ -27,7 +27,7 @@ import type { JobResult } from "./pipeline.ts";
 import { type KeyMode, locationMarkers, remapArgs } from "../compilers/cc/relocate.ts";
 import { compilerCwd, encodePath } from "../platform/relative-paths.ts";
 import { bindingOf, portability } from "./cc-relocation.ts";
-import { prefixFor } from "./prefix-command.ts";
+import { prefixFor, prefixSpoke } from "./prefix-command.ts";
 
 export interface MissInput {
   readonly job: CcJob;
@@ -139,6 +139,7 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
 
   if (mayCutLines(stderr, m.terminal.caretColumns)) return notStored("terminal-width");
   if (run.exitCode !== 0) return notStored("compile-failed");
+  if (prefixSpoke(run.stderr, prefix)) return notStored("prefix-output");
   if (m.key === null || m.sourceHash === null || ctx.store === null) return notStored("cache-unavailable");
   if (headers === null || (trace !== null && trace.exitCode !== 0)) return notStored("too-hard");
 

@@ -7,14 +7,14 @@ import { keyMode, NO_RELOCATION, portableArgs } from "../compilers/cc/relocate.t
 import { cacheKey, KEY_FORMAT } from "./key.ts";
 
 test("the key format tag", () => {
-  expect(KEY_FORMAT).toBe("zccache-key-v2");
+  expect(KEY_FORMAT).toBe("zccache-key-v3");
 });
 
 test("fields are delimited: moving a boundary changes the key", () => {
   const a = cacheKey("cc", [{ name: "compiler", value: "abc" }, { name: "args", value: ["-c", "a.c"] }]);
   const b = cacheKey("cc", [{ name: "compiler", value: "abc" }, { name: "args", value: ["-c a", ".c"] }]);
-  expect<string>(a).toBe("657aa07e63528f4faaf92b1f753e8f1843bc3365f385bcf7dac04b7601fe567e");
-  expect<string>(b).toBe("4fb07f18e6cfff2c54517d9d14d5bd70691fe8b080cb9bac5d9b29387ed8d539");
+  expect<string>(a).toBe("e0a3f88aaf96a3c6b73f4d480dd223298f22994d3b298f7054279ce66a01cd74");
+  expect<string>(b).toBe("ca701948aae911d3cb2b3c394fb37189d44102d1a4433dc45532551f9493cca5");
 });
 
 test("C/C++ key composition vector", () => {
@@ -34,7 +34,7 @@ test("C/C++ key composition vector", () => {
     sourceHash: "s".repeat(64),
   };
   expect<string>(cacheKey("cc", ccKeyFields(inputs))).toBe(
-    "a25a7c7b9a3cf5f1a40d422504d863d35724783720f23ed71bbb1ff316267b5f",
+    "a3e60955280dff1416aa7da8e3f3c99122bd83a6689ad3de5d3470d01188ccaf",
   );
   // PATH is not an input; CPATH is.
   expect(cacheKey("cc", ccKeyFields({ ...inputs, env: { ...inputs.env, PATH: "/other" } }))).toBe(

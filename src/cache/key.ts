@@ -5,7 +5,7 @@ import { KeyHasher } from "../platform/hash.ts";
 export type CacheKey = string & { readonly __brand: "CacheKey" };
 
 /** Bump when the meaning of any field changes: old entries then simply stop matching. */
-export const KEY_FORMAT = "zccache-key-v2";
+export const KEY_FORMAT = "zccache-key-v3";
 
 export interface KeyField {
   readonly name: string;

@@ -7,6 +7,7 @@ import {
   type CcJob,
   ccJobs,
   ccKeyFields,
+  usesNativeCpu,
   type ColorMode,
 } from "../compilers/cc/plan.ts";
 import { clangMessageLength, colorModeFor, recordsSwitches, type Terminal } from "../compilers/cc/color.ts";
@@ -25,6 +26,7 @@ import { resolveCompiler } from "./compiler-identity.ts";
 import type { CompileReply, PipelineContext } from "./context.ts";
 import { cacheKey } from "./key.ts";
 import { keyMode, portableArgs } from "../compilers/cc/relocate.ts";
+import { hostCpu } from "../platform/host-cpu.ts";
 import { compilerCwd } from "../platform/relative-paths.ts";
 import { ccServeJob } from "./cc-serve.ts";
 import { runCcMiss } from "./cc-miss.ts";
@@ -176,6 +178,7 @@ async function runJob(
       messageLength: terminal.messageLength,
       sourceHash: source.hash,
       tools,
+      hostCpu: usesNativeCpu(job.args) ? hostCpu() : null,
     }),
   );
   return serve(

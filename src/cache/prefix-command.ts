@@ -50,3 +50,15 @@ export function prefixFor(words: readonly string[], req: CompileRequest, stats: 
   }
   return [];
 }
+
+/**
+ * Whether the prefix itself wrote to stderr (distcc's and icecc's own lines start with their
+ * name, e.g. "distcc[1234] ERROR: …", "ICECC[77] …"): such a result is not stored, or a hit
+ * would replay the wrapper's messages, on this machine or, through a remote, on others.
+ */
+export function prefixSpoke(stderr: Buffer, prefix: readonly string[]): boolean {
+  const program = prefix[0];
+  if (program === undefined || stderr.length === 0) return false;
+  const name = path.basename(program).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`^(${name}|distcc|icecc)[\\[:]`, "im").test(stderr.toString("utf8"));
+}

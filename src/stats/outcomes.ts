@@ -33,6 +33,8 @@ export const UNCACHEABLE_REASONS = [
   "terminal-width",
   // an output that is not a file we may replace (/dev/null, a fifo, "-"), or is the input
   "special-output",
+  // the prefix command (distcc, icecc) wrote messages of its own into the compile's stderr
+  "prefix-output",
 ] as const;
 export type UncacheableReason = (typeof UNCACHEABLE_REASONS)[number];
 

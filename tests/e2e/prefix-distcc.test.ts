@@ -177,4 +177,23 @@ describe("an unusable prefix is left out", () => {
     expect(miss.d.reasons).toEqual({ "new-source": 1, internal: 1 });
     expect(objectOf(src)?.equals(bareObj)).toBe(true);
   });
+
+  test("a prefix that speaks (distcc falling back locally, with its own messages): the result is not stored", () => {
+    if (!haveDistcc) return;
+    // No reachable host, fallback allowed: distcc compiles here and says so on stderr.
+    const noisy = { ...server().clientEnv, ZCCACHE_PREFIX: "distcc", DISTCC_HOSTS: "127.0.0.1:1", DISTCC_FALLBACK: "1", DISTCC_SKIP_LOCAL_RETRY: "0" };
+    const src = source("kappa.c", "int kappa(int v) { return v * 3; }");
+    const bareObj = bareObject(src);
+    rm(path.join(env.work, "kappa.o"));
+    const first = zcMeasured(ARGS(src), noisy);
+    expect(first.r.code).toBe(0);
+    expect(first.r.err).toContain("distcc[");
+    expect(outcome(first.d)).toEqual({ hits: 0, misses: 0, uncacheable: 1, errors: 0 });
+    expect(first.d.reasons).toEqual({ "prefix-output": 1 });
+    expect(objectOf(src)?.equals(bareObj)).toBe(true);
+    // Nothing was stored: the same compile without a prefix is a miss with a clean stderr.
+    const plain = zcMeasured(ARGS(src));
+    expect({ code: plain.r.code, err: plain.r.err }).toEqual({ code: 0, err: "" });
+    expect(outcome(plain.d)).toEqual({ hits: 0, misses: 1, uncacheable: 0, errors: 0 });
+  });
 });

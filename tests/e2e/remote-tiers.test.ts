@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { sha256Hex } from "../../src/platform/hash.ts";
 import { LocalStore } from "../../src/store/local/local-store.ts";
-import { Remotes } from "../../src/store/remote/remotes.ts";
+import { MAX_MANIFEST_BYTES, Remotes } from "../../src/store/remote/remotes.ts";
 import { parseRemoteStorage, type RemoteSpec } from "../../src/store/remote/spec.ts";
 import type { EntryRecord, Store, StoredEntry } from "../../src/store/store.ts";
 import { CacheEnv, requireTool, tempDir } from "../helpers.ts";
@@ -55,6 +55,8 @@ function machine(raw: string, secret = ""): { local: LocalStore; remotes: Remote
   return { local, remotes, store: remotes.storeFor(local, specs(raw), secret), dir, log };
 }
 
+const IS_ROOT = (process.getuid?.() ?? -1) === 0;
+
 const first = (entries: readonly StoredEntry[]): StoredEntry | null => entries[0] ?? null;
 
 async function putObject(m: ReturnType<typeof machine>, key: string, content: string): Promise<StoredEntry> {
@@ -80,6 +82,8 @@ interface Backend {
   /** Overwrites a stored blob with other bytes of the same length. */
   corruptBlob(hash: string): Promise<void>;
   objectCount(): Promise<number>;
+  /** Stores raw bytes where the manifest of `k` lives (as a hostile or broken writer would). */
+  plantManifest(k: string, bytes: Uint8Array): Promise<void>;
   /** Where the layout puts an object (HTTP only). */
   expectFiles?(k: string, hash: string): void;
 }
@@ -109,6 +113,13 @@ function nginxBackend(layout: "subdirs" | "flat" | "bazel", prefix: string): Bac
       const dir = path.join(server().root, prefix);
       return fs.existsSync(dir) ? fs.readdirSync(dir, { recursive: true }).filter((f) => fs.statSync(path.join(dir, String(f))).isFile()).length : 0;
     },
+    plantManifest: async (k, bytes) => {
+      const rel = layout === "subdirs" ? path.join(prefix, "m", k.slice(0, 2), k.slice(2)) : layout === "flat" ? path.join(prefix, `m-${k}`) : path.join(prefix, "ac", k);
+      const p = path.join(server().root, rel);
+      fs.mkdirSync(path.dirname(p), { recursive: true });
+      fs.writeFileSync(p, bytes);
+      if (IS_ROOT) fs.chownSync(p, fs.statSync(server().root).uid, fs.statSync(server().root).gid);
+    },
     expectFiles: (k, hash) => {
       const m =
         layout === "subdirs" ? path.join(prefix, "m", k.slice(0, 2), k.slice(2)) : layout === "flat" ? path.join(prefix, `m-${k}`) : path.join(prefix, "ac", k);
@@ -127,6 +138,15 @@ function redisBackend(name: string, server: () => RedisServer, url: () => string
       await server().cli(["SET", `zccache:b:${hash}`, `${v.trimEnd().slice(1)}!`]);
     },
     objectCount: async () => Number((await server().cli(["DBSIZE"])).trim()),
+    plantManifest: async (k, bytes) => {
+      const { RedisClient } = await import("bun");
+      const c = new RedisClient(server().url);
+      try {
+        await c.set(`zccache:m:${k}`, bytes);
+      } finally {
+        c.close();
+      }
+    },
   };
 }
 
@@ -203,6 +223,17 @@ describe.each(backends.map((b) => [b.name, b] as const))("remote tier: %s", (_na
     expect(await reader.local.lookup(k)).toEqual([]);
   });
 
+  test("a manifest larger than any can be is refused without being read whole", async () => {
+    const k = key("huge");
+    await b.plantManifest(k, new Uint8Array(MAX_MANIFEST_BYTES + 4096).fill(0x20));
+    const reader = machine(b.url());
+    expect(await found(reader, k)).toBeNull();
+    const st = reader.remotes.status()[0];
+    expect(st?.lastError).toContain(`larger than ${MAX_MANIFEST_BYTES} bytes`);
+    expect(st?.bytesIn).toBe(0);
+    expect(st?.hits).toBe(0);
+  });
+
   test("with a secret, only manifests signed with it are used", async () => {
     const k = key("hmac");
     await putObject(machine(b.url()), k, "unsigned");
@@ -228,6 +259,8 @@ describe("faults", () => {
     await putObject(m, key("while down"), "not written");
     let st = m.remotes.status()[0];
     expect(st?.state).toBe("backing-off");
+    // The entry stored while the remote was switched off was not written, and says so.
+    expect(st?.dropped).toBe(1);
     expect(st?.errors).toBeGreaterThanOrEqual(3);
     expect(m.log.length).toBeGreaterThanOrEqual(1);
     await server.restart();

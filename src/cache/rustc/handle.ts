@@ -18,7 +18,8 @@ import type { CompileReply, PipelineContext } from "../context.ts";
 import { type CacheKey, cacheKey } from "../key.ts";
 import { rustServeJob } from "./hit.ts";
 import { KnownOutputs } from "./known-outputs.ts";
-import { hostCpu, linkArgFileInputs, linkerInputs, nativeLibraryInputs, targetSpecInput } from "./link-inputs.ts";
+import { hostCpu } from "../../platform/host-cpu.ts";
+import { linkArgFileInputs, linkerInputs, nativeLibraryInputs, targetSpecInput } from "./link-inputs.ts";
 import { runRustMiss } from "./miss.ts";
 import { RustToolchains } from "./toolchain.ts";
 

@@ -6,7 +6,6 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { RustInvocation } from "../../compilers/rustc/args.ts";
 import { runCapture } from "../../platform/exec.ts";
-import { sha256Hex } from "../../platform/hash.ts";
 import { err, ok, type Result } from "../../platform/result.ts";
 import { resolveCompiler } from "../compiler-identity.ts";
 import type { PipelineContext } from "../context.ts";
@@ -150,19 +149,3 @@ export function targetSpecInput(inv: RustInvocation, cwd: string, env: Readonly<
   return ok(null);
 }
 
-let hostCpuMemo: string | null = null;
-
-/** What `-C target-cpu=native` resolves to: the CPU model and feature flags. */
-export function hostCpu(): string {
-  if (hostCpuMemo !== null) return hostCpuMemo;
-  let text: string;
-  try {
-    text = fs.readFileSync("/proc/cpuinfo", "utf8");
-  } catch {
-    text = "unknown";
-  }
-  const first = text.split("\n\n")[0] ?? text;
-  const lines = first.split("\n").filter((l) => /^(vendor_id|cpu family|model|model name|flags|stepping)\s*:/.test(l));
-  hostCpuMemo = sha256Hex(lines.join("\n"));
-  return hostCpuMemo;
-}

@@ -103,6 +103,13 @@ export interface CcKeyInputs {
   readonly sourceHash: string;
   /** Fingerprints of the programs the driver runs for this job ("as=<hash>"); none: no field. */
   readonly tools?: readonly string[];
+  /** The host CPU, when an option targets it (-march=native, …: usesNativeCpu); none: no field. */
+  readonly hostCpu?: string | null;
+}
+
+/** Options with which the compiler targets the CPU it runs on, whatever that is. */
+export function usesNativeCpu(args: readonly string[]): boolean {
+  return args.some((a) => /^-m(arch|cpu|tune)=native$/.test(a) || a === "-mnative");
 }
 
 export function ccKeyFields(k: CcKeyInputs): KeyField[] {
@@ -120,6 +127,7 @@ export function ccKeyFields(k: CcKeyInputs): KeyField[] {
     { name: "source", value: k.sourceHash },
     ...(k.tools === undefined || k.tools.length === 0 ? [] : [{ name: "tools", value: k.tools }]),
     ...(k.messageLength === undefined || k.messageLength === null ? [] : [{ name: "message-length", value: String(k.messageLength) }]),
+    ...(k.hostCpu === undefined || k.hostCpu === null ? [] : [{ name: "host-cpu", value: k.hostCpu }]),
   ];
 }
 

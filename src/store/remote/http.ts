@@ -4,7 +4,7 @@
 //   bazel              <url>/ac/<key>                 <url>/cas/<hash>  (bazel-remote's HTTP API;
 //                      blobs are the raw bytes, so /cas/ names match their sha256)
 // 404 is "not there"; any other status that is not a success is an error.
-import type { RemoteBackend } from "./backend.ts";
+import { type RemoteBackend, RemoteTooLarge } from "./backend.ts";
 import type { HttpLayout, HttpSpec } from "./spec.ts";
 
 function objectPath(layout: HttpLayout, kind: "m" | "b", name: string): string {
@@ -29,7 +29,8 @@ export class HttpBackend implements RemoteBackend {
     return this.spec.base + objectPath(this.spec.layout, kind, name);
   }
 
-  private async get(url: string, signal: AbortSignal): Promise<Uint8Array | null> {
+  /** GETs at most `maxBytes`: a longer answer (announced or streamed) is cut off and refused. */
+  private async get(url: string, signal: AbortSignal, maxBytes: number): Promise<Uint8Array | null> {
     const r = await fetch(url, { headers: this.headers, signal });
     if (r.status === 404) {
       await r.body?.cancel();
@@ -39,7 +40,26 @@ export class HttpBackend implements RemoteBackend {
       await r.body?.cancel();
       throw new Error(`GET ${r.status} ${r.statusText}`);
     }
-    return new Uint8Array(await r.arrayBuffer());
+    const announced = Number(r.headers.get("content-length") ?? "-1");
+    if (announced > maxBytes) {
+      await r.body?.cancel();
+      throw new RemoteTooLarge("the object", maxBytes);
+    }
+    if (r.body === null) return new Uint8Array(0);
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    const reader = r.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.length;
+      if (total > maxBytes) {
+        await reader.cancel();
+        throw new RemoteTooLarge("the object", maxBytes);
+      }
+      chunks.push(value);
+    }
+    return Buffer.concat(chunks, total);
   }
 
   private async put(url: string, bytes: Uint8Array, signal: AbortSignal): Promise<void> {
@@ -53,16 +73,16 @@ export class HttpBackend implements RemoteBackend {
     if (!r.ok) throw new Error(`PUT ${r.status} ${r.statusText}`);
   }
 
-  getManifest(key: string, signal: AbortSignal): Promise<Uint8Array | null> {
-    return this.get(this.url("m", key), signal);
+  getManifest(key: string, signal: AbortSignal, maxBytes: number): Promise<Uint8Array | null> {
+    return this.get(this.url("m", key), signal, maxBytes);
   }
 
   putManifest(key: string, bytes: Uint8Array, signal: AbortSignal): Promise<void> {
     return this.put(this.url("m", key), bytes, signal);
   }
 
-  getBlob(hash: string, signal: AbortSignal): Promise<Uint8Array | null> {
-    return this.get(this.url("b", hash), signal);
+  getBlob(hash: string, signal: AbortSignal, maxBytes: number): Promise<Uint8Array | null> {
+    return this.get(this.url("b", hash), signal, maxBytes);
   }
 
   async hasBlob(hash: string, signal: AbortSignal): Promise<boolean> {

@@ -9,7 +9,8 @@ const FORMAT = "zccache-remote-manifest-v1";
 /** Entries kept per key on a remote: older ones are dropped when a new one is written. */
 export const MAX_REMOTE_ENTRIES = 8;
 
-interface WireEntry {
+/** One entry as it travels: its sealed record and, when its writer had a secret, the HMAC. */
+export interface WireEntry {
   readonly record: string;
   readonly mac?: string;
 }
@@ -33,30 +34,34 @@ export function sealedOf(entry: StoredEntry): string {
 }
 
 export interface DecodedManifest {
+  /** The entries this reader may use. */
   readonly entries: StoredEntry[];
   /** Entries left out: damaged, or unsigned / wrongly signed when a secret is set. */
   readonly rejected: number;
+  /**
+   * Every well-formed entry as it was on the wire, signature included, whether or not this
+   * reader can verify it: what a writer keeps when it adds its own, so a machine without the
+   * secret (or with another one) never strips or breaks other machines' signatures.
+   */
+  readonly wire: WireEntry[];
 }
 
 /** Reads a manifest; anything malformed yields no entries (counted as rejected). */
 export function decodeManifest(bytes: Uint8Array, key: string, secret: string): DecodedManifest {
-  let wire: WireManifest;
+  let parsed: WireManifest;
   try {
-    wire = JSON.parse(Buffer.from(bytes).toString("utf8")) as WireManifest;
+    parsed = JSON.parse(Buffer.from(bytes).toString("utf8")) as WireManifest;
   } catch {
-    return { entries: [], rejected: 1 };
+    return { entries: [], rejected: 1, wire: [] };
   }
-  if (wire === null || typeof wire !== "object" || wire.format !== FORMAT || !Array.isArray(wire.entries)) {
-    return { entries: [], rejected: 1 };
+  if (parsed === null || typeof parsed !== "object" || parsed.format !== FORMAT || !Array.isArray(parsed.entries)) {
+    return { entries: [], rejected: 1, wire: [] };
   }
   const entries: StoredEntry[] = [];
+  const wire: WireEntry[] = [];
   let rejected = 0;
-  for (const w of wire.entries) {
-    if (w === null || typeof w !== "object" || typeof w.record !== "string") {
-      rejected++;
-      continue;
-    }
-    if (secret !== "" && (typeof w.mac !== "string" || !timingSafeEqualHex(w.mac, macOf(secret, key, w.record)))) {
+  for (const w of parsed.entries) {
+    if (w === null || typeof w !== "object" || typeof w.record !== "string" || (w.mac !== undefined && typeof w.mac !== "string")) {
       rejected++;
       continue;
     }
@@ -65,21 +70,25 @@ export function decodeManifest(bytes: Uint8Array, key: string, secret: string): 
       rejected++;
       continue;
     }
+    wire.push(w.mac === undefined ? { record: w.record } : { record: w.record, mac: w.mac });
+    if (secret !== "" && (w.mac === undefined || !timingSafeEqualHex(w.mac, macOf(secret, key, w.record)))) {
+      rejected++;
+      continue;
+    }
     entries.push(e);
   }
-  return { entries, rejected };
+  return { entries, rejected, wire };
 }
 
-/** A manifest with `entry` first, then the `previous` ones it does not replace, capped. */
-export function encodeManifest(key: string, entry: StoredEntry, previous: readonly StoredEntry[], secret: string): Uint8Array {
-  const list = [entry, ...previous.filter((p) => p.digest !== entry.digest)].slice(0, MAX_REMOTE_ENTRIES);
-  const wire: WireManifest = {
-    format: FORMAT,
-    entries: list.map((e) => {
-      const record = sealedOf(e);
-      return secret === "" ? { record } : { record, mac: macOf(secret, key, record) };
-    }),
-  };
+/**
+ * A manifest with `entry` first (signed when there is a secret), then the `previous` wire
+ * entries it does not replace, kept exactly as they were; capped.
+ */
+export function encodeManifest(key: string, entry: StoredEntry, previous: readonly WireEntry[], secret: string): Uint8Array {
+  const record = sealedOf(entry);
+  const first: WireEntry = secret === "" ? { record } : { record, mac: macOf(secret, key, record) };
+  const rest = previous.filter((p) => p.record.slice(0, 64) !== entry.digest);
+  const wire: WireManifest = { format: FORMAT, entries: [first, ...rest].slice(0, MAX_REMOTE_ENTRIES) };
   return Buffer.from(JSON.stringify(wire));
 }
 

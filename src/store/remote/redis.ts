@@ -2,7 +2,7 @@
 // "zccache:m:<key>", blobs under "zccache:b:<sha256>". One connection, made on first use and
 // dropped after any failure (the next operation connects again, if the breaker lets it).
 import { RedisClient } from "bun";
-import type { RemoteBackend } from "./backend.ts";
+import { type RemoteBackend, RemoteTooLarge } from "./backend.ts";
 import type { RedisSpec } from "./spec.ts";
 import { RemoteTimeout } from "./tier.ts";
 
@@ -42,28 +42,44 @@ export class RedisBackend implements RemoteBackend {
     return abortable(this.connecting, signal);
   }
 
-  /** Runs one command; a failure (or abort) drops the connection so the next one starts clean. */
+  /**
+   * Runs one command. A lost connection or an abort drops it so the next command starts
+   * clean; an error reply (OOM, READONLY, …) leaves the connection to the commands sharing it.
+   */
   private async run<T>(signal: AbortSignal, op: (c: RedisClient) => Promise<T>): Promise<T> {
     const c = await this.conn(signal);
     try {
       return await abortable(op(c), signal);
     } catch (e) {
-      if (this.client === c) this.client = null;
-      c.close();
+      if (signal.aborted || !c.connected) {
+        if (this.client === c) this.client = null;
+        c.close();
+      }
       throw e;
     }
   }
 
-  getManifest(key: string, signal: AbortSignal): Promise<Uint8Array | null> {
-    return this.run(signal, (c) => c.getBuffer(`${PREFIX}m:${key}`));
+  /** GET of at most `maxBytes`: the length is asked first, so a huge value is never read. */
+  private async getCapped(c: RedisClient, name: string, maxBytes: number): Promise<Uint8Array | null> {
+    // One round trip (the client pipelines the two), then the GET only for a value we will take.
+    const [len, there] = await Promise.all([c.send("STRLEN", [name]), c.exists(name)]);
+    if (!there) return null;
+    if (Number(len) > maxBytes) throw new RemoteTooLarge("the object", maxBytes);
+    const v = await c.getBuffer(name);
+    if (v !== null && v.length > maxBytes) throw new RemoteTooLarge("the object", maxBytes);
+    return v;
+  }
+
+  getManifest(key: string, signal: AbortSignal, maxBytes: number): Promise<Uint8Array | null> {
+    return this.run(signal, (c) => this.getCapped(c, `${PREFIX}m:${key}`, maxBytes));
   }
 
   async putManifest(key: string, bytes: Uint8Array, signal: AbortSignal): Promise<void> {
     await this.run(signal, (c) => c.set(`${PREFIX}m:${key}`, bytes));
   }
 
-  getBlob(hash: string, signal: AbortSignal): Promise<Uint8Array | null> {
-    return this.run(signal, (c) => c.getBuffer(`${PREFIX}b:${hash}`));
+  getBlob(hash: string, signal: AbortSignal, maxBytes: number): Promise<Uint8Array | null> {
+    return this.run(signal, (c) => this.getCapped(c, `${PREFIX}b:${hash}`, maxBytes));
   }
 
   hasBlob(hash: string, signal: AbortSignal): Promise<boolean> {

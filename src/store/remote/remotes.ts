@@ -120,12 +120,20 @@ export class Remotes {
 
 /** Writes one entry's blobs (those the remote lacks), then its manifest merged with what is there. */
 async function writeEntry(tier: RemoteTier, job: WriteJob): Promise<void> {
+  // Switched off, or the entry evicted (or damaged) locally since: not written, and said so.
+  if (!tier.available()) {
+    tier.counters.dropped++;
+    return;
+  }
   const seen = new Set<string>();
   for (const o of job.entry.outputs) {
     if (seen.has(o.hash)) continue;
     seen.add(o.hash);
     const bytes = job.local.readBlob(o.hash);
-    if (bytes === null) return; // evicted (or damaged) locally since: nothing to share
+    if (bytes === null) {
+      tier.counters.dropped++;
+      return;
+    }
     const has = await tier.run("check blob", (b, s) => b.hasBlob(o.hash, s));
     if (has === null) return;
     if (has.value) continue;
@@ -133,9 +141,9 @@ async function writeEntry(tier: RemoteTier, job: WriteJob): Promise<void> {
     if (put === null) return;
     tier.counters.bytesOut += bytes.length;
   }
-  const prev = await tier.run("get manifest", (b, s) => b.getManifest(job.key, s));
+  const prev = await tier.run("get manifest", (b, s) => b.getManifest(job.key, s, MAX_MANIFEST_BYTES));
   if (prev === null) return;
-  const previous = prev.value === null || prev.value.length > MAX_MANIFEST_BYTES ? [] : decodeManifest(prev.value, job.key, job.secret).entries;
+  const previous = prev.value === null ? [] : decodeManifest(prev.value, job.key, job.secret).wire;
   const bytes = encodeManifest(job.key, job.entry, previous, job.secret);
   const put = await tier.run("put manifest", (b, s) => b.putManifest(job.key, bytes, s));
   if (put === null) return;
@@ -192,17 +200,13 @@ class TieredStore implements Store {
     pick: (entries: readonly StoredEntry[]) => StoredEntry | null,
   ): Promise<{ entry: StoredEntry; tier: string } | null> {
     for (const tier of this.tiers) {
-      const got = await tier.run("get manifest", (b, s) => b.getManifest(key, s));
+      const got = await tier.run("get manifest", (b, s) => b.getManifest(key, s, MAX_MANIFEST_BYTES));
       if (got === null) continue;
       if (got.value === null) {
         tier.counters.misses++;
         continue;
       }
       tier.counters.bytesIn += got.value.length;
-      if (got.value.length > MAX_MANIFEST_BYTES) {
-        tier.counters.rejected++;
-        continue;
-      }
       const decoded = decodeManifest(got.value, key, this.secret);
       tier.counters.rejected += decoded.rejected;
       const entry = pick(decoded.entries);
@@ -232,7 +236,7 @@ class TieredStore implements Store {
         blobs.set(o.hash, have);
         continue;
       }
-      const got = await tier.run("get blob", (b, s) => b.getBlob(o.hash, s));
+      const got = await tier.run("get blob", (b, s) => b.getBlob(o.hash, s, o.size));
       if (got === null || got.value === null) return null;
       tier.counters.bytesIn += got.value.length;
       if (got.value.length !== o.size || sha256Hex(got.value) !== o.hash) {

@@ -54,3 +54,15 @@ test("bad URLs and attributes are one line naming what is wrong", () => {
   }
   expect(ok(parseRemoteStorage("  "))).toEqual([]);
 });
+
+test("passwords never reach display or messages, in any spelling", () => {
+  // ccache's spelling: a lone userinfo is the password.
+  expect(ok(parseRemoteSpec("redis://s3cret@h:1"))).toMatchObject({ url: "redis://:s3cret@h:1", display: "redis://*@h:1" });
+  expect(ok(parseRemoteSpec("redis://:s3cret@h:1"))).toMatchObject({ url: "redis://:s3cret@h:1", display: "redis://:*@h:1" });
+  expect(ok(parseRemoteSpec("http://bob:p%C3%A4ss%40x@h/c"))).toMatchObject({ display: "http://bob:*@h/c" });
+  for (const raw of ["redis://:s3cret@h:1|bogus", "http://u:s3cret@h/x?q=1", "redis://s3cret@h/notadb", "ftp://u:s3cret@h/"]) {
+    const r = parseRemoteStorage(raw);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error).not.toContain("s3cret");
+  }
+});

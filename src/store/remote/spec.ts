@@ -31,6 +31,17 @@ export interface HttpSpec extends Common {
 
 export type RemoteSpec = RedisSpec | HttpSpec;
 
+/**
+ * The URL with its credentials hidden: `user:*@` or `*@`. Everything we print or log about a
+ * remote goes through this, error messages included.
+ */
+export function redactUrl(text: string): string {
+  return text.replace(/^([a-z+]+:\/\/)([^@/]*)@/i, (_m, scheme: string, userinfo: string) => {
+    const colon = userinfo.indexOf(":");
+    return `${scheme}${colon < 0 ? "*" : `${userinfo.slice(0, colon)}:*`}@`;
+  });
+}
+
 /** ccache's defaults. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 100;
 export const DEFAULT_OPERATION_TIMEOUT_MS = 10_000;
@@ -43,8 +54,11 @@ function parseMs(name: string, raw: string | undefined, whole: string): Result<n
 }
 
 /** Parses one URL with its attributes. */
-export function parseRemoteSpec(item: string): Result<RemoteSpec, string> {
-  const [urlText = "", ...attrs] = item.split("|");
+export function parseRemoteSpec(rawItem: string): Result<RemoteSpec, string> {
+  const [urlText = "", ...attrs] = rawItem.split("|");
+  // Messages quote the item without its credentials: they reach build logs.
+  const item = [redactUrl(urlText), ...attrs].join("|");
+  const shownUrl = redactUrl(urlText);
   let readOnly = false;
   let connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS;
   let operationTimeoutMs = DEFAULT_OPERATION_TIMEOUT_MS;
@@ -75,34 +89,34 @@ export function parseRemoteSpec(item: string): Result<RemoteSpec, string> {
   const scheme = /^([a-z+]+):/.exec(urlText)?.[1];
   if (scheme === "redis" || scheme === "redis+unix") {
     if (layout !== null) return err(`'layout' applies to http storage only, in '${item}'`);
-    return redisSpec(scheme, urlText, item, common);
+    return redisSpec(scheme, urlText, item, shownUrl, common);
   }
   if (scheme === "http" || scheme === "https") {
     let u: URL;
     try {
       u = new URL(urlText);
     } catch {
-      return err(`not a URL: '${urlText}'`);
+      return err(`not a URL: '${shownUrl}'`);
     }
-    if (u.hostname === "") return err(`no host in '${urlText}'`);
-    if (u.search !== "" || u.hash !== "") return err(`no query or fragment allowed in '${urlText}'`);
+    if (u.hostname === "") return err(`no host in '${shownUrl}'`);
+    if (u.search !== "" || u.hash !== "") return err(`no query or fragment allowed in '${shownUrl}'`);
     const authorization =
       u.username !== "" || u.password !== ""
         ? `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString("base64")}`
         : null;
-    const display = u.password !== "" ? urlText.replace(`:${u.password}@`, ":*@") : urlText;
     u.username = "";
     u.password = "";
     const base = u.toString().replace(/\/+$/, "");
-    return ok({ kind: "http", base, layout: layout ?? "subdirs", authorization, display, ...common });
+    return ok({ kind: "http", base, layout: layout ?? "subdirs", authorization, display: shownUrl, ...common });
   }
-  return err(`unsupported remote storage '${urlText}' (expected redis://, redis+unix: or http(s)://)`);
+  return err(`unsupported remote storage '${shownUrl}' (expected redis://, redis+unix: or http(s)://)`);
 }
 
 function redisSpec(
   scheme: "redis" | "redis+unix",
   urlText: string,
   item: string,
+  shownUrl: string,
   common: Omit<Common, "display">,
 ): Result<RedisSpec, string> {
   if (scheme === "redis+unix") {
@@ -117,20 +131,22 @@ function redisSpec(
       if (m === null) return err(`redis+unix accepts only ?db=N, in '${item}'`);
       db = `?db=${m[1]}`;
     }
-    return ok({ kind: "redis", url: `redis+unix://${socketPath}${db}`, display: urlText, ...common });
+    return ok({ kind: "redis", url: `redis+unix://${socketPath}${db}`, display: shownUrl, ...common });
   }
   let u: URL;
   try {
     u = new URL(urlText);
   } catch {
-    return err(`not a URL: '${urlText}'`);
+    return err(`not a URL: '${shownUrl}'`);
   }
-  if (u.hostname === "") return err(`no host in '${urlText}'`);
+  if (u.hostname === "") return err(`no host in '${shownUrl}'`);
   if (u.pathname !== "" && u.pathname !== "/" && !/^\/\d+$/.test(u.pathname)) {
-    return err(`the path of a redis URL is a database number, in '${urlText}'`);
+    return err(`the path of a redis URL is a database number, in '${shownUrl}'`);
   }
-  const display = u.password !== "" ? urlText.replace(`:${u.password}@`, ":*@") : urlText;
-  return ok({ kind: "redis", url: urlText, display, ...common });
+  // ccache's spelling: a userinfo without ':' is the password (redis://PASSWORD@host), as
+  // Redis before ACLs had no user names; Bun reads it as a user name, so it gets the colon.
+  const url = u.username !== "" && u.password === "" && !/^redis:\/\/[^@/]*:[^@/]*@/.test(urlText) ? urlText.replace("redis://", "redis://:") : urlText;
+  return ok({ kind: "redis", url, display: shownUrl, ...common });
 }
 
 /** A space-separated list, as ccache's remote_storage; "" is none. */

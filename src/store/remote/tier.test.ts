@@ -38,7 +38,7 @@ test("failures in a row switch a remote off; after the back-off one probe decide
   let now = 1_000_000;
   const messages: string[] = [];
   const tier = new RemoteTier(spec("redis://127.0.0.1:1"), scripted(() => mode), (m) => messages.push(m), () => now);
-  const get = () => tier.run("get manifest", (b, s) => b.getManifest("k", s));
+  const get = () => tier.run("get manifest", (b, s) => b.getManifest("k", s, 1024));
   expect(await get()).toBeNull();
   expect(await get()).toBeNull();
   expect(tier.status().state).toBe("ok");
@@ -67,7 +67,7 @@ test("one timeout is enough to stop asking, and drops the connection", async () 
   let now = 5_000;
   const backend = scripted(() => "hang");
   const tier = new RemoteTier(spec("redis://127.0.0.1:1|operation-timeout=30"), backend, () => {}, () => now);
-  expect(await tier.run("get manifest", (b, s) => b.getManifest("k", s))).toBeNull();
+  expect(await tier.run("get manifest", (b, s) => b.getManifest("k", s, 1024))).toBeNull();
   expect(tier.status()).toMatchObject({ state: "backing-off", timeouts: 1, errors: 0 });
   expect(tier.status().lastError).toContain("no answer within 30 ms");
   expect(backend.closed).toBe(1);
@@ -90,13 +90,13 @@ test("while one probe is out, other operations are not sent", async () => {
           }),
   };
   const tier = new RemoteTier(spec("http://127.0.0.1:1/"), backend, () => {}, () => now);
-  for (let i = 0; i < 3; i++) await tier.run("get", (b, s) => b.getManifest("k", s));
+  for (let i = 0; i < 3; i++) await tier.run("get", (b, s) => b.getManifest("k", s, 1024));
   expect(tier.status().state).toBe("backing-off");
   now += 1_000;
   mode = "ok";
-  const probe = tier.run("get", (b, s) => b.getManifest("k", s));
+  const probe = tier.run("get", (b, s) => b.getManifest("k", s, 1024));
   expect(tier.available()).toBe(false);
-  expect(await tier.run("get", (b, s) => b.getManifest("k", s))).toBeNull();
+  expect(await tier.run("get", (b, s) => b.getManifest("k", s, 1024))).toBeNull();
   release();
   expect(await probe).toEqual({ value: null });
   expect(tier.available()).toBe(true);

@@ -1,0 +1,23 @@
+// The CPU a compile runs on, for options that make the compiler target "this machine"
+// (gcc/clang -march=native and friends, rustc -C target-cpu=native): two machines with
+// different CPUs must not share such an entry (a shared remote would hand out code for
+// instructions this CPU lacks).
+import * as fs from "node:fs";
+import { sha256Hex } from "./hash.ts";
+
+let memo: string | null = null;
+
+/** A digest of the CPU model and its feature flags (/proc/cpuinfo's first processor). */
+export function hostCpu(): string {
+  if (memo !== null) return memo;
+  let text: string;
+  try {
+    text = fs.readFileSync("/proc/cpuinfo", "utf8");
+  } catch {
+    text = "unknown";
+  }
+  const first = text.split("\n\n")[0] ?? text;
+  const lines = first.split("\n").filter((l) => /^(vendor_id|cpu family|model|model name|flags|stepping)\s*:/.test(l));
+  memo = sha256Hex(lines.join("\n"));
+  return memo;
+}
