@@ -11,7 +11,7 @@ export function populate(cacheRoot: string, entries: number): void {
   const blobs = new BlobDir(path.join(cacheRoot, "blobs"), modes);
   const { db } = IndexDb.open(path.join(cacheRoot, "index.sqlite"), modes.file);
   const payload = Buffer.alloc(2048, 7);
-  const hash = blobs.write(payload);
+  const { hash } = blobs.write(payload);
   const batch = 5000;
   for (let start = 0; start < entries; start += batch) {
     db.db.transaction(() => {

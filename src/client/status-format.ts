@@ -14,6 +14,20 @@ function bytes(n: number): string {
   return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
 }
 
+function age(secs: number): string {
+  for (const [unit, n] of [["w", 604_800], ["d", 86_400], ["h", 3600], ["m", 60]] as const) if (secs % n === 0) return `${secs / n}${unit}`;
+  return `${secs}s`;
+}
+
+/** "zstd level 1, 3.1 MiB on disk for 8.2 MiB (ratio 2.65, 5.1 MiB saved)" or "off". */
+function compression(s: Record<string, unknown>): string {
+  const level = num(s.compression_level);
+  const disk = num(s.bytes);
+  const raw = num(s.uncompressed_bytes);
+  const ratio = disk > 0 && raw > 0 ? ` (ratio ${(raw / disk).toFixed(2)}, ${bytes(Math.max(0, raw - disk))} saved)` : "";
+  return `${level === 0 ? "off for new entries" : `zstd level ${level}`}, ${bytes(disk)} on disk for ${bytes(raw)}${ratio}`;
+}
+
 export function formatStatus(s: Record<string, unknown>): string {
   const hits = num(s.hits);
   const misses = num(s.misses);
@@ -22,7 +36,9 @@ export function formatStatus(s: Record<string, unknown>): string {
   const lines = [
     `zccache ${String(s.version)} (pid ${num(s.pid)}, up ${num(s.uptime_secs)} s)`,
     `cache dir     ${String(s.cache_dir)}`,
-    `store         ${String(s.store)}, ${num(s.entries)} entries, ${bytes(num(s.bytes))} of ${bytes(num(s.cache_size_limit_bytes))}`,
+    `store         ${String(s.store)}, ${num(s.entries)} entries, ${bytes(num(s.bytes))} of ${bytes(num(s.cache_size_limit_bytes))}` +
+      `${num(s.max_age_secs) > 0 ? `, entries unused for ${age(num(s.max_age_secs))} evicted` : ""}`,
+    `compression   ${compression(s)}`,
     `delivery      ${String(s.delivery)}${typeof s.delivery_note === "string" ? ` (${s.delivery_note})` : ""}`,
     `hits          ${hits}${num(s.remote_hits) > 0 ? ` (${num(s.remote_hits)} from remote storage)` : ""}`,
     `misses        ${misses}`,

@@ -144,7 +144,7 @@ const DEFAULT_CACHE_SIZE_BYTES = 10 * 1024 ** 3;
 /** zstd's fast end, as ccache's default: most of the space saved for little time. */
 export const DEFAULT_COMPRESSION_LEVEL = 1;
 
-const SPECS = {
+export const SPECS = {
   idleTimeoutSecs: { env: "ZCCACHE_IDLE_TIMEOUT_SECS", file: "idle_timeout_secs", parse: parseSecs },
   delivery: { env: "ZCCACHE_DELIVERY", file: "delivery", parse: parseDelivery },
   cacheSizeBytes: { env: "ZCCACHE_CACHE_SIZE", file: "cache_size", parse: parseSize },

@@ -21,6 +21,22 @@ import { Logger } from "./logger.ts";
 import { Sessions } from "./sessions.ts";
 
 const PERSIST_INTERVAL_MS = 2_000;
+
+/** The settings a config-file edit changes in a running daemon. */
+export interface Limits {
+  readonly cacheSizeBytes: number;
+  readonly maxAgeSecs: number;
+  /** zstd level for new blobs, after the hardlink rule (compressionFor). */
+  readonly compressionLevel: number;
+}
+
+/**
+ * Compressed blobs cannot be hardlinked (they are delivered by copy): with hardlink delivery
+ * in force, blobs are stored uncompressed unless a compression level was set explicitly.
+ */
+export function compressionFor(config: Pick<Config, "compressionLevel">, delivery: DeliveryChoice): number {
+  return config.compressionLevel.source === "default" && delivery.mode === "hardlink" ? 0 : config.compressionLevel.value;
+}
 /** How often entries are checked against max_age. */
 const AGE_CHECK_MS = 60_000;
 
@@ -54,7 +70,7 @@ export class DaemonState {
   private lastAgeCheckMs = 0;
   /** The config file's stat when `currentLimits` were read from it. */
   private configStamp: string | null = null;
-  private currentLimits: { cacheSizeBytes: number; maxAgeSecs: number };
+  private currentLimits: Limits;
 
   constructor(
     readonly ep: Endpoint,
@@ -63,7 +79,11 @@ export class DaemonState {
   ) {
     // Test-only: lets the suite stand up an "older" or "newer" daemon. Documented as such.
     this.version = env.ZCCACHE_TEST_DAEMON_VERSION || PRODUCT_VERSION;
-    this.currentLimits = { cacheSizeBytes: config.cacheSizeBytes.value, maxAgeSecs: config.maxAgeSecs.value };
+    this.currentLimits = {
+      cacheSizeBytes: config.cacheSizeBytes.value,
+      maxAgeSecs: config.maxAgeSecs.value,
+      compressionLevel: compressionFor(config, effectiveDelivery(config.delivery, process.getuid?.() ?? -1)),
+    };
     this.delivery = effectiveDelivery(config.delivery, process.getuid?.() ?? -1);
     this.log = new Logger(null, config.logLevel.value);
     this.journal = new Journal(null);
@@ -124,6 +144,7 @@ export class DaemonState {
       this.storeProblem = errorMessage(e);
     }
     this.current = store;
+    if (store !== null) store.blobs.compressionLevel = this.currentLimits.compressionLevel;
     const modes = store?.modes ?? { dir: undefined, file: undefined };
     this.log.reopen(store === null ? null : path.join(root, "logs", "daemon.log"), modes);
     this.journal.reopen(store === null ? null : path.join(root, "logs", "compile_journal.jsonl"), modes);
@@ -234,7 +255,7 @@ export class DaemonState {
    * the config file (`zccache -M 5G`, `--set-config max_age=…`) applies at once where the
    * environment did not set them.
    */
-  limits(): { cacheSizeBytes: number; maxAgeSecs: number } {
+  limits(): Limits {
     const file = path.join(this.ep.cacheRoot, CONFIG_FILE_NAME);
     const st = fs.statSync(file, { throwIfNoEntry: false });
     const stamp = st === undefined ? "none" : `${st.mtimeMs}:${st.size}:${st.ino}`;
@@ -243,10 +264,17 @@ export class DaemonState {
       const env: Record<string, string> = {};
       if (this.config.cacheSizeBytes.source === "env") env.ZCCACHE_CACHE_SIZE = String(this.config.cacheSizeBytes.value);
       if (this.config.maxAgeSecs.source === "env") env.ZCCACHE_MAX_AGE = String(this.config.maxAgeSecs.value);
+      if (this.config.compressionLevel.source === "env") env.ZCCACHE_COMPRESSION_LEVEL = String(this.config.compressionLevel.value);
       const r = loadConfig(this.ep.cacheRoot, env);
-      if (r.ok) this.currentLimits = { cacheSizeBytes: r.value.cacheSizeBytes.value, maxAgeSecs: r.value.maxAgeSecs.value };
-      else this.log.error(`config file not applied: ${r.error}`);
+      if (r.ok) {
+        this.currentLimits = {
+          cacheSizeBytes: r.value.cacheSizeBytes.value,
+          maxAgeSecs: r.value.maxAgeSecs.value,
+          compressionLevel: compressionFor(r.value, this.delivery),
+        };
+      } else this.log.error(`config file not applied: ${r.error}`);
     }
+    if (this.current !== null) this.current.blobs.compressionLevel = this.currentLimits.compressionLevel;
     return this.currentLimits;
   }
 

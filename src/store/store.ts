@@ -58,7 +58,10 @@ export interface StoreFailure {
 
 export interface StoreTotals {
   readonly entries: number;
+  /** On disk (compressed blobs count compressed). */
   readonly bytes: number;
+  /** What the blobs hold uncompressed. */
+  readonly uncompressedBytes: number;
 }
 
 /**

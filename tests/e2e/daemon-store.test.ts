@@ -14,6 +14,12 @@ function sha256(b: Buffer): string {
   return createHash("sha256").update(b).digest("hex");
 }
 
+/** What a blob file holds: its bytes, decompressed when it is a .zst. */
+function contentOf(file: string): Buffer {
+  const bytes = fs.readFileSync(file);
+  return file.endsWith(".zst") ? Buffer.from(Bun.zstdDecompressSync(bytes)) : bytes;
+}
+
 interface BlobFile {
   readonly name: string;
   readonly file: string;
@@ -26,10 +32,12 @@ function blobFiles(root: string): BlobFile[] {
   if (!fs.existsSync(dir)) return out;
   for (const shard of fs.readdirSync(dir)) {
     expect(shard).toMatch(/^[0-9a-f]{2}$/);
-    for (const name of fs.readdirSync(path.join(dir, shard))) {
-      expect(name).toMatch(/^[0-9a-f]{64}$/);
+    for (const file of fs.readdirSync(path.join(dir, shard))) {
+      // <sha256>, or <sha256>.zst when zstd made it smaller (compression_level, default 1).
+      expect(file).toMatch(/^[0-9a-f]{64}(\.zst)?$/);
+      const name = file.slice(0, 64);
       expect(name.slice(0, 2)).toBe(shard);
-      out.push({ name, file: path.join(dir, shard, name) });
+      out.push({ name, file: path.join(dir, shard, file) });
     }
   }
   return out;
@@ -41,7 +49,7 @@ function blobFor(root: string, content: Buffer): BlobFile {
   const matches = blobFiles(root).filter((b) => b.name === hash);
   expect(matches.length).toBe(1);
   const b = matches[0] as BlobFile;
-  const bytes = fs.readFileSync(b.file);
+  const bytes = contentOf(b.file);
   expect(sha256(bytes)).toBe(b.name);
   expect(bytes.equals(content)).toBe(true);
   return b;
@@ -69,13 +77,16 @@ describe("local store", () => {
 
     const blobs = blobFiles(c.root);
     expect(blobs.length).toBe(1);
-    for (const b of blobs) expect(sha256(fs.readFileSync(b.file))).toBe(b.name);
+    for (const b of blobs) expect(sha256(contentOf(b.file))).toBe(b.name);
     const b = blobFor(c.root, obj);
-    expect(b.file).toBe(path.join(c.root, "blobs", b.name.slice(0, 2), b.name));
+    // Compressed by default: zstd level 1 makes an object smaller.
+    expect(b.file).toBe(path.join(c.root, "blobs", b.name.slice(0, 2), `${b.name}.zst`));
 
     const st = c.status();
     expect(st.entries).toBe(1);
-    expect(st.bytes).toBeGreaterThanOrEqual(obj.length);
+    expect(st.bytes).toBe(fs.statSync(b.file).size);
+    expect(st.uncompressed_bytes).toBe(obj.length);
+    expect(st.compression_level).toBe(1);
   });
 
   for (const mode of ["hardlink", "copy"] as const) {

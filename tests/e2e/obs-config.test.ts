@@ -22,6 +22,11 @@ const UNSET = {
   ZCCACHE_LOG_LEVEL: undefined,
   ZCCACHE_BASE_DIR: undefined,
   ZCCACHE_PATH_REMAP: undefined,
+  ZCCACHE_REMOTE_STORAGE: undefined,
+  ZCCACHE_REMOTE_SECRET: undefined,
+  ZCCACHE_PREFIX: undefined,
+  ZCCACHE_MAX_AGE: undefined,
+  ZCCACHE_COMPRESSION_LEVEL: undefined,
 };
 
 function writeConf(c: CacheEnv, text: string): string {
@@ -45,11 +50,22 @@ describe("zccache config", () => {
       "log_level = info (default)",
       "base_dir =  (default)",
       "path_remap = 0 (default)",
+      "remote_storage =  (default)",
+      "remote_secret =  (default)",
+      "prefix_command =  (default)",
+      "max_age = 0 (default)",
+      "compression_level = 1 (default)",
     ]);
 
-    writeConf(c, "# settings\n\ndelivery = hardlink\nlog_level = debug\n  cache_size = 2G  \nbase_dir = /srv/a:/srv/b/\n");
+    writeConf(
+      c,
+      "# settings\n\ndelivery = hardlink\nlog_level = debug\n  cache_size = 2G  \nbase_dir = /srv/a:/srv/b/\n" +
+        "remote_storage = redis://:pw@cache.example:6379|read-only http://h/c|layout=bazel\nremote_secret = s3cret\nmax_age = 2w\n",
+    );
     const file = expectOk(
-      c.zc(["config"], { env: { ZCCACHE_IDLE_TIMEOUT_SECS: "120", ZCCACHE_LOG_LEVEL: "error", ZCCACHE_PATH_REMAP: "1" } }),
+      c.zc(["config"], {
+        env: { ZCCACHE_IDLE_TIMEOUT_SECS: "120", ZCCACHE_LOG_LEVEL: "error", ZCCACHE_PATH_REMAP: "1", ZCCACHE_PREFIX: "distcc", ZCCACHE_COMPRESSION_LEVEL: "0" },
+      }),
       "config",
     );
     const fileLines = file.out.split("\n").filter((l) => l !== "");
@@ -62,7 +78,15 @@ describe("zccache config", () => {
       "log_level = error (env)",
       "base_dir = /srv/a:/srv/b (file)",
       "path_remap = 1 (env)",
+      // Credentials and the secret are never printed.
+      "remote_storage = redis://:*@cache.example:6379 http://h/c (file)",
+      "remote_secret = (set) (file)",
+      "prefix_command = distcc (env)",
+      "max_age = 1209600 (file)",
+      "compression_level = 0 (env)",
     ]);
+    expect(file.out).not.toContain("s3cret");
+    expect(file.out).not.toContain("pw@");
 
     // The daemon runs with the same effective settings.
     const st = c.status();

@@ -2,6 +2,8 @@
 // budget; the daemon evicts least-recently-used entries in the background to stay under it;
 // `entries`/`bytes` in `status --json` match the blob files on disk; `clear` empties the
 // store while the same daemon keeps running; `config` reports cache_size and its source.
+// Budgets here are in plain bytes (compression off); tests/e2e/compression.test.ts covers
+// budgets counted compressed.
 import { afterAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
@@ -74,7 +76,7 @@ async function pollUntil(c: CacheEnv, env: Env, done: (s: Status) => boolean, wh
 }
 
 describe("size budget and LRU eviction", () => {
-  const c = new CacheEnv({ ZCCACHE_CACHE_SIZE: undefined, ZCCACHE_LOG_LEVEL: undefined });
+  const c = new CacheEnv({ ZCCACHE_CACHE_SIZE: undefined, ZCCACHE_LOG_LEVEL: undefined, ZCCACHE_COMPRESSION_LEVEL: "0" });
   const BIG: Env = { ZCCACHE_CACHE_SIZE: "10G" };
   const SMALL: Env = { ZCCACHE_CACHE_SIZE: "40960" };
   const N = 30;
@@ -187,7 +189,7 @@ describe("size budget and LRU eviction", () => {
 });
 
 describe("shared blobs", () => {
-  const c = new CacheEnv({ ZCCACHE_CACHE_SIZE: undefined });
+  const c = new CacheEnv({ ZCCACHE_CACHE_SIZE: undefined, ZCCACHE_COMPRESSION_LEVEL: "0" });
 
   test("entries sharing one object blob count its bytes once; a user depfile is described, not stored", () => {
     c.write("d.c", bigSource(500));
@@ -214,7 +216,7 @@ describe("shared blobs", () => {
 });
 
 describe("cache_size in the config file", () => {
-  const c = new CacheEnv({ ZCCACHE_CACHE_SIZE: undefined });
+  const c = new CacheEnv({ ZCCACHE_CACHE_SIZE: undefined, ZCCACHE_COMPRESSION_LEVEL: "0" });
 
   test("cache_size = 20K in zccache.conf is the budget, and the daemon stays under it", async () => {
     fs.mkdirSync(c.root, { recursive: true });
@@ -242,7 +244,7 @@ describe("cache_size in the config file", () => {
   });
 
   test("sizes: 500M and 10G from the environment; the 10G default", () => {
-    const d = new CacheEnv({ ZCCACHE_CACHE_SIZE: undefined });
+    const d = new CacheEnv({ ZCCACHE_CACHE_SIZE: undefined, ZCCACHE_COMPRESSION_LEVEL: "0" });
     const def = expectOk(d.zc(["config"]), "config");
     expect(def.out).toMatch(/^cache_size = 10737418240 \(default\)$/m);
     expect(statusOf(d).cache_size_limit_bytes).toBe(10 * 1024 ** 3);

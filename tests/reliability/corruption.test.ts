@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { bare, CacheEnv, sleepMs } from "../helpers.ts";
 import {
+  blobContent,
   blobPath,
   diffObserved,
   type IndexEntry,
@@ -83,8 +84,9 @@ function storeConsistent(c: CacheEnv): string[] {
   for (const e of readIndex(c.root)) {
     for (const o of outputsOf(e.record)) {
       const p = blobPath(c.root, o.hash);
+      const content = blobContent(c.root, o.hash);
       if (!fs.existsSync(p)) bad.push(`entry ${e.id}: ${o.hash} missing`);
-      else if (sha256(fs.readFileSync(p)) !== o.hash) bad.push(`entry ${e.id}: ${o.hash} corrupt`);
+      else if (content === null || sha256(content) !== o.hash) bad.push(`entry ${e.id}: ${o.hash} corrupt`);
     }
   }
   return bad;

@@ -6,7 +6,7 @@ import { afterAll, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { bare, CacheEnv, type RunResult, sleepMs } from "../helpers.ts";
-import { blobPath, intFromEnv, killQuietly, outputsOf, pool, readIndex, Rng, seedFromEnv, sha256, waitUntil } from "./lib.ts";
+import { blobContent, blobPath, intFromEnv, killQuietly, outputsOf, pool, readIndex, Rng, seedFromEnv, sha256, waitUntil } from "./lib.ts";
 
 afterAll(() => CacheEnv.stopAll());
 
@@ -134,8 +134,8 @@ test(
         const p = blobPath(c.root, o.hash);
         if (!fs.existsSync(p)) half.push(`entry ${e.id}: blob ${o.hash} missing`);
         else {
-          const b = fs.readFileSync(p);
-          if (b.length !== o.size || sha256(b) !== o.hash) half.push(`entry ${e.id}: blob ${o.hash} is not its content`);
+          const b = blobContent(c.root, o.hash);
+          if (b === null || b.length !== o.size || sha256(b) !== o.hash) half.push(`entry ${e.id}: blob ${o.hash} is not its content`);
         }
       }
     }

@@ -270,8 +270,23 @@ export function outputsOf(record: string): OutputRef[] {
   return r.outputs ?? [];
 }
 
+/** The blob's file: plain, or `<hash>.zst` when it was stored compressed (plain when neither exists). */
 export function blobPath(root: string, hash: string): string {
-  return path.join(root, "blobs", hash.slice(0, 2), hash);
+  const plain = path.join(root, "blobs", hash.slice(0, 2), hash);
+  return !fs.existsSync(plain) && fs.existsSync(`${plain}.zst`) ? `${plain}.zst` : plain;
+}
+
+/** A blob's content (decompressed when stored compressed); null when missing or not a zstd frame. */
+export function blobContent(root: string, hash: string): Buffer | null {
+  const p = blobPath(root, hash);
+  if (!fs.existsSync(p)) return null;
+  const bytes = fs.readFileSync(p);
+  if (!p.endsWith(".zst")) return bytes;
+  try {
+    return Buffer.from(Bun.zstdDecompressSync(bytes));
+  } catch {
+    return null;
+  }
 }
 
 /** Every blob file under the root's blob dir (not temp files). */
@@ -282,7 +297,7 @@ export function listBlobs(root: string): string[] {
   for (const shard of fs.readdirSync(dir)) {
     const sp = path.join(dir, shard);
     if (!fs.statSync(sp).isDirectory()) continue;
-    for (const name of fs.readdirSync(sp)) if (/^[0-9a-f]{64}$/.test(name)) out.push(path.join(sp, name));
+    for (const name of fs.readdirSync(sp)) if (/^[0-9a-f]{64}(\.zst)?$/.test(name)) out.push(path.join(sp, name));
   }
   return out;
 }

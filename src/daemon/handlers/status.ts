@@ -21,7 +21,7 @@ export function statusReport(state: DaemonState): Record<string, unknown> {
     };
     if (row.hits + row.misses + row.uncacheable + row.errors > 0) languages[lang] = row;
   }
-  const totals = state.store?.totals() ?? { entries: 0, bytes: 0 };
+  const totals = state.store?.totals() ?? { entries: 0, bytes: 0, uncompressedBytes: 0 };
   const limits = state.limits();
   return {
     version: state.version,
@@ -46,6 +46,8 @@ export function statusReport(state: DaemonState): Record<string, unknown> {
     entries: totals.entries,
     evicted: c.get("evicted"),
     bytes: totals.bytes,
+    uncompressed_bytes: totals.uncompressedBytes,
+    compression_level: limits.compressionLevel,
     reasons,
     hints,
     languages,

@@ -1,4 +1,6 @@
 // Content-addressed blob files under <root>/blobs/<2 hex>/<hash>, written atomically, read-only.
+// With compression on, a blob that zstd makes smaller is stored as <hash>.zst instead; its
+// name is still the SHA-256 of the uncompressed bytes, which every read checks.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { type ContentHash, sha256Hex } from "../../platform/hash.ts";
@@ -23,6 +25,8 @@ const OUTPUT_MODE = 0o666 & ~process.umask();
 export class BlobDir {
   /** Blobs whose content was verified, with their stat at that moment. */
   private readonly verified = new Map<string, { snapshot: StatSnapshot; verifiedAtNs: bigint }>();
+  /** zstd level for new blobs; 0 stores them as they are. */
+  compressionLevel = 0;
 
   constructor(
     readonly dir: string,
@@ -35,26 +39,94 @@ export class BlobDir {
     return path.join(this.dir, hash.slice(0, 2), hash);
   }
 
-  /** Stores bytes under their hash; returns the hash. Existing blobs are kept as they are. */
-  write(bytes: Uint8Array): ContentHash {
+  /** Where the compressed form of a blob lives. */
+  compressedPathOf(hash: ContentHash): string {
+    return `${this.pathOf(hash)}.zst`;
+  }
+
+  /**
+   * Stores bytes under their hash, compressed when that makes them smaller; returns the hash
+   * and the size on disk. Existing blobs (in either form) are kept as they are.
+   */
+  write(bytes: Uint8Array): { hash: ContentHash; stored: number } {
     const hash = sha256Hex(bytes);
-    const p = this.pathOf(hash);
-    if (fs.existsSync(p)) return hash;
+    const raw = this.pathOf(hash);
+    const existing = fs.statSync(raw, { throwIfNoEntry: false }) ?? fs.statSync(this.compressedPathOf(hash), { throwIfNoEntry: false });
+    if (existing !== undefined) return { hash, stored: existing.size };
+    let p = raw;
+    let data = bytes;
+    if (this.compressionLevel > 0 && bytes.length > 0) {
+      const z = Bun.zstdCompressSync(bytes, { level: this.compressionLevel });
+      if (z.length < bytes.length) {
+        p = this.compressedPathOf(hash);
+        data = z;
+      }
+    }
     mkdirp(path.dirname(p), this.modes.dir);
     const tmp = siblingTemp(p);
     try {
-      fs.writeFileSync(tmp, bytes, { mode: this.modes.blob });
+      fs.writeFileSync(tmp, data, { mode: this.modes.blob });
       fs.renameSync(tmp, p);
     } catch (e) {
       removeQuietly(tmp);
       throw e;
     }
-    return hash;
+    return { hash, stored: data.length };
   }
 
   remove(hash: ContentHash): void {
     this.verified.delete(hash);
     removeQuietly(this.pathOf(hash));
+    removeQuietly(this.compressedPathOf(hash));
+  }
+
+  /** The blob's bytes (decompressed), checked against its hash; null when gone or damaged. */
+  read(hash: ContentHash): Uint8Array | null {
+    try {
+      const raw = fs.readFileSync(this.pathOf(hash), { flag: "r" });
+      return sha256Hex(raw) === hash ? raw : null;
+    } catch (e) {
+      if (errorCode(e) !== "ENOENT") return null;
+    }
+    try {
+      const bytes = Bun.zstdDecompressSync(fs.readFileSync(this.compressedPathOf(hash)));
+      return sha256Hex(bytes) === hash ? bytes : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * A compressed blob, decompressed and checked (by hash unless its stat is unchanged since
+   * the last check), written to `tmp` as a copy: hardlinks need the plain bytes, so a
+   * compressed entry is always delivered by copy.
+   */
+  private materializeCompressed(hash: ContentHash, size: number, tmp: string): Result<void, MaterializeFailure> | null {
+    const src = this.compressedPathOf(hash);
+    const st = fs.statSync(src, { bigint: true, throwIfNoEntry: false });
+    if (st === undefined) return null;
+    const known = this.verified.get(hash);
+    const trusted = known !== undefined && stillTrusted(known.snapshot, known.verifiedAtNs, st);
+    let packed: Buffer;
+    try {
+      packed = fs.readFileSync(src);
+    } catch (e) {
+      return err(errorCode(e) === "ENOENT" ? "missing" : "io");
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = Bun.zstdDecompressSync(packed);
+    } catch {
+      this.remove(hash);
+      return err("corrupt");
+    }
+    if (bytes.length !== size || (!trusted && sha256Hex(bytes) !== hash)) {
+      this.remove(hash);
+      return err("corrupt");
+    }
+    if (!trusted) this.verified.set(hash, { snapshot: snapshotOf(st), verifiedAtNs: nowNs() });
+    fs.writeFileSync(tmp, bytes, { mode: OUTPUT_MODE });
+    return ok(undefined);
   }
 
   /**
@@ -67,7 +139,16 @@ export class BlobDir {
     const tmp = siblingTemp(target);
     try {
       const st = fs.statSync(src, { bigint: true, throwIfNoEntry: false });
-      if (st === undefined) return err("missing");
+      if (st === undefined) {
+        const z = this.materializeCompressed(hash, size, tmp);
+        if (z === null) return err("missing");
+        if (!z.ok) {
+          removeQuietly(tmp);
+          return z;
+        }
+        moveIntoPlace(tmp, target);
+        return ok(undefined);
+      }
       const known = this.verified.get(hash);
       const trusted = known !== undefined && stillTrusted(known.snapshot, known.verifiedAtNs, st);
       if (mode === "hardlink") {
@@ -93,7 +174,7 @@ export class BlobDir {
       return ok(undefined);
     } catch (e) {
       removeQuietly(tmp);
-      return err(errorCode(e) === "ENOENT" && !fs.existsSync(src) ? "missing" : "io");
+      return err(errorCode(e) === "ENOENT" && !fs.existsSync(src) && !fs.existsSync(this.compressedPathOf(hash)) ? "missing" : "io");
     }
   }
 

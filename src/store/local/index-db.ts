@@ -17,7 +17,7 @@ CREATE TABLE IF NOT EXISTS entries(
 );
 CREATE INDEX IF NOT EXISTS entries_by_manifest ON entries(manifest_key);
 CREATE INDEX IF NOT EXISTS entries_by_use ON entries(last_used_ms);
-CREATE TABLE IF NOT EXISTS blobs(hash TEXT PRIMARY KEY, size INTEGER NOT NULL, refs INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS blobs(hash TEXT PRIMARY KEY, size INTEGER NOT NULL, refs INTEGER NOT NULL, stored INTEGER);
 CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 `;
 
@@ -36,11 +36,11 @@ export class IndexDb {
     deleteEntry: Statement<unknown, [number]>;
     idsOf: Statement<{ id: number }, [string, string]>;
     touch: Statement<unknown, [number, string, string]>;
-    addBlobRef: Statement<unknown, [string, number]>;
+    addBlobRef: Statement<unknown, [string, number, number]>;
     dropBlobRef: Statement<unknown, [string]>;
     blobRefs: Statement<{ refs: number; size: number }, [string]>;
     deleteBlob: Statement<unknown, [string]>;
-    totals: Statement<{ entries: number; bytes: number | null }, []>;
+    totals: Statement<{ entries: number; bytes: number | null; raw: number | null }, []>;
     oldest: Statement<{ id: number; digest: string }, [number, number]>;
     unusedSince: Statement<{ id: number; digest: string }, [number, number, number]>;
     counters: Statement<{ name: string; value: number }, []>;
@@ -71,6 +71,9 @@ export class IndexDb {
     this.db.exec("PRAGMA synchronous = NORMAL");
     this.db.exec("PRAGMA busy_timeout = 5000");
     this.db.exec(SCHEMA);
+    // Indexes from before compression: blobs gain the size they take on disk (NULL = size).
+    const columns = this.db.query<{ name: string }, []>("PRAGMA table_info(blobs)").all();
+    if (!columns.some((c) => c.name === "stored")) this.db.exec("ALTER TABLE blobs ADD COLUMN stored INTEGER");
     const check = this.db.query<{ quick_check: string }, []>("PRAGMA quick_check").get();
     if (check?.quick_check !== "ok") throw new Error("index failed its integrity check");
     this.db.query("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', ?)").run(SCHEMA_VERSION);
@@ -87,14 +90,15 @@ export class IndexDb {
       idsOf: this.db.query("SELECT id FROM entries WHERE manifest_key = ? AND substr(record, 1, 64) = ?"),
       touch: this.db.query("UPDATE entries SET last_used_ms = ? WHERE manifest_key = ? AND substr(record, 1, 64) = ?"),
       addBlobRef: this.db.query(
-        "INSERT INTO blobs(hash, size, refs) VALUES (?, ?, 1) ON CONFLICT(hash) DO UPDATE SET refs = refs + 1",
+        "INSERT INTO blobs(hash, size, stored, refs) VALUES (?, ?, ?, 1) ON CONFLICT(hash) DO UPDATE SET refs = refs + 1",
       ),
       dropBlobRef: this.db.query("UPDATE blobs SET refs = refs - 1 WHERE hash = ?"),
-      blobRefs: this.db.query("SELECT refs, size FROM blobs WHERE hash = ?"),
+      // What a blob takes on disk: compressed, or (rows from before compression) its size.
+      blobRefs: this.db.query("SELECT refs, COALESCE(stored, size) AS size FROM blobs WHERE hash = ?"),
       deleteBlob: this.db.query("DELETE FROM blobs WHERE hash = ?"),
       // Bytes are those of the blob files on disk: shared blobs count once.
       totals: this.db.query(
-        "SELECT (SELECT COUNT(*) FROM entries) AS entries, (SELECT SUM(size) FROM blobs) AS bytes",
+        "SELECT (SELECT COUNT(*) FROM entries) AS entries, (SELECT SUM(COALESCE(stored, size)) FROM blobs) AS bytes, (SELECT SUM(size) FROM blobs) AS raw",
       ),
       oldest: this.db.query(
         "SELECT id, substr(record, 1, 64) AS digest FROM entries ORDER BY last_used_ms ASC, id ASC LIMIT ? OFFSET ?",
@@ -113,11 +117,12 @@ export class IndexDb {
     return this.q.byManifest.all(key);
   }
 
-  insert(key: string, record: string, bytes: number, blobs: readonly { hash: string; size: number }[]): number {
+  /** `stored`: the blob's size on disk (compressed), when it differs from `size`. */
+  insert(key: string, record: string, bytes: number, blobs: readonly { hash: string; size: number; stored?: number }[]): number {
     const now = Date.now();
     return this.db.transaction(() => {
       const r = this.q.insertEntry.run(key, record, bytes, now, now) as { lastInsertRowid: number | bigint };
-      for (const b of blobs) this.q.addBlobRef.run(b.hash, b.size);
+      for (const b of blobs) this.q.addBlobRef.run(b.hash, b.size, b.stored ?? b.size);
       return Number(r.lastInsertRowid);
     })();
   }
@@ -162,9 +167,10 @@ export class IndexDb {
     return this.q.unusedSince.all(cutoffMs, limit, offset);
   }
 
-  totals(): { entries: number; bytes: number } {
+  /** Entries, bytes on disk, and what those blobs hold uncompressed. */
+  totals(): { entries: number; bytes: number; uncompressedBytes: number } {
     const t = this.q.totals.get();
-    return { entries: t?.entries ?? 0, bytes: t?.bytes ?? 0 };
+    return { entries: t?.entries ?? 0, bytes: t?.bytes ?? 0, uncompressedBytes: t?.raw ?? 0 };
   }
 
   clearEntries(): void {

@@ -139,16 +139,23 @@ export class LocalStore implements LocalTier {
   ): Promise<Result<StoredEntry, StoreFailure>> {
     try {
       const stored: OutputRecord[] = [];
+      const diskSizes = new Map<string, number>();
       for (const o of outputs) {
         const bytes = fs.readFileSync(o.path);
-        const hash = this.blobs.write(bytes);
+        const { hash, stored: onDisk } = this.blobs.write(bytes);
         stored.push({ role: o.role, path: o.path, hash, size: bytes.length });
+        diskSizes.set(hash, onDisk);
       }
       const full: EntryRecord = { ...record, outputs: stored };
       const json = JSON.stringify(full);
       const bytes = stored.reduce((n, o) => n + o.size, 0) + json.length;
       const sealed = sealRecord(json);
-      const id = this.index.insert(key, sealed, bytes, stored);
+      const id = this.index.insert(
+        key,
+        sealed,
+        bytes,
+        stored.map((o) => ({ hash: o.hash, size: o.size, stored: diskSizes.get(o.hash) ?? o.size })),
+      );
       const entry: StoredEntry = { ...full, digest: sealed.slice(0, 64) };
       const m = this.cache.get(key);
       if (m !== undefined) {
@@ -168,19 +175,28 @@ export class LocalStore implements LocalTier {
    */
   adopt(key: string, entry: StoredEntry, blobs: ReadonlyMap<string, Uint8Array>): Result<StoredEntry, StoreFailure> {
     try {
-      for (const o of entry.outputs) {
-        const bytes = blobs.get(o.hash);
-        if (bytes === undefined || bytes.length !== o.size) return err({ reason: "write-failed", detail: `blob ${o.hash} not supplied` });
-        if (this.blobs.write(bytes) !== o.hash) return err({ reason: "write-failed", detail: `blob ${o.hash} does not match its hash` });
-      }
+      // Everything is checked before anything is written: a refused entry leaves no blob behind.
       const { digest, ...record } = entry;
       const json = JSON.stringify(record);
       const sealed = sealRecord(json);
       if (sealed.slice(0, 64) !== digest) return err({ reason: "write-failed", detail: "record does not match its digest" });
+      for (const o of entry.outputs) {
+        const bytes = blobs.get(o.hash);
+        if (bytes === undefined || bytes.length !== o.size || sha256Hex(bytes) !== o.hash) {
+          return err({ reason: "write-failed", detail: `blob ${o.hash} missing or not matching its hash` });
+        }
+      }
+      const diskSizes = new Map<string, number>();
+      for (const o of entry.outputs) diskSizes.set(o.hash, this.blobs.write(blobs.get(o.hash) as Uint8Array).stored);
       const existing = this.index.idsOf(key, digest);
       if (existing.length > 0) return ok(entry);
       const bytes = entry.outputs.reduce((n, o) => n + o.size, 0) + json.length;
-      const id = this.index.insert(key, sealed, bytes, entry.outputs);
+      const id = this.index.insert(
+        key,
+        sealed,
+        bytes,
+        entry.outputs.map((o) => ({ hash: o.hash, size: o.size, stored: diskSizes.get(o.hash) ?? o.size })),
+      );
       const m = this.cache.get(key);
       if (m !== undefined) {
         m.entries.unshift(entry);
@@ -194,12 +210,7 @@ export class LocalStore implements LocalTier {
 
   /** A blob's bytes, checked against its hash; null when gone or damaged. */
   readBlob(hash: ContentHash): Uint8Array | null {
-    try {
-      const bytes = fs.readFileSync(this.blobs.pathOf(hash));
-      return sha256Hex(bytes) === hash ? bytes : null;
-    } catch {
-      return null;
-    }
+    return this.blobs.read(hash);
   }
 
   async materialize(output: OutputRecord, dest: string, mode: DeliveryMode): Promise<Result<void, MaterializeFailure>> {

@@ -1,0 +1,103 @@
+// Compressed blobs: stored as <hash>.zst when zstd makes them smaller, named and checked by
+// the hash of the plain bytes, always delivered by copy, and refused when damaged.
+import { afterEach, expect, test } from "bun:test";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { sha256Hex } from "../../platform/hash.ts";
+import { LocalStore } from "./local-store.ts";
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+function fresh(level: number): { store: LocalStore; dir: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zc-compress-"));
+  dirs.push(dir);
+  const store = new LocalStore(path.join(dir, "cache"));
+  store.blobs.compressionLevel = level;
+  return { store, dir };
+}
+
+/** An object-like file: repetitive enough to compress well. */
+function objectBytes(n: number): Buffer {
+  const b = Buffer.alloc(n);
+  for (let i = 0; i < n; i++) b[i] = (i % 97) ^ (i >> 9);
+  return b;
+}
+
+async function putFile(store: LocalStore, dir: string, bytes: Buffer) {
+  const file = path.join(dir, "x.o");
+  fs.writeFileSync(file, bytes);
+  const r = await store.put("k".repeat(64), { deps: [], absent: [], exitCode: 0, stdout: "", stderr: "", language: "c" }, [{ role: "object", path: file }]);
+  if (!r.ok) throw new Error(r.error.detail);
+  return r.value.outputs[0] as (typeof r.value.outputs)[0];
+}
+
+test("a compressible blob is stored compressed; totals say what it takes and holds", async () => {
+  const { store, dir } = fresh(3);
+  const bytes = objectBytes(200_000);
+  const out = await putFile(store, dir, bytes);
+  expect(out.hash).toBe(sha256Hex(bytes));
+  expect(fs.existsSync(store.blobs.pathOf(out.hash))).toBe(false);
+  const z = store.blobs.compressedPathOf(out.hash);
+  expect(fs.statSync(z).size).toBeLessThan(bytes.length / 2);
+  expect(store.totals()).toEqual({ entries: 1, bytes: fs.statSync(z).size, uncompressedBytes: bytes.length });
+  expect(Buffer.from(store.readBlob(out.hash) as Uint8Array).equals(bytes)).toBe(true);
+  store.close();
+});
+
+test("delivery decompresses to the plain bytes, by copy even when hardlinks are asked for", async () => {
+  const { store, dir } = fresh(1);
+  const bytes = objectBytes(50_000);
+  const out = await putFile(store, dir, bytes);
+  for (const mode of ["copy", "hardlink", "copy"] as const) {
+    const dest = path.join(dir, `out-${mode}.o`);
+    expect(await store.materialize(out, dest, mode)).toEqual({ ok: true, value: undefined });
+    expect(fs.readFileSync(dest).equals(bytes)).toBe(true);
+    expect(fs.statSync(dest).nlink).toBe(1);
+  }
+  store.close();
+});
+
+test("incompressible bytes stay plain; level 0 stores plain", async () => {
+  const random = Buffer.from(crypto.getRandomValues(new Uint8Array(4096)));
+  const a = fresh(3);
+  const out = await putFile(a.store, a.dir, random);
+  expect(fs.existsSync(a.store.blobs.pathOf(out.hash))).toBe(true);
+  const b = fresh(0);
+  const plain = await putFile(b.store, b.dir, objectBytes(10_000));
+  expect(fs.existsSync(b.store.blobs.pathOf(plain.hash))).toBe(true);
+  expect(fs.existsSync(b.store.blobs.compressedPathOf(plain.hash))).toBe(false);
+  a.store.close();
+  b.store.close();
+});
+
+test("a damaged compressed blob is detected (bad frame, or good frame with other bytes) and dropped", async () => {
+  const { store, dir } = fresh(3);
+  const bytes = objectBytes(80_000);
+  const out = await putFile(store, dir, bytes);
+  const z = store.blobs.compressedPathOf(out.hash);
+  // Deliver once, so the blob's stat is remembered as verified.
+  expect((await store.materialize(out, path.join(dir, "first.o"), "copy")).ok).toBe(true);
+  // A valid zstd frame of different content, same length as the original: only the hash tells.
+  const other = Buffer.from(bytes);
+  other[40_000] = (other[40_000] ?? 0) ^ 1;
+  fs.chmodSync(z, 0o644);
+  fs.writeFileSync(z, Bun.zstdCompressSync(other, { level: 3 }));
+  expect(await store.materialize(out, path.join(dir, "second.o"), "copy")).toEqual({ ok: false, error: "corrupt" });
+  expect(fs.existsSync(z)).toBe(false);
+  expect(fs.existsSync(path.join(dir, "second.o"))).toBe(false);
+  // Recompressed from a fresh miss: the hit is byte-identical again.
+  const again = await putFile(store, dir, bytes);
+  expect(again.hash).toBe(out.hash);
+  const dest = path.join(dir, "third.o");
+  expect((await store.materialize(again, dest, "copy")).ok).toBe(true);
+  expect(fs.readFileSync(dest).equals(bytes)).toBe(true);
+  // Garbage that is not a zstd frame at all.
+  fs.chmodSync(z, 0o644);
+  fs.writeFileSync(z, Buffer.from("not zstd at all"));
+  expect(await store.materialize(again, path.join(dir, "fourth.o"), "copy")).toEqual({ ok: false, error: "corrupt" });
+  store.close();
+});
