@@ -1,5 +1,8 @@
-// Management commands: start, stop, status, clear, stats, config, version, help.
-import { describeDelivery, loadConfig } from "../config/config.ts";
+// Management commands: start, stop, status, clear, stats, config, version, help, and the
+// ccache/sccache options (ccache-compat.ts), which call the same operations.
+import { CONFIG_FILE_NAME, type Config, describeDelivery, loadConfig, parseAge } from "../config/config.ts";
+import { envOverrideFor, setConfigValue } from "../config/config-file.ts";
+import { err, ok, type Result } from "../platform/result.ts";
 import { endpointFor } from "../protocol/endpoint.ts";
 import type { Request, Response } from "../protocol/messages.ts";
 import { PRODUCT_VERSION } from "../protocol/version.ts";
@@ -7,6 +10,7 @@ import { requestWithStart } from "./connect.ts";
 import { lockHolderPid } from "./daemon-process.ts";
 import { runtimeDirTrusted } from "./runtime-dir.ts";
 import * as path from "node:path";
+import { type CommandOps, type ConfigEntry, compatMain } from "./ccache-compat.ts";
 import { formatExplain, formatSession, formatStatus } from "./status-format.ts";
 import { stopCommand } from "./stop.ts";
 import { type RoundTripFailure, roundTrip } from "./transport.ts";
@@ -30,6 +34,24 @@ Usage:
   zccache explain FILE [--json]  why the last compile of FILE hit or missed
   zccache version                print the version
   zccache help                   this text
+
+ccache and sccache options (aliases of the commands above):
+  -s, --show-stats [-v [-v]]     statistics in ccache's layout (status)
+  --show-stats --stats-format json   statistics as sccache's JSON
+  --print-stats                  ccache's counters, tab-separated
+  -z, --zero-stats               stats --zero
+  -C, --clear                    clear
+  -c, --cleanup                  evict down to the size limit and max_age now
+  --evict-older-than AGE         evict entries unused for AGE (30s, 15m, 12h, 1d, 2w)
+  -M, --max-size SIZE            set cache_size in zccache.conf; SIZE as ccache reads it:
+                                 k, M, G, T are powers of 1000, Ki, Mi, Gi, Ti of 1024, no
+                                 suffix means G (5G = 5000000000 bytes); 0 is refused
+  -o, --set-config KEY=VALUE     set KEY in zccache.conf (ours, or ccache's max_size,
+                                 compression, hard_link, secondary_storage)
+  -p, --show-config              config, as ccache's "(source) key = value"
+  -x, --show-compression         stored against original size, compression level
+  -V, --version                  version
+  --start-server, --stop-server  start, stop
 
 Set ZCCACHE_CACHE_DIR to choose the cache directory; each directory has its own daemon.
 `;
@@ -75,25 +97,117 @@ function noDaemon(what: string): number {
   return 1;
 }
 
+async function startDaemon(): Promise<number> {
+  const r = await ask({ type: "ping", clientVersion: PRODUCT_VERSION }, true);
+  if (r === null) return noDaemon("start");
+  process.stdout.write(`zccache daemon ${r.daemonVersion} running (pid ${r.pid})\n`);
+  return 0;
+}
+
+async function clearCache(): Promise<number> {
+  const r = await ask({ type: "clear", clientVersion: PRODUCT_VERSION }, true);
+  if (r === null) return noDaemon("clear");
+  if (r.type === "error") {
+    process.stderr.write(`zccache: clear: ${r.message}\n`);
+    return 1;
+  }
+  process.stdout.write("zccache: cache cleared\n");
+  return 0;
+}
+
+async function zeroStats(): Promise<Result<void, number>> {
+  const r = await ask({ type: "stats-zero", clientVersion: PRODUCT_VERSION }, true);
+  return r === null ? err(noDaemon("stats")) : ok(undefined);
+}
+
+async function fetchStatus(): Promise<Result<Record<string, unknown>, number>> {
+  const r = await ask({ type: "status", clientVersion: PRODUCT_VERSION }, true);
+  return r === null || r.type !== "status" ? err(noDaemon("status")) : ok(r.status);
+}
+
+async function cleanup(olderThanSecs: number | null): Promise<Result<Record<string, unknown>, number>> {
+  const r = await ask({ type: "cleanup", olderThanSecs, clientVersion: PRODUCT_VERSION }, true);
+  if (r !== null && r.type === "error") {
+    process.stderr.write(`zccache: cleanup: ${r.message}\n`);
+    return err(1);
+  }
+  return r === null || r.type !== "report" || r.report === null ? err(noDaemon("cleanup")) : ok(r.report);
+}
+
+/** Every effective setting with its source, for `config` and `-p`. */
+function configEntries(c: Config): ConfigEntry[] {
+  const entry = (key: string, value: string, source: ConfigEntry["source"]): ConfigEntry => ({ key, value, source });
+  return [
+    entry("cache_dir", c.cacheDir, process.env.ZCCACHE_CACHE_DIR ? "env" : "default"),
+    entry("idle_timeout_secs", String(c.idleTimeoutSecs.value), c.idleTimeoutSecs.source),
+    entry("delivery", c.delivery.value, c.delivery.source),
+    entry("cache_size", String(c.cacheSizeBytes.value), c.cacheSizeBytes.source),
+    entry("log_level", c.logLevel.value, c.logLevel.source),
+    entry("base_dir", c.baseDirs.value.join(":"), c.baseDirs.source),
+    entry("path_remap", c.pathRemap.value ? "1" : "0", c.pathRemap.source),
+    entry("remote_storage", c.remoteStorage.value.map((r) => r.display).join(" "), c.remoteStorage.source),
+    entry("remote_secret", c.remoteSecret.value === "" ? "" : "(set)", c.remoteSecret.source),
+    entry("prefix_command", c.prefixCommand.value.join(" "), c.prefixCommand.source),
+    entry("max_age", String(c.maxAgeSecs.value), c.maxAgeSecs.source),
+    entry("compression_level", String(c.compressionLevel.value), c.compressionLevel.source),
+  ];
+}
+
+function readConfig(): Result<Config, number> {
+  const ep = endpointFor(process.env, process.cwd());
+  const cfg = loadConfig(ep.cacheRoot, process.env);
+  if (cfg.ok) return cfg;
+  process.stderr.write(`zccache: ${cfg.error}\n`);
+  return err(1);
+}
+
+/** Writes KEY = VALUE into zccache.conf; says so when the environment overrides the key. */
+function setConfig(key: string, value: string): Result<void, number> {
+  const root = endpointFor(process.env, process.cwd()).cacheRoot;
+  const r = setConfigValue(root, key, value);
+  if (!r.ok) {
+    process.stderr.write(`zccache: ${r.error}\n`);
+    return err(1);
+  }
+  const env = envOverrideFor(key);
+  if (env !== null && process.env[env]) process.stderr.write(`zccache: note: ${env} in the environment overrides ${key} from ${r.value}\n`);
+  return ok(undefined);
+}
+
+const COMPAT_OPS: CommandOps = {
+  start: startDaemon,
+  stop: stopCommand,
+  version: () => {
+    process.stdout.write(`zccache ${PRODUCT_VERSION}\n`);
+    return 0;
+  },
+  help: () => {
+    printHelp(process.stdout);
+    return 0;
+  },
+  clear: clearCache,
+  zeroStats,
+  status: fetchStatus,
+  cleanup,
+  configEntries: () => {
+    const c = readConfig();
+    return c.ok ? ok(configEntries(c.value)) : c;
+  },
+  setConfig,
+  parseAge,
+  configFile: () => path.join(endpointFor(process.env, process.cwd()).cacheRoot, CONFIG_FILE_NAME),
+};
+
 export async function commandMain(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case "help":
-    case "--help":
-    case "-h":
-      printHelp(process.stdout);
-      return 0;
+      return COMPAT_OPS.help();
     case "version":
-    case "--version":
-    case "-V":
-      process.stdout.write(`zccache ${PRODUCT_VERSION}\n`);
-      return 0;
+      return COMPAT_OPS.version();
     case "start": {
       if (rest.length > 0) return usageError(`start takes no arguments`);
-      const r = await ask({ type: "ping", clientVersion: PRODUCT_VERSION }, true);
-      if (r === null) return noDaemon("start");
-      process.stdout.write(`zccache daemon ${r.daemonVersion} running (pid ${r.pid})\n`);
-      return 0;
+      return startDaemon();
     }
     case "stop": {
       if (rest.length > 0) return usageError(`stop takes no arguments`);
@@ -102,26 +216,19 @@ export async function commandMain(argv: string[]): Promise<number> {
     case "status": {
       const json = rest[0] === "--json";
       if (rest.length > (json ? 1 : 0)) return usageError(`unknown status option '${rest[json ? 1 : 0]}'`);
-      const r = await ask({ type: "status", clientVersion: PRODUCT_VERSION }, true);
-      if (r === null || r.type !== "status") return noDaemon("status");
-      await Bun.write(Bun.stdout, json ? `${JSON.stringify(r.status)}\n` : formatStatus(r.status));
+      const r = await fetchStatus();
+      if (!r.ok) return r.error;
+      await Bun.write(Bun.stdout, json ? `${JSON.stringify(r.value)}\n` : formatStatus(r.value));
       return 0;
     }
     case "clear": {
       if (rest.length > 0) return usageError(`clear takes no arguments`);
-      const r = await ask({ type: "clear", clientVersion: PRODUCT_VERSION }, true);
-      if (r === null) return noDaemon("clear");
-      if (r.type === "error") {
-        process.stderr.write(`zccache: clear: ${r.message}\n`);
-        return 1;
-      }
-      process.stdout.write("zccache: cache cleared\n");
-      return 0;
+      return clearCache();
     }
     case "stats": {
       if (rest.length !== 1 || rest[0] !== "--zero") return usageError(`stats takes --zero`);
-      const r = await ask({ type: "stats-zero", clientVersion: PRODUCT_VERSION }, true);
-      if (r === null) return noDaemon("stats");
+      const r = await zeroStats();
+      if (!r.ok) return r.error;
       process.stdout.write("zccache: statistics zeroed\n");
       return 0;
     }
@@ -172,29 +279,17 @@ export async function commandMain(argv: string[]): Promise<number> {
     }
     case "config": {
       if (rest.length > 0) return usageError(`config takes no arguments`);
-      const ep = endpointFor(process.env, process.cwd());
-      const cfg = loadConfig(ep.cacheRoot, process.env);
-      if (!cfg.ok) {
-        process.stderr.write(`zccache: ${cfg.error}\n`);
-        return 1;
-      }
-      const c = cfg.value;
-      const lines = [
-        `cache_dir = ${c.cacheDir} (${process.env.ZCCACHE_CACHE_DIR ? "env" : "default"})`,
-        `idle_timeout_secs = ${c.idleTimeoutSecs.value} (${c.idleTimeoutSecs.source})`,
-        `delivery = ${describeDelivery(c.delivery, process.getuid?.() ?? -1)}`,
-        `cache_size = ${c.cacheSizeBytes.value} (${c.cacheSizeBytes.source})`,
-        `log_level = ${c.logLevel.value} (${c.logLevel.source})`,
-        `base_dir = ${c.baseDirs.value.join(":")} (${c.baseDirs.source})`,
-        `path_remap = ${c.pathRemap.value ? 1 : 0} (${c.pathRemap.source})`,
-        `remote_storage = ${c.remoteStorage.value.map((r) => r.display).join(" ")} (${c.remoteStorage.source})`,
-        `remote_secret = ${c.remoteSecret.value === "" ? "" : "(set)"} (${c.remoteSecret.source})`,
-        `prefix_command = ${c.prefixCommand.value.join(" ")} (${c.prefixCommand.source})`,
-      ];
+      const cfg = readConfig();
+      if (!cfg.ok) return cfg.error;
+      const lines = configEntries(cfg.value).map((e) =>
+        e.key === "delivery" ? `delivery = ${describeDelivery(cfg.value.delivery, process.getuid?.() ?? -1)}` : `${e.key} = ${e.value} (${e.source})`,
+      );
       process.stdout.write(`${lines.join("\n")}\n`);
       return 0;
     }
     default:
+      // ccache's and sccache's options (-s, -M 5G, --print-stats, --start-server, …).
+      if (cmd?.startsWith("-")) return compatMain(argv, COMPAT_OPS, usageError);
       return usageError(`unknown command or option '${cmd}'`);
   }
 }
