@@ -5,6 +5,8 @@
 #               OUT/zccache-core = the TypeScript program the launcher execs,
 #               OUT/zccache-pdeathsig = the guard the daemon runs compilers through
 #   without cc: OUT/zccache = the TypeScript program
+# ZCCACHE_BUILD_BUN names the Bun to build with (default: bun on PATH, else node_modules/.bin/bun);
+# ZCCACHE_BUILD_ASAN=0 skips the sanitizer build (the npm package's install step does).
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -12,7 +14,7 @@ out="${1:-$root/dist}"
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
 
-bun="$(command -v bun || true)"
+bun="${ZCCACHE_BUILD_BUN:-$(command -v bun || true)}"
 [ -n "$bun" ] || bun="$root/node_modules/.bin/bun"
 
 build_ts() {
@@ -35,9 +37,11 @@ flags=(-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror "-DZCCACHE_VERSION=\"$versio
 # Built to a temp name and renamed: a running build never sees a half-written launcher.
 "$cc" "${flags[@]}" -O2 -o "$out/zccache.tmp.$$" "${sources[@]}"
 mv -f "$out/zccache.tmp.$$" "$out/zccache"
-"$cc" "${flags[@]}" -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \
-  -o "$out/zccache-asan.tmp.$$" "${sources[@]}"
-mv -f "$out/zccache-asan.tmp.$$" "$out/zccache-asan"
+if [ "${ZCCACHE_BUILD_ASAN:-1}" != 0 ]; then
+  "$cc" "${flags[@]}" -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \
+    -o "$out/zccache-asan.tmp.$$" "${sources[@]}"
+  mv -f "$out/zccache-asan.tmp.$$" "$out/zccache-asan"
+fi
 # The daemon runs every compiler through this guard (src/platform/exec.ts).
 "$cc" "${flags[@]}" -O2 -o "$out/zccache-pdeathsig.tmp.$$" "$root/src/exec-guard/pdeathsig.c"
 mv -f "$out/zccache-pdeathsig.tmp.$$" "$out/zccache-pdeathsig"
