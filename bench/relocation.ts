@@ -62,7 +62,7 @@ export const CASES: [Layout, string][] = [
 ];
 
 /** Every file under dir whose name ends with suffix, by path relative to dir. */
-function snapshot(dir: string, suffix: string): Map<string, Buffer> {
+export function snapshot(dir: string, suffix: string): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
   const walk = (d: string): void => {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
@@ -75,7 +75,7 @@ function snapshot(dir: string, suffix: string): Map<string, Buffer> {
   return out;
 }
 
-function sameCount(ref: Map<string, Buffer>, got: Map<string, Buffer>): number {
+export function sameCount(ref: Map<string, Buffer>, got: Map<string, Buffer>): number {
   let n = 0;
   for (const [k, v] of ref) if (got.get(k)?.equals(v) === true) n++;
   return n;
@@ -90,8 +90,8 @@ function backdateTree(dir: string): void {
   }
 }
 
-/** A fresh CMake build tree in copy/build (configure not measured), then make -j2. */
-function cmakeBuild(copy: string, buildType: string, launcher: string, env: Env): void {
+/** A fresh CMake build tree in copy/build, configured with `launcher` ("" for bare). */
+export function cmakeConfigure(copy: string, buildType: string, launcher: string, env: Env): void {
   const build = path.join(copy, "build");
   fs.rmSync(build, { recursive: true, force: true });
   const args = ["cmake", "-S", copy, "-B", build, "-G", "Unix Makefiles", "-DBUILD_TESTING=OFF", "-DCMAKE_C_COMPILER=gcc"];
@@ -99,8 +99,28 @@ function cmakeBuild(copy: string, buildType: string, launcher: string, env: Env)
   if (launcher !== "") args.push(`-DCMAKE_C_COMPILER_LAUNCHER=${launcher}`);
   const c = sh(args, env, copy);
   if (c.code !== 0) throw new Error(`cmake configure of ${copy} (${launcher || "bare"}) failed: ${c.err}`);
-  const m = sh(["make", "-s", "-j2", "-C", build], env, copy);
-  if (m.code !== 0) throw new Error(`build of ${copy} (${launcher || "bare"}) failed: ${m.err}`);
+}
+
+/** make -j2 in copy/build; the wall time of the build in milliseconds. */
+export function cmakeMake(copy: string, env: Env): number {
+  const started = performance.now();
+  const m = sh(["make", "-s", "-j2", "-C", path.join(copy, "build")], env, copy);
+  if (m.code !== 0) throw new Error(`build of ${copy} failed: ${m.err}`);
+  return performance.now() - started;
+}
+
+/** A fresh CMake build tree in copy/build (configure not measured), then make -j2. */
+function cmakeBuild(copy: string, buildType: string, launcher: string, env: Env): void {
+  cmakeConfigure(copy, buildType, launcher, env);
+  cmakeMake(copy, env);
+}
+
+/** A copy of the sources at dest (kept when it is there already), its files backdated. */
+export function checkout(src: string, dest: string): void {
+  if (fs.existsSync(dest)) return;
+  fs.mkdirSync(path.dirname(dest), { recursive: true });
+  if (sh(["cp", "-a", src, dest]).code !== 0) throw new Error(`cannot copy ${src} to ${dest}`);
+  backdateTree(dest);
 }
 
 interface ZccacheStatus {
@@ -117,7 +137,7 @@ function zccacheStatus(b: Bench, env: Env): ZccacheStatus {
   return JSON.parse(r.out) as ZccacheStatus;
 }
 
-function ccacheStat(env: Env, name: string): number {
+export function ccacheStat(env: Env, name: string): number {
   const m = new RegExp(`^${name}\\t(\\d+)$`, "m").exec(sh(["ccache", "--print-stats"], env).out);
   return Number(m?.[1] ?? 0);
 }
@@ -141,12 +161,7 @@ function measureCase(b: Bench, src: string, project: string, root: string, layou
   const started = Date.now();
   const base = path.join(root, "base");
   const [c1, c2] = layout.copies.map((c) => path.join(base, c)) as [string, string];
-  for (const c of [c1, c2]) {
-    if (fs.existsSync(c)) continue;
-    fs.mkdirSync(path.dirname(c), { recursive: true });
-    if (sh(["cp", "-a", src, c]).code !== 0) throw new Error(`cannot copy ${src} to ${c}`);
-    backdateTree(c);
-  }
+  for (const c of [c1, c2]) checkout(src, c);
   // No tool's base-dir setting leaks into the others' builds from the caller's environment.
   const clean: Env = { ...b.env };
   delete clean.CCACHE_BASEDIR;

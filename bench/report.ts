@@ -3,6 +3,7 @@
 import type { FloorResult } from "./floor.ts";
 import type { Tool } from "./harness.ts";
 import type { RelocationResult } from "./relocation.ts";
+import type { RemoteResult, RemoteTool } from "./remote.ts";
 
 export interface Measurement {
   case: string;
@@ -51,6 +52,10 @@ export interface Results {
   relocation?: RelocationResult[];
   /** When and with which binary the relocation section was measured (`--only relocation` reruns it alone). */
   relocationHeader?: string;
+  /** Absent in results written before the remote-storage section existed. */
+  remote?: RemoteResult;
+  /** When and with which binary the remote-storage section was measured (`--only remote` reruns it alone). */
+  remoteHeader?: string;
 }
 
 const ratio = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined ? "-" : (a / b).toFixed(2));
@@ -127,6 +132,7 @@ export function markdown(r: Results): string {
     lines.push(`| ${s.entries} | ${s.medianMs.toFixed(2)} | ${s.minMs.toFixed(2)}–${s.maxMs.toFixed(2)} | ${ratio(s.medianMs, base)} | ${s.rssMb.toFixed(0)} |`);
   }
   lines.push(...relocationSection(r));
+  lines.push(...remoteSection(r));
   lines.push("", "## Issue-11 targets", "", ...targets(r));
   if (r.relocation !== undefined && r.relocation.length > 0) lines.push("", "## Issue-12 targets", "", ...relocationTargets(r.relocation));
   return `${lines.join("\n")}\n`;
@@ -175,4 +181,46 @@ function relocationTargets(rows: RelocationResult[]): string[] {
       `${x.ccache.identical}/${x.objects} identical) (target ≥ 95% hits${of}, all identical): ${met ? "met" : "NOT met"}`
     );
   });
+}
+
+/** "74/74" when every run counted the same, else each run's. */
+function perRun(xs: number[], of: number[]): string {
+  const all = xs.map((x, i) => `${x}/${of[i] ?? "-"}`);
+  return new Set(all).size === 1 ? `${all[0]}${xs.length > 1 ? ` (each of ${xs.length} runs)` : ""}` : all.join(", ");
+}
+
+function remoteSection(r: Results): string[] {
+  const x = r.remote;
+  if (x === undefined) return [];
+  const lines = ["", "## Remote storage: a second machine from a shared Redis (make -j2)", ""];
+  if (r.remoteHeader !== undefined) lines.push(r.remoteHeader, "");
+  lines.push(
+    `${x.project}, build type ${x.buildType}, ${x.objects} objects. One redis-server on 127.0.0.1 for both tools ` +
+      "(keys `zccache:…` and `ccache:…`). Machine one builds checkout 1 " +
+      `(\`${x.copies[0]}\`) with a fresh cache and the remote (zccache \`ZCCACHE_REMOTE_STORAGE\`, ccache \`CCACHE_REMOTE_STORAGE\`; ` +
+      "zccache's asynchronous writes are waited for); machine two builds checkout 2 " +
+      `(\`${x.copies[1]}\`) under the same base dir with another fresh local cache every run and the same remote. ` +
+      `Timed: machine two's \`make -j2\` (configure not timed), median of ${x.runs} run${x.runs === 1 ? "" : "s"}. ` +
+      "Hits from each tool's own statistics; identical: objects byte-compared with the first bare build of checkout 2.",
+    "",
+    "| tool on machine two | median ms | runs ms | ratio to ccache | ratio to bare | remote hits / compiles | misses | remote errors | objects identical to bare | machine one ms (filling) | keys on the remote |",
+    "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+  );
+  const cc = x.tools.find((t) => t.tool === "ccache")?.medianMs;
+  const bare = x.tools.find((t) => t.tool === "bare")?.medianMs;
+  const label: Record<RemoteTool, string> = {
+    bare: "bare",
+    ccache: "ccache",
+    zccache: "zccache (daemon starts in the build)",
+    "zccache-daemon-up": "zccache (daemon started before the build)",
+  };
+  for (const t of x.tools) {
+    const isBare = t.tool === "bare";
+    lines.push(
+      `| ${label[t.tool]} | ${t.medianMs.toFixed(0)} | ${t.runsMs.map((m) => m.toFixed(0)).join(", ")} | ${ratio(t.medianMs, cc)} | ${ratio(t.medianMs, bare)} | ` +
+        `${isBare ? "-" : perRun(t.remoteHits, t.compiles)} | ${isBare ? "-" : t.misses.join(", ")} | ${isBare ? "-" : t.remoteErrors} | ` +
+        `${perRun(t.identical, t.identical.map(() => x.objects))} | ${isBare ? "-" : t.fillMs.toFixed(0)} | ${isBare ? "-" : t.remoteKeys} |`,
+    );
+  }
+  return lines;
 }

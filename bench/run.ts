@@ -2,9 +2,11 @@
 // run, with fresh cache directories per tool. Prints and writes medians, ranges and ratios,
 // and checks while it measures: every tool's object must equal the bare compile, and a
 // "warm hit" only counts when the tool's own statistics say it hit.
-//   bun bench/run.ts [--quick] [--only relocation]
+//   bun bench/run.ts [--quick] [--only relocation|remote]
 // --only relocation measures the relocation section alone (two checkouts of libuv under one
-// base dir) and replaces just that section in bench/results/latest.{md,json}.
+// base dir), --only remote the remote-storage section alone (a second machine building libuv
+// from a Redis server the first filled); either replaces just its section in
+// bench/results/latest.{md,json}.
 // ZCCACHE_BENCH_BIN=<path> measures that zccache binary instead of dist/zccache.
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -17,10 +19,11 @@ import { measureProjects } from "./rebuild.ts";
 import { backdate, clearCommand, type Env, hitCount, hyperfine, launcherFor, makeBench, sh, type Tool, TOOLS } from "./harness.ts";
 import { type CargoResult, markdown, type Measurement, type Results, type ScaleResult } from "./report.ts";
 import { CASES, measureRelocation, type RelocationResult } from "./relocation.ts";
+import { measureRemote, type RemoteResult } from "./remote.ts";
 
 const ROOT = path.resolve(import.meta.dir, "..");
 const quick = process.argv.includes("--quick");
-const SECTIONS = ["relocation"] as const;
+const SECTIONS = ["relocation", "remote"] as const;
 const onlyAt = process.argv.indexOf("--only");
 const only = onlyAt < 0 ? null : (process.argv[onlyAt + 1] ?? "");
 if (only !== null && !(SECTIONS as readonly string[]).includes(only)) {
@@ -46,6 +49,7 @@ if (only === null) {
   need("g++", "g++");
 } else {
   need("cmake", "cmake");
+  if (only === "remote") need("redis-server", "redis-server");
 }
 const b = makeBench(ROOT, fs.mkdtempSync(path.join(os.tmpdir(), "zccache-bench-")));
 const { work, env } = b;
@@ -67,6 +71,17 @@ function writeResults(all: Results): void {
   process.stdout.write(md);
 }
 
+/** "<when> UTC, <command>, zccache <binary>, <ccache version>; <seconds> s." for a section measured on its own. */
+function sectionHeader(section: (typeof SECTIONS)[number], started: number, extra = ""): string {
+  const ccacheVersion = sh(["ccache", "--version"], env).out.split("\n")[0] ?? "ccache";
+  const shownBin = path.relative(ROOT, b.zccache).startsWith("..") ? b.zccache : path.relative(ROOT, b.zccache);
+  const command = only === null ? "the full run" : `\`bun bench/run.ts --only ${section}${quick ? " --quick" : ""}\``;
+  return (
+    `${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, ${command}, zccache \`${shownBin}\`, ${ccacheVersion}${extra}; ` +
+    `${((Date.now() - started) / 1000).toFixed(0)} s.`
+  );
+}
+
 /** The relocation section; null when libuv's sources cannot be fetched. --quick: one case. */
 function relocation(): { rows: RelocationResult[]; header: string } | null {
   const started = Date.now();
@@ -75,19 +90,38 @@ function relocation(): { rows: RelocationResult[]; header: string } | null {
   const sources = libuvSources(root, path.join(ROOT, "bench", "work"));
   if (sources === null) return null;
   const rows = measureRelocation(b, sources, root, quick ? CASES.filter(([, t]) => t === "Release").slice(0, 1) : CASES, progress);
-  const ccacheVersion = sh(["ccache", "--version"], env).out.split("\n")[0] ?? "ccache";
-  const shownBin = path.relative(ROOT, b.zccache).startsWith("..") ? b.zccache : path.relative(ROOT, b.zccache);
-  const command = only === null ? "the full run" : `\`bun bench/run.ts --only relocation${quick ? " --quick" : ""}\``;
-  const header =
-    `${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, ${command}, zccache \`${shownBin}\`, ${ccacheVersion}; ` +
-    `${((Date.now() - started) / 1000).toFixed(0)} s.`;
-  return { rows, header };
+  return { rows, header: sectionHeader("relocation", started) };
 }
 
-if (only === "relocation") {
-  const r = relocation();
+/**
+ * The remote-storage section: a second machine building libuv from a Redis server the first
+ * filled; null when libuv's sources cannot be fetched. --quick: one timed build per tool.
+ */
+async function remote(): Promise<{ result: RemoteResult; header: string } | null> {
+  const started = Date.now();
+  const root = path.join(work, "remote");
+  fs.mkdirSync(root, { recursive: true });
+  const sources = libuvSources(root, path.join(ROOT, "bench", "work"));
+  if (sources === null) return null;
+  const loadBefore = os.loadavg()[0] ?? 0;
+  const result = await measureRemote(b, sources, root, quick ? 1 : 3, progress);
+  const redisVersion = /v=(\S+)/.exec(sh(["redis-server", "--version"], env).out)?.[1];
+  // The machine may be shared: its load says how much to trust the times.
+  const load = `, 1-min load average ${loadBefore.toFixed(1)} at the start and ${(os.loadavg()[0] ?? 0).toFixed(1)} at the end on ${os.cpus().length} cores`;
+  return { result, header: sectionHeader("remote", started, `${redisVersion === undefined ? "" : `, redis-server ${redisVersion}`}${load}`) };
+}
+
+if (only !== null) {
+  const patch: Partial<Results> = {};
+  if (only === "relocation") {
+    const r = relocation();
+    if (r !== null) Object.assign(patch, { relocation: r.rows, relocationHeader: r.header });
+  } else {
+    const r = await remote();
+    if (r !== null) Object.assign(patch, { remote: r.result, remoteHeader: r.header });
+  }
   fs.rmSync(work, { recursive: true, force: true });
-  if (r === null) {
+  if (Object.keys(patch).length === 0) {
     process.stderr.write("bench: no cmake, or could not fetch Debian's libuv1 sources with apt-get source\n");
     process.exit(2);
   }
@@ -95,8 +129,8 @@ if (only === "relocation") {
   const latest = path.join(RESULTS, "latest.json");
   const previous: Results = fs.existsSync(latest)
     ? (JSON.parse(fs.readFileSync(latest, "utf8")) as Results)
-    : { header: "Only the relocation section has been measured.", singleFile: [], floor: [], projects: [], cargo: [], scale: [] };
-  writeResults({ ...previous, relocation: r.rows, relocationHeader: r.header });
+    : { header: `Only the ${only} section has been measured.`, singleFile: [], floor: [], projects: [], cargo: [], scale: [] };
+  writeResults({ ...previous, ...patch });
   process.exit(0);
 }
 
@@ -170,6 +204,17 @@ let relocationResults: { rows: RelocationResult[]; header: string } | null = nul
 if (!quick) {
   relocationResults = Bun.which("cmake") === null ? null : relocation();
   if (relocationResults === null) process.stderr.write("bench: no cmake, or no libuv1 sources; skipping the relocation section\n");
+}
+
+// ---- remote storage: a second machine from a shared Redis (real project: the full run only) ----
+let remoteResults: { result: RemoteResult; header: string } | null = null;
+if (!quick) {
+  if (Bun.which("cmake") === null || Bun.which("redis-server") === null) {
+    process.stderr.write("bench: no cmake or no redis-server; skipping the remote-storage section\n");
+  } else {
+    remoteResults = await remote();
+    if (remoteResults === null) process.stderr.write("bench: no libuv1 sources; skipping the remote-storage section\n");
+  }
 }
 
 // ---- cargo build from a clean target with a warm cache ----
@@ -262,6 +307,10 @@ const all: Results = { header, singleFile: results, floor: floorResults, project
 if (relocationResults !== null) {
   all.relocation = relocationResults.rows;
   all.relocationHeader = relocationResults.header;
+}
+if (remoteResults !== null) {
+  all.remote = remoteResults.result;
+  all.remoteHeader = remoteResults.header;
 }
 writeResults(all);
 fs.rmSync(work, { recursive: true, force: true });
