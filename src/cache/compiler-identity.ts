@@ -7,6 +7,7 @@ import { type ContentHash, sha256Hex } from "../platform/hash.ts";
 import { type StatSnapshot, snapshotOf } from "../platform/fsx.ts";
 import { stillTrusted } from "../platform/stat-trust.ts";
 import { EmscriptenFingerprints, isEmscriptenDriver } from "../compilers/link/emscripten.ts";
+import { countComputed, FileFingerprints, remember, remembered } from "./fingerprint-memo.ts";
 
 export interface CompilerIdentity {
   /** Absolute path of the executable we will run. */
@@ -48,7 +49,8 @@ export function resolveCompiler(name: string, cwd: string, pathVar: string, skip
 
 export class CompilerIdentities {
   private readonly memo = new Map<string, { snapshot: StatSnapshot; hashedAtNs: bigint; identity: CompilerIdentity }>();
-  private readonly emscripten = new EmscriptenFingerprints();
+  private readonly emscripten = new EmscriptenFingerprints({ get: remembered, set: remember, computed: countComputed });
+  private readonly files = new FileFingerprints("binary");
 
   identify(compilerPath: string): CompilerIdentity | null {
     const file = this.identifyFile(compilerPath);
@@ -69,12 +71,14 @@ export class CompilerIdentities {
     if (known && known.identity.realName === path.basename(real) && stillTrusted(known.snapshot, known.hashedAtNs, snap)) {
       return known.identity;
     }
+    const hashedAtNs = BigInt(Date.now()) * 1_000_000n;
     const identity: CompilerIdentity = {
       path: compilerPath,
-      hash: sha256Hex(fs.readFileSync(real)),
+      // By content, through the fingerprints a restarted daemon keeps (re-validated by stat).
+      hash: this.files.hash(real, st, () => sha256Hex(fs.readFileSync(real))) as ContentHash,
       realName: path.basename(real),
     };
-    this.memo.set(compilerPath, { snapshot: snap, hashedAtNs: BigInt(Date.now()) * 1_000_000n, identity });
+    this.memo.set(compilerPath, { snapshot: snap, hashedAtNs, identity });
     return identity;
   }
 }

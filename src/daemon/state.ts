@@ -14,6 +14,7 @@ import { Counters } from "../stats/counters.ts";
 import { counterNames, type ErrorReason, type Language, type Outcome } from "../stats/outcomes.ts";
 import { LocalStore } from "../store/local/local-store.ts";
 import { Remotes } from "../store/remote/remotes.ts";
+import { usePersistentMemo } from "../cache/fingerprint-memo.ts";
 import type { LocalTier, Store } from "../store/store.ts";
 import { CompileHistory } from "./history.ts";
 import { Journal } from "./journal.ts";
@@ -145,6 +146,8 @@ export class DaemonState {
     }
     this.current = store;
     if (store !== null) store.blobs.compressionLevel = this.currentLimits.compressionLevel;
+    // Toolchain fingerprints outlive the daemon in this store's index.
+    usePersistentMemo(store === null ? null : store.fingerprints);
     const modes = store?.modes ?? { dir: undefined, file: undefined };
     this.log.reopen(store === null ? null : path.join(root, "logs", "daemon.log"), modes);
     this.journal.reopen(store === null ? null : path.join(root, "logs", "compile_journal.jsonl"), modes);
@@ -295,6 +298,7 @@ export class DaemonState {
   close(): void {
     if (this.persistTimer !== null) clearInterval(this.persistTimer);
     this.remotes.close();
+    usePersistentMemo(null);
     this.persist();
     this.closeRetired();
     try {

@@ -5,9 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { runCapture } from "../../platform/exec.ts";
 import { KeyHasher } from "../../platform/hash.ts";
-import { type StatSnapshot, snapshotOf } from "../../platform/fsx.ts";
-import { stillTrusted } from "../../platform/stat-trust.ts";
-import { nowNs } from "../../platform/time.ts";
+import { countComputed, FileFingerprints, remember, remembered } from "../fingerprint-memo.ts";
 import { err, errorMessage, ok, type Result } from "../../platform/result.ts";
 import type { CompilerIdentity } from "../compiler-identity.ts";
 
@@ -17,12 +15,6 @@ export interface Toolchain {
   /** The host triple from `-vV`. */
   readonly host: string;
   readonly sysroot: string;
-}
-
-interface LibMemo {
-  readonly snapshot: StatSnapshot;
-  readonly hash: string;
-  readonly hashedAtNs: bigint;
 }
 
 interface Probe {
@@ -65,9 +57,23 @@ function sysrootLibs(sysroot: string): string[] {
     .map((n) => path.join(dir, n));
 }
 
+/** A probe a daemon before this one ran for the same binary (by path and content hash). */
+function keptProbe(memoKey: string): Probe | null {
+  const [binPath = "", binHash = "", via = ""] = memoKey.split("\u0000");
+  const text = remembered(`rust-probe:${binPath}\u0000${via}`);
+  if (text === null) return null;
+  try {
+    const v = JSON.parse(text) as { verbose?: unknown; host?: unknown; sysroot?: unknown; binary?: unknown };
+    if (typeof v.verbose !== "string" || typeof v.host !== "string" || typeof v.sysroot !== "string" || v.binary !== binHash) return null;
+    return { verbose: v.verbose, host: v.host, sysroot: v.sysroot, libs: sysrootLibs(v.sysroot) };
+  } catch {
+    return null;
+  }
+}
+
 export class RustToolchains {
   private readonly probes = new Map<string, Promise<Result<Probe, string>>>();
-  private readonly libs = new Map<string, LibMemo>();
+  private readonly libFiles = new FileFingerprints("rust-lib");
 
   /** `env` and `cwd` matter only for rustup proxies, which pick a toolchain from them. */
   async identify(
@@ -80,13 +86,19 @@ export class RustToolchains {
     const memoKey = `${compiler.path}\u0000${compiler.hash}\u0000${viaRustc ?? ""}`;
     let probe = isProxy ? undefined : this.probes.get(memoKey);
     if (probe === undefined) {
-      probe = this.runProbe(compiler.path, viaRustc, env, cwd);
+      // The binary is named by its content hash: what it said of itself holds while that does.
+      const kept = isProxy ? null : keptProbe(memoKey);
+      probe = kept !== null ? Promise.resolve(ok(kept)) : this.runProbe(compiler.path, viaRustc, env, cwd);
       if (!isProxy) this.probes.set(memoKey, probe);
     }
     const p = await probe;
     if (!p.ok) {
       this.probes.delete(memoKey);
       return p;
+    }
+    if (!isProxy) {
+      const { verbose, host, sysroot } = p.value;
+      remember(`rust-probe:${compiler.path}\u0000${viaRustc ?? ""}`, JSON.stringify({ verbose, host, sysroot, binary: compiler.hash }));
     }
     const h = new KeyHasher("rust-toolchain");
     h.field("binary", isProxy ? "rustup-proxy" : compiler.hash);
@@ -118,6 +130,7 @@ export class RustToolchains {
       const host = /^host: (\S+)$/m.exec(verbose)?.[1];
       const sysroot = sr.stdout.toString("utf8").trim();
       if (host === undefined || sysroot === "") return err(`${compilerPath}: no host or sysroot`);
+      countComputed();
       return ok({ verbose, host, sysroot, libs: sysrootLibs(sysroot) });
     } catch (e) {
       return err(errorMessage(e));
@@ -127,15 +140,8 @@ export class RustToolchains {
   private libHash(p: string): string | null {
     const st = fs.statSync(p, { bigint: true, throwIfNoEntry: false });
     if (!st?.isFile()) return null;
-    const known = this.libs.get(p);
-    if (known !== undefined && stillTrusted(known.snapshot, known.hashedAtNs, st)) {
-      return known.hash;
-    }
     try {
-      const hashedAtNs = nowNs();
-      const hash = hashLargeFile(p);
-      this.libs.set(p, { snapshot: snapshotOf(st), hash, hashedAtNs });
-      return hash;
+      return this.libFiles.hash(p, st, () => hashLargeFile(p));
     } catch {
       return null;
     }

@@ -70,6 +70,36 @@ interface Memo {
   readonly fingerprint: string;
 }
 
+function memoToJson(m: Memo): string {
+  return JSON.stringify({
+    watched: m.watched.map((w) => [w.path, w.snapshot === null ? null : [String(w.snapshot.size), String(w.snapshot.mtimeNs), String(w.snapshot.ctimeNs), String(w.snapshot.ino)]]),
+    at: String(m.computedAtNs),
+    fingerprint: m.fingerprint,
+  });
+}
+
+function memoFromJson(text: string): Memo | null {
+  try {
+    const v = JSON.parse(text) as { watched?: unknown; at?: unknown; fingerprint?: unknown };
+    if (!Array.isArray(v.watched) || typeof v.at !== "string" || !/^\d+$/.test(v.at) || typeof v.fingerprint !== "string") return null;
+    const watched: Watched[] = [];
+    for (const w of v.watched as unknown[]) {
+      if (!Array.isArray(w) || typeof w[0] !== "string") return null;
+      const s = w[1] as unknown;
+      if (s === null) {
+        watched.push({ path: w[0], snapshot: null });
+        continue;
+      }
+      if (!Array.isArray(s) || s.length !== 4 || !s.every((x) => typeof x === "string" && /^\d+$/.test(x))) return null;
+      const [size, mtimeNs, ctimeNs, ino] = (s as string[]).map((x) => BigInt(x)) as [bigint, bigint, bigint, bigint];
+      watched.push({ path: w[0], snapshot: { size, mtimeNs, ctimeNs, ino } });
+    }
+    return { watched, computedAtNs: BigInt(v.at), fingerprint: v.fingerprint };
+  } catch {
+    return null;
+  }
+}
+
 function statOf(p: string): StatSnapshot | null {
   const st = fs.statSync(p, { bigint: true, throwIfNoEntry: false });
   return st?.isFile() ? snapshotOf(st) : null;
@@ -83,6 +113,13 @@ function realOr(p: string): string {
   }
 }
 
+/** Where fingerprints are kept across restarts, and who counts the ones computed. */
+export interface FingerprintKeep {
+  get(name: string): string | null;
+  set(name: string, value: string): void;
+  computed(): void;
+}
+
 export class EmscriptenFingerprints {
   private readonly memo = new Map<string, Memo>();
 
@@ -91,12 +128,30 @@ export class EmscriptenFingerprints {
    * `realPath`), or null when emcc cannot even report its version.
    */
   fingerprint(compilerPath: string, realPath: string): string | null {
-    const known = this.memo.get(compilerPath);
-    if (known !== undefined && this.stillValid(known)) return known.fingerprint;
+    const known = this.memo.get(compilerPath) ?? this.kept(compilerPath);
+    if (known !== undefined && this.stillValid(known)) {
+      this.memo.set(compilerPath, known);
+      return known.fingerprint;
+    }
     const computed = this.compute(compilerPath, realPath);
     if (computed === null) this.memo.delete(compilerPath);
-    else this.memo.set(compilerPath, computed);
+    else {
+      this.memo.set(compilerPath, computed);
+      this.keep?.computed();
+      this.keep?.set(`emscripten:${compilerPath}`, memoToJson(computed));
+    }
     return computed?.fingerprint ?? null;
+  }
+
+  /**
+   * Where fingerprints outlive the daemon (cache/fingerprint-memo.ts): a kept memo is
+   * re-validated by the stat of every file it watched, as an in-memory one is.
+   */
+  constructor(private readonly keep: FingerprintKeep | null = null) {}
+
+  private kept(compilerPath: string): Memo | undefined {
+    const text = this.keep?.get(`emscripten:${compilerPath}`) ?? null;
+    return text === null ? undefined : (memoFromJson(text) ?? undefined);
   }
 
   private stillValid(m: Memo): boolean {

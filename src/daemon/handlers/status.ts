@@ -1,5 +1,6 @@
 // Builds the status report: totals, reasons, per-language counts, store and daemon facts.
 import { ERROR_REASONS, LANGUAGES, MISS_REASONS, UNCACHEABLE_REASONS } from "../../stats/outcomes.ts";
+import { fingerprintsComputed } from "../../cache/fingerprint-memo.ts";
 import type { DaemonState } from "../state.ts";
 
 export function statusReport(state: DaemonState): Record<string, unknown> {
@@ -69,5 +70,6 @@ export function statusReport(state: DaemonState): Record<string, unknown> {
       last_error: r.lastError,
     })),
     remote_queue: state.remotes.queued(),
+    toolchain_fingerprints_computed: fingerprintsComputed(),
   };
 }

@@ -19,6 +19,7 @@ CREATE INDEX IF NOT EXISTS entries_by_manifest ON entries(manifest_key);
 CREATE INDEX IF NOT EXISTS entries_by_use ON entries(last_used_ms);
 CREATE TABLE IF NOT EXISTS blobs(hash TEXT PRIMARY KEY, size INTEGER NOT NULL, refs INTEGER NOT NULL, stored INTEGER);
 CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS fingerprints(name TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
 
 export interface EntryRow {
@@ -45,6 +46,8 @@ export class IndexDb {
     unusedSince: Statement<{ id: number; digest: string }, [number, number, number]>;
     counters: Statement<{ name: string; value: number }, []>;
     setCounter: Statement<unknown, [string, number]>;
+    getFingerprint: Statement<{ value: string }, [string]>;
+    setFingerprint: Statement<unknown, [string, string]>;
   };
 
   /** Opens the index; a file that is not a usable database is moved aside and recreated. */
@@ -109,6 +112,10 @@ export class IndexDb {
       counters: this.db.query("SELECT name, value FROM counters"),
       setCounter: this.db.query(
         "INSERT INTO counters(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+      ),
+      getFingerprint: this.db.query("SELECT value FROM fingerprints WHERE name = ?"),
+      setFingerprint: this.db.query(
+        "INSERT INTO fingerprints(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
       ),
     };
   }
@@ -189,6 +196,14 @@ export class IndexDb {
       this.db.exec("DELETE FROM counters");
       for (const [k, v] of values) this.q.setCounter.run(k, v);
     })();
+  }
+
+  getFingerprint(name: string): string | null {
+    return this.q.getFingerprint.get(name)?.value ?? null;
+  }
+
+  setFingerprint(name: string, value: string): void {
+    this.q.setFingerprint.run(name, value);
   }
 
   close(): void {

@@ -328,6 +328,12 @@ export class LocalStore implements LocalTier {
     this.blobs.clear();
   }
 
+  /** Toolchain fingerprints kept across restarts (cache/fingerprint-memo.ts). */
+  readonly fingerprints = {
+    get: (name: string): string | null => this.index.getFingerprint(name),
+    set: (name: string, value: string): void => this.index.setFingerprint(name, value),
+  };
+
   loadCounters(): [string, number][] {
     return this.index.counters();
   }
