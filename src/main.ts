@@ -16,6 +16,7 @@ const SUBCOMMANDS = new Set([
   "session-stats",
   "session-end",
   "explain",
+  "doctor",
 ]);
 
 function baseName(p: string): string {

@@ -32,6 +32,7 @@ Usage:
   zccache session-stats ID [--json]   that session's hits, misses, reasons, time saved
   zccache session-end ID [--json]     the same, and forget the session
   zccache explain FILE [--json]  why the last compile of FILE hit or missed
+  zccache doctor                 check what a working cache needs here; exit 1 on a failure
   zccache version                print the version
   zccache help                   this text
 
@@ -276,6 +277,11 @@ export async function commandMain(argv: string[]): Promise<number> {
       }
       await Bun.write(Bun.stdout, json ? `${JSON.stringify(r.report)}\n` : formatExplain(r.report));
       return 0;
+    }
+    case "doctor": {
+      if (rest.length > 0) return usageError(`doctor takes no arguments`);
+      const { doctorMain } = await import("./doctor.ts");
+      return doctorMain();
     }
     case "config": {
       if (rest.length > 0) return usageError(`config takes no arguments`);
