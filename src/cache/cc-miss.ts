@@ -19,7 +19,8 @@ import type { CompilerIdentity } from "./compiler-identity.ts";
 import type { PipelineContext } from "./context.ts";
 import type { CacheKey } from "./key.ts";
 import type { FileFacts } from "./file-hashes.ts";
-import { outputPathFor } from "../compilers/cc/args.ts";
+import { isAssembler, outputPathFor } from "../compilers/cc/args.ts";
+import { assemblerFileReads } from "../compilers/cc/asm-inputs.ts";
 import { parseDepfile } from "../compilers/cc/depfile.ts";
 import type { CcEntryFields } from "./cc-entry.ts";
 import { ccFacts } from "./facts.ts";
@@ -143,6 +144,12 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
   if (m.key === null || m.sourceHash === null || ctx.store === null) return notStored("cache-unavailable");
   if (headers === null || (trace !== null && trace.exitCode !== 0)) return notStored("too-hard");
 
+  // `.include`/`.incbin` read files no depfile names. Read before the inputs are checked, so
+  // an input changed while this ran is caught as racy below.
+  if (isAssembler(job.language)) {
+    const pre = await preprocess();
+    if (pre.exitCode !== 0 || assemblerFileReads(pre.stdout.toString("latin1")) !== null) return notStored("too-hard");
+  }
   const source = ctx.files.facts(job.sourceAbs);
   if (source === null || source.hash !== m.sourceHash || changedSince(source.snapshot, startNs)) return notStored("racy-input");
   if (source.timeMacros) return notStored("time-macro");

@@ -17,6 +17,8 @@ const CC1: Readonly<Record<CcJob["language"], string>> = {
   "c++-cpp-output": "cc1plus",
   "objective-c": "cc1obj",
   "objective-c++": "cc1objplus",
+  // gcc preprocesses .S with `cc1 -E -lang-asm`, then runs the assembler.
+  "assembler-with-cpp": "cc1",
 };
 
 /** Which sub-programs this job runs, by the name the driver looks up. */

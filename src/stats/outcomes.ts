@@ -35,6 +35,9 @@ export const UNCACHEABLE_REASONS = [
   "special-output",
   // the prefix command (distcc, icecc) wrote messages of its own into the compile's stderr
   "prefix-output",
+  // -v: gcc prints the commands it runs, naming temp files that differ on every run, and
+  // clang what it found on this machine (GCC and CUDA installations, missing directories)
+  "verbose-driver",
 ] as const;
 export type UncacheableReason = (typeof UNCACHEABLE_REASONS)[number];
 

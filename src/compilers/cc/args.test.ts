@@ -1,6 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { classifyCc, outputPathFor, sideOutputPath, userDepfilePath } from "./args.ts";
 
+function reasonFor(args: string[], family: "gcc" | "clang" | "emcc"): string {
+  const c = classifyCc(args, family);
+  return c.kind === "compile" ? "compile" : c.reason;
+}
+
 function reason(args: string[]): string {
   const c = classifyCc(args);
   return c.kind === "compile" ? "compile" : c.reason;
@@ -21,6 +26,24 @@ describe("classifyCc", () => {
     const c = classifyCc(["-c", "a.cpp", "-x", "c++", "b.c", "-x", "none", "c.c"]);
     if (c.kind !== "compile") throw new Error("expected compile");
     expect(c.inv.sources.map((s) => s.language)).toEqual(["c++", "c++", "c"]);
+  });
+
+  test("preprocessed assembly: .S, gcc's .sx, -x assembler-with-cpp; not -S, side outputs or -v", () => {
+    const langs = (args: string[], family: "gcc" | "clang" = "gcc"): string[] | string => {
+      const c = classifyCc(args, family);
+      return c.kind === "compile" ? c.inv.sources.map((s) => s.language) : c.reason;
+    };
+    expect(langs(["-c", "a.S"])).toEqual(["assembler-with-cpp"]);
+    expect(langs(["-c", "a.sx"])).toEqual(["assembler-with-cpp"]);
+    expect(langs(["-c", "a.sx"], "clang")).toBe("unsupported-language");
+    expect(langs(["-x", "assembler-with-cpp", "-c", "a.asm"], "clang")).toEqual(["assembler-with-cpp"]);
+    expect(langs(["-x", "assembler", "-c", "a.asm"])).toBe("unsupported-language");
+    expect(reasonFor(["-c", "a.S"], "emcc")).toBe("unsupported-language");
+    expect(langs(["-S", "a.S"])).toBe("too-hard");
+    expect(langs(["-c", "a.S", "-gsplit-dwarf"])).toBe("too-hard");
+    expect(langs(["-v", "-c", "a.c"])).toBe("verbose-driver");
+    expect(langs(["-v", "a.c", "-o", "prog"])).toBe("verbose-driver");
+    expect(langs(["-Wp,-v", "-c", "a.c"])).toBe("too-hard");
   });
 
   test("not cacheable, each with its reason", () => {

@@ -8,7 +8,15 @@ import { readPassThrough, unsafeAssemblerWord } from "./pass-through.ts";
 import { forcedIncludes } from "./pch.ts";
 import { isClientFdPath } from "./response-files.ts";
 
-export type Language = "c" | "c++" | "objective-c" | "objective-c++" | "c-cpp-output" | "c++-cpp-output";
+export type Language =
+  | "c"
+  | "c++"
+  | "objective-c"
+  | "objective-c++"
+  | "c-cpp-output"
+  | "c++-cpp-output"
+  // `.S`/`.sx`: the C preprocessor, then the assembler. Plain `.s` (no preprocessor) is not one.
+  | "assembler-with-cpp";
 
 const EXTENSION_LANGUAGE: Readonly<Record<string, Language>> = {
   ".c": "c",
@@ -24,6 +32,8 @@ const EXTENSION_LANGUAGE: Readonly<Record<string, Language>> = {
   ".M": "objective-c++",
   ".i": "c-cpp-output",
   ".ii": "c++-cpp-output",
+  ".S": "assembler-with-cpp",
+  ".sx": "assembler-with-cpp",
 };
 
 const X_LANGUAGE: Readonly<Record<string, Language>> = {
@@ -33,10 +43,16 @@ const X_LANGUAGE: Readonly<Record<string, Language>> = {
   "objective-c++": "objective-c++",
   "cpp-output": "c-cpp-output",
   "c++-cpp-output": "c++-cpp-output",
+  "assembler-with-cpp": "assembler-with-cpp",
 };
 
 export function isPreprocessed(lang: Language): boolean {
   return lang === "c-cpp-output" || lang === "c++-cpp-output";
+}
+
+/** Preprocessed assembly: its assembler may read files (`.include`, `.incbin`) no depfile names. */
+export function isAssembler(lang: Language): boolean {
+  return lang === "assembler-with-cpp";
 }
 
 export interface SourceFile {
@@ -211,7 +227,9 @@ export function classifyCc(args: readonly string[], family: CcFamily = "gcc"): C
       case "save-temps":
         return notCacheable("save-temps", a);
       case "too-hard":
-        return notCacheable("too-hard", a);
+        // -v: gcc prints the commands it runs, naming temp files new on every run, so no
+        // replay could be what it prints now. (Still too-hard in the table, for links.)
+        return notCacheable(name === "-v" && via === "driver" ? "verbose-driver" : "too-hard", a);
       case "color":
         explicitColor = true;
         break;
@@ -229,7 +247,11 @@ export function classifyCc(args: readonly string[], family: CcFamily = "gcc"): C
     if (!a.startsWith("-")) {
       modelArgs.push(a);
       if (xUnsupported !== null) return notCacheable("unsupported-language", `-x ${xUnsupported}`);
-      const lang = xLang ?? EXTENSION_LANGUAGE[path.extname(a)];
+      const ext = path.extname(a);
+      // clang (14) takes a .sx file for a linker input: only gcc reads it as assembly.
+      const lang = xLang ?? (ext === ".sx" && family !== "gcc" ? undefined : EXTENSION_LANGUAGE[ext]);
+      // emcc's assembler path is untested here: left to the compiler, as before.
+      if (lang !== undefined && isAssembler(lang) && family === "emcc") return notCacheable("unsupported-language", a);
       if (lang === undefined) otherInputs.push(a);
       else sources.push({ path: a, language: lang, argIndex: i });
       continue;
@@ -277,6 +299,9 @@ export function classifyCc(args: readonly string[], family: CcFamily = "gcc"): C
   }
   for (const src of sources) {
     if (isPreprocessed(src.language) && side.size > 0) return notCacheable("too-hard", "side outputs from preprocessed input");
+    if (isAssembler(src.language) && side.size > 0) return notCacheable("too-hard", "side outputs from assembler input");
+    // gcc -S on a .S file writes the preprocessed text, clang fails: neither is a compile.
+    if (isAssembler(src.language) && sawAssemble) return notCacheable("too-hard", "-S on assembler input");
   }
   return {
     kind: "compile",

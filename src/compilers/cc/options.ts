@@ -50,7 +50,7 @@ export const EXACT_OPTIONS: ReadonlyMap<string, OptionSpec> = new Map<string, Op
   ["-MP", s("none", "dep-flag")],
   ["-MG", s("none", "dep-flag")],
   ["-save-temps", s("none", "save-temps")],
-  ["-v", s("none", "too-hard")],
+  ["-v", s("none", "too-hard")], // args.ts counts it as verbose-driver
   ["-###", s("none", "too-hard")],
   ["-Q", s("none", "too-hard")],
   ["-fsyntax-only", s("none", "too-hard")],

@@ -35,6 +35,7 @@ const LANGUAGE_FLAG: Readonly<Record<Language, string>> = {
   "objective-c++": "objective-c++",
   "c-cpp-output": "c",
   "c++-cpp-output": "c++",
+  "assembler-with-cpp": "assembler-with-cpp",
 };
 
 export function parseVerboseSearchList(stderr: string): string[] {

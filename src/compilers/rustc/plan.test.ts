@@ -33,7 +33,7 @@ const INPUTS: RustKeyInputs = {
 
 test("rustc key composition vector", () => {
   expect<string>(cacheKey("rustc", rustKeyFields(inv(ARGS("/ws/target")), INPUTS))).toBe(
-    "b840e841de53f2a8bc08481f639803ff6eb3578172151fdca3dbda3660213ae0",
+    "a1b1e397bcd57b578930940250ff6e3ced026f74f963f12104af7226d1f3e291",
   );
 });
 
