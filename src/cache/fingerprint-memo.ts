@@ -79,8 +79,9 @@ export class FileFingerprints {
     if (mem !== undefined && stillTrusted(mem.snapshot, mem.atNs, now)) return mem.hash;
     const name = `${this.kind}:${p}`;
     const stored = parseStored(remembered(name));
-    if (stored !== null && stillTrusted(stored.snapshot, stored.atNs, now)) {
-      this.memo.set(p, stored);
+    // The device too: two filesystems can serve one path with equal stats (images with fixed times).
+    if (stored !== null && stored.dev === String(st.dev) && stillTrusted(stored.snapshot, stored.atNs, now)) {
+      this.memo.set(p, { snapshot: stored.snapshot, atNs: stored.atNs, hash: stored.hash });
       return stored.hash;
     }
     const atNs = BigInt(Date.now()) * 1_000_000n;
@@ -88,18 +89,20 @@ export class FileFingerprints {
     computed++;
     const fresh = { snapshot: now, atNs, hash };
     this.memo.set(p, fresh);
-    remember(name, JSON.stringify({ s: snapshotToJson(now), at: String(atNs), h: hash }));
+    remember(name, JSON.stringify({ s: snapshotToJson(now), d: String(st.dev), at: String(atNs), h: hash }));
     return hash;
   }
 }
 
-function parseStored(text: string | null): { snapshot: StatSnapshot; atNs: bigint; hash: string } | null {
+function parseStored(text: string | null): { snapshot: StatSnapshot; dev: string; atNs: bigint; hash: string } | null {
   if (text === null) return null;
   try {
-    const v = JSON.parse(text) as { s?: unknown; at?: unknown; h?: unknown };
+    const v = JSON.parse(text) as { s?: unknown; d?: unknown; at?: unknown; h?: unknown };
     const snapshot = snapshotFromJson(v.s);
-    if (snapshot === null || snapshot === undefined || typeof v.at !== "string" || !/^\d+$/.test(v.at) || typeof v.h !== "string") return null;
-    return { snapshot, atNs: BigInt(v.at), hash: v.h };
+    if (snapshot === null || snapshot === undefined || typeof v.d !== "string" || typeof v.at !== "string" || !/^\d+$/.test(v.at) || typeof v.h !== "string") {
+      return null;
+    }
+    return { snapshot, dev: v.d, atNs: BigInt(v.at), hash: v.h };
   } catch {
     return null;
   }

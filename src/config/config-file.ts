@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { errorMessage, err, ok, type Result } from "../platform/result.ts";
 import { removeQuietly, siblingTemp } from "../platform/fsx.ts";
-import { CONFIG_FILE_NAME, SPECS } from "./config.ts";
+import { CONFIG_FILE_NAME, SPECS, validateConfigText } from "./config.ts";
 
 /** The keys zccache.conf accepts, as spelled in the file. */
 export const CONFIG_FILE_KEYS: readonly string[] = Object.values(SPECS).map((s) => s.file);
@@ -39,7 +39,14 @@ export function setConfigValue(cacheDir: string, key: string, value: string): Re
   const v = value.trim();
   const valid = validateConfigValue(key, v);
   if (!valid.ok) return valid;
-  const file = path.join(cacheDir, CONFIG_FILE_NAME);
+  // A config file that is a link (to a dotfiles repository, say) is edited where it lives.
+  const spelled = path.join(cacheDir, CONFIG_FILE_NAME);
+  let file = spelled;
+  try {
+    file = fs.realpathSync(spelled);
+  } catch {
+    // absent (or a dangling link, written as a new file in its place)
+  }
   let text = "";
   let mode = 0o600;
   try {
@@ -59,10 +66,15 @@ export function setConfigValue(cacheDir: string, key: string, value: string): Re
     }
   }
   if (!replaced) out.push(`${key} = ${v}`);
+  const newText = `${out.join("\n")}\n`;
+  // The rest of the file must be readable too: a daemon refuses a file with any bad line, so
+  // writing one good value into a bad file would only look like success.
+  const whole = validateConfigText(newText, file);
+  if (!whole.ok) return err(`${whole.error}; fix that line first (nothing was changed)`);
   const tmp = siblingTemp(file);
   try {
     fs.mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
-    fs.writeFileSync(tmp, `${out.join("\n")}\n`, { mode });
+    fs.writeFileSync(tmp, newText, { mode });
     fs.chmodSync(tmp, mode); // the umask may have narrowed it
     fs.renameSync(tmp, file);
   } catch (e) {

@@ -182,6 +182,26 @@ function readConfigFile(file: string): Result<Map<string, { value: string; line:
   } catch {
     return ok(new Map());
   }
+  return parseConfigText(text, file);
+}
+
+/**
+ * Checks a whole config file's text as loadConfig would read it (every key known, every value
+ * accepted): what a writer checks before it replaces the file.
+ */
+export function validateConfigText(text: string, file: string): Result<void, string> {
+  const r = parseConfigText(text, file);
+  if (!r.ok) return r;
+  for (const spec of Object.values(SPECS) as KeySpec<unknown>[]) {
+    const v = r.value.get(spec.file);
+    if (v === undefined) continue;
+    const parsed = spec.parse(v.value);
+    if (!parsed.ok) return err(`${file}:${v.line}: ${spec.file}: ${parsed.error}`);
+  }
+  return ok(undefined);
+}
+
+function parseConfigText(text: string, file: string): Result<Map<string, { value: string; line: number }>, string> {
   const known = new Set<string>(Object.values(SPECS).map((s) => s.file));
   const out = new Map<string, { value: string; line: number }>();
   const lines = text.split("\n");

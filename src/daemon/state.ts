@@ -260,8 +260,13 @@ export class DaemonState {
    */
   limits(): Limits {
     const file = path.join(this.ep.cacheRoot, CONFIG_FILE_NAME);
-    const st = fs.statSync(file, { throwIfNoEntry: false });
-    const stamp = st === undefined ? "none" : `${st.mtimeMs}:${st.size}:${st.ino}`;
+    let stamp = "none";
+    try {
+      const st = fs.statSync(file, { throwIfNoEntry: false });
+      if (st !== undefined) stamp = `${st.mtimeMs}:${st.size}:${st.ino}`;
+    } catch {
+      // A cache root that is not a directory (ENOTDIR) or not readable: no file to apply.
+    }
     if (stamp !== this.configStamp) {
       this.configStamp = stamp;
       const env: Record<string, string> = {};

@@ -7,7 +7,7 @@ import { sha256Hex } from "./hash.ts";
 
 let memo: string | null = null;
 
-/** A digest of the CPU model and its feature flags (/proc/cpuinfo's first processor). */
+/** A digest of the CPU model and its feature flags (/proc/cpuinfo's first processor; all of it when no known field is there). */
 export function hostCpu(): string {
   if (memo !== null) return memo;
   let text: string;
@@ -17,7 +17,10 @@ export function hostCpu(): string {
     text = "unknown";
   }
   const first = text.split("\n\n")[0] ?? text;
-  const lines = first.split("\n").filter((l) => /^(vendor_id|cpu family|model|model name|flags|stepping)\s*:/.test(l));
-  memo = sha256Hex(lines.join("\n"));
+  // x86 names the model and its flags; aarch64 the implementer, part and Features.
+  const lines = first
+    .split("\n")
+    .filter((l) => /^(vendor_id|cpu family|model|model name|flags|stepping|Features|CPU implementer|CPU architecture|CPU variant|CPU part|CPU revision|isa|uarch|cpu)\s*:/.test(l));
+  memo = sha256Hex(lines.length > 0 ? lines.join("\n") : first.split("\n").filter((l) => !/^(processor|cpu MHz|bogomips|BogoMIPS)\s*:/i.test(l)).join("\n"));
   return memo;
 }

@@ -99,8 +99,8 @@ export interface Store {
 export interface LocalTier extends Store {
   /** Imports an entry found on another tier, with its blobs (checked against their hashes). */
   adopt(key: string, entry: StoredEntry, blobs: ReadonlyMap<string, Uint8Array>): Result<StoredEntry, StoreFailure>;
-  /** A blob's bytes, checked against its hash; null when gone or damaged. */
-  readBlob(hash: ContentHash): Uint8Array | null;
+  /** A blob's bytes, checked against its size and hash; null when gone or damaged. */
+  readBlob(hash: ContentHash, size: number): Uint8Array | null;
   totals(): StoreTotals;
   /** Drops least recently used entries until the store holds at most `maxBytes`; returns how many. */
   evictTo(maxBytes: number): number;

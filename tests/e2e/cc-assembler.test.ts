@@ -122,6 +122,25 @@ for (const cc of ["gcc", "clang"]) {
       });
     }
 
+    for (const spelling of ["whole", "split"] as const) {
+      t(`inline asm .include/.incbin in C (${spelling} literal): never stored, an edit of the file it reads is compiled`, async () => {
+        const dir = scenario(`${cc}-inline-${spelling}`);
+        put(dir, "part.s", "\t.long 11\n");
+        put(dir, "blob.bin", "AAAA");
+        const inc = spelling === "whole" ? '".include \\"part.s\\"\\n"' : '".incl" "ude \\"part.s\\"\\n"';
+        const bin = spelling === "whole" ? '".incbin \\"blob.bin\\"\\n"' : '".inc"\n  "bin \\"blob.bin\\"\\n"';
+        put(dir, "t.c", `__asm__(".data\\n" ${inc} ${bin});\nint t_fn(void) { return 1; }\n`);
+        const args = [cc, "-c", "t.c", "-o", "t.o"];
+        expectCompile(dir, args, "t.o", "uncacheable:too-hard");
+        await Bun.sleep(2_200);
+        put(dir, "part.s", "\t.long 22\n");
+        put(dir, "blob.bin", "BBBB");
+        const after = expectCompile(dir, args, "t.o", "uncacheable:too-hard");
+        expect(after.includes(Buffer.from([22, 0, 0, 0]))).toBe(true);
+        expect(after.includes(Buffer.from("BBBB"))).toBe(true);
+      });
+    }
+
     t("-S on assembler input and plain .s stay uncached", () => {
       const dir = scenario(`${cc}-other`);
       put(dir, "defs.h", "#define VAL 1\n");

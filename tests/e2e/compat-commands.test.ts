@@ -241,6 +241,30 @@ describe("-M, -o and -p: zccache.conf", () => {
     }
   });
 
+  test("a config file with a bad line elsewhere is not written: one line naming it, nothing changed", () => {
+    const broken = new CacheEnv(UNSET);
+    fs.mkdirSync(broken.root, { recursive: true, mode: 0o700 });
+    fs.writeFileSync(confPath(broken), "cache_size = 1G\nbogus = 1\n");
+    const before = fs.readFileSync(confPath(broken));
+    const r = broken.zc(["-M", "4G"]);
+    expectOneLineFailure(r, "-M 4G into a broken file");
+    expect(r.err).toContain(":2: unknown key 'bogus'");
+    expect(fs.readFileSync(confPath(broken)).equals(before)).toBe(true);
+    broken.stop();
+  });
+
+  test("a zccache.conf that is a link is edited where it points, and stays a link", () => {
+    const linked = new CacheEnv(UNSET);
+    fs.mkdirSync(linked.root, { recursive: true, mode: 0o700 });
+    const target = path.join(linked.work, "dotfiles-zccache.conf");
+    fs.writeFileSync(target, "# mine\nlog_level = info\n", { mode: 0o600 });
+    fs.symlinkSync(target, confPath(linked));
+    expectOk(linked.zc(["-M", "2G"]), "-M through a link");
+    expect(fs.lstatSync(confPath(linked)).isSymbolicLink()).toBe(true);
+    expect(fs.readFileSync(target, "utf8")).toBe("# mine\nlog_level = info\ncache_size = 2000000000\n");
+    linked.stop();
+  });
+
   test("-M creates the cache dir (0700) and zccache.conf (0600) when they are missing", () => {
     const fresh = new CacheEnv(UNSET);
     expect(fs.existsSync(fresh.root)).toBe(false);

@@ -3,7 +3,7 @@ import { cacheKey } from "../../cache/key.ts";
 import { ccKeyFields, type CcKeyInputs, usesNativeCpu } from "./plan.ts";
 
 test("options that target the host CPU are recognised, others not", () => {
-  for (const a of ["-march=native", "-mcpu=native", "-mtune=native"]) expect(usesNativeCpu(["-O2", a, "-c", "x.c"])).toBe(true);
+  for (const a of ["-march=native", "-mcpu=native", "-mtune=native", "-mcpu=native+crypto"]) expect(usesNativeCpu(["-O2", a, "-c", "x.c"])).toBe(true);
   for (const a of ["-march=x86-64-v3", "-mtune=generic", "-Dnative", "-march=nativex"]) expect(usesNativeCpu([a])).toBe(false);
 });
 

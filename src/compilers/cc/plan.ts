@@ -109,7 +109,7 @@ export interface CcKeyInputs {
 
 /** Options with which the compiler targets the CPU it runs on, whatever that is. */
 export function usesNativeCpu(args: readonly string[]): boolean {
-  return args.some((a) => /^-m(arch|cpu|tune)=native$/.test(a) || a === "-mnative");
+  return args.some((a) => /^-m(arch|cpu|tune)=native(\+|$)/.test(a) || a === "-mnative");
 }
 
 export function ccKeyFields(k: CcKeyInputs): KeyField[] {

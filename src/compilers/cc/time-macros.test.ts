@@ -21,6 +21,12 @@ test("ignores comments, strings and longer identifiers", () => {
 test("inputs a depfile cannot capture", async () => {
   const { hasOpaqueInputs } = await import("./time-macros.ts");
   expect(hasOpaqueInputs(Buffer.from('__asm__(".incbin \\"d.bin\\"");'))).toBe(true);
+  // .include, and directive names split over adjacent literals, read files as well.
+  expect(hasOpaqueInputs(Buffer.from('__asm__(".include \\"data.inc\\"");'))).toBe(true);
+  expect(hasOpaqueInputs(Buffer.from('asm(".inc" "bin \\"data.inc\\"");'))).toBe(true);
+  expect(hasOpaqueInputs(Buffer.from('asm(".incl"\n    "ude \\"x.s\\"");'))).toBe(true);
+  // glibc-style redirections and #include of .inc files are not file reads of the assembler.
+  expect(hasOpaqueInputs(Buffer.from('extern int f(void) __asm__ ("" "__f_v2");\n#include "tables.inc"\n'))).toBe(false);
   expect(hasOpaqueInputs(Buffer.from('#pragma GCC dependency "parse.y"\n'))).toBe(true);
   expect(hasOpaqueInputs(Buffer.from("#  pragma   GCC dependency <x.y>\n"))).toBe(true);
   expect(hasOpaqueInputs(Buffer.from("/* no dependency here */ int x;"))).toBe(false);

@@ -11,9 +11,18 @@ function mentionsAny(buf: Buffer): boolean {
   return NEEDLES.some((n) => buf.includes(n));
 }
 
-/** `.incbin` in inline assembly, or `#pragma GCC dependency`: see FileFacts.opaqueInputs. */
+/**
+ * Inline assembly that reads files (`.incbin`, `.include`: the assembler's own, so no depfile
+ * names them), or `#pragma GCC dependency`: see FileFacts.opaqueInputs. Adjacent string
+ * literals are joined first (`".inc" "bin"` is `.incbin` to the assembler). A directive name a
+ * macro builds is beyond this check (README, Known limitations).
+ */
 export function hasOpaqueInputs(buf: Buffer): boolean {
-  if (buf.includes(".incbin")) return true;
+  if (buf.includes("incbin")) return true;
+  if (buf.includes("asm") || buf.includes(".include")) {
+    const joined = buf.toString("latin1").replace(/"\s*"/g, "");
+    if (/incbin/i.test(joined) || /"[^"\n]*\.include\b/i.test(joined)) return true;
+  }
   return buf.includes("dependency") && /#\s*pragma\s+GCC\s+dependency\b/.test(buf.toString("latin1"));
 }
 

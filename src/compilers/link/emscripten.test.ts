@@ -45,3 +45,33 @@ test("the fingerprint follows the config, the version and the Python sources", (
     fs.rmSync(root, { recursive: true, force: true });
   }
 });
+
+test("a program link the config names, repointed, changes the fingerprint (also one kept across restarts)", () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "zc-emroot-"));
+  try {
+    const emcc = path.join(root, "emcc");
+    fs.writeFileSync(emcc, "#!/bin/sh\necho emcc 1.0\n", { mode: 0o755 });
+    fs.mkdirSync(path.join(root, "llvm"));
+    fs.writeFileSync(path.join(root, ".emscripten"), `LLVM_ROOT = '${root}/llvm'\n`);
+    fs.writeFileSync(path.join(root, "clang-a"), "#!/bin/sh\n# a\n", { mode: 0o755 });
+    fs.writeFileSync(path.join(root, "clang-b"), "#!/bin/sh\n# b\n", { mode: 0o755 });
+    const link = path.join(root, "llvm", "clang");
+    fs.symlinkSync(path.join(root, "clang-a"), link);
+    // Old enough that the stats can be trusted (the racy window).
+    const old = new Date(Date.now() - 60_000);
+    for (const f of ["emcc", ".emscripten", "clang-a", "clang-b"]) fs.utimesSync(path.join(root, f), old, old);
+    const kept = new Map<string, string>();
+    const keep = { get: (n: string) => kept.get(n) ?? null, set: (n: string, v: string) => void kept.set(n, v), computed: () => {} };
+    const a = new EmscriptenFingerprints(keep).fingerprint(emcc, emcc);
+    expect(new EmscriptenFingerprints(keep).fingerprint(emcc, emcc)).toBe(a);
+    // update-alternatives style: the link now names another clang; neither target changed.
+    fs.unlinkSync(link);
+    fs.symlinkSync(path.join(root, "clang-b"), link);
+    const fresh = new EmscriptenFingerprints(keep);
+    const b = fresh.fingerprint(emcc, emcc);
+    expect(b).not.toBe(a);
+    expect(b).not.toBeNull();
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});

@@ -62,6 +62,8 @@ export function emscriptenPrograms(config: Record<string, string>): string[] {
 interface Watched {
   readonly path: string;
   readonly snapshot: StatSnapshot | null;
+  /** The path as spelled (emcc, a config's LLVM_ROOT/clang): it must still resolve to `path`. */
+  readonly via?: string;
 }
 
 interface Memo {
@@ -72,7 +74,11 @@ interface Memo {
 
 function memoToJson(m: Memo): string {
   return JSON.stringify({
-    watched: m.watched.map((w) => [w.path, w.snapshot === null ? null : [String(w.snapshot.size), String(w.snapshot.mtimeNs), String(w.snapshot.ctimeNs), String(w.snapshot.ino)]]),
+    watched: m.watched.map((w) => [
+      w.path,
+      w.snapshot === null ? null : [String(w.snapshot.size), String(w.snapshot.mtimeNs), String(w.snapshot.ctimeNs), String(w.snapshot.ino)],
+      w.via ?? null,
+    ]),
     at: String(m.computedAtNs),
     fingerprint: m.fingerprint,
   });
@@ -84,15 +90,16 @@ function memoFromJson(text: string): Memo | null {
     if (!Array.isArray(v.watched) || typeof v.at !== "string" || !/^\d+$/.test(v.at) || typeof v.fingerprint !== "string") return null;
     const watched: Watched[] = [];
     for (const w of v.watched as unknown[]) {
-      if (!Array.isArray(w) || typeof w[0] !== "string") return null;
+      if (!Array.isArray(w) || typeof w[0] !== "string" || (w[2] !== null && w[2] !== undefined && typeof w[2] !== "string")) return null;
+      const via = typeof w[2] === "string" ? { via: w[2] } : {};
       const s = w[1] as unknown;
       if (s === null) {
-        watched.push({ path: w[0], snapshot: null });
+        watched.push({ path: w[0], snapshot: null, ...via });
         continue;
       }
       if (!Array.isArray(s) || s.length !== 4 || !s.every((x) => typeof x === "string" && /^\d+$/.test(x))) return null;
       const [size, mtimeNs, ctimeNs, ino] = (s as string[]).map((x) => BigInt(x)) as [bigint, bigint, bigint, bigint];
-      watched.push({ path: w[0], snapshot: { size, mtimeNs, ctimeNs, ino } });
+      watched.push({ path: w[0], snapshot: { size, mtimeNs, ctimeNs, ino }, ...via });
     }
     return { watched, computedAtNs: BigInt(v.at), fingerprint: v.fingerprint };
   } catch {
@@ -156,6 +163,8 @@ export class EmscriptenFingerprints {
 
   private stillValid(m: Memo): boolean {
     for (const w of m.watched) {
+      // A link repointed (update-alternatives, another LLVM) leaves the old target unchanged.
+      if (w.via !== undefined && realOr(w.via) !== w.path) return false;
       const st = fs.statSync(w.path, { bigint: true, throwIfNoEntry: false });
       if (st === undefined || !st.isFile()) {
         if (w.snapshot !== null) return false;
@@ -170,7 +179,7 @@ export class EmscriptenFingerprints {
     const computedAtNs = BigInt(Date.now()) * 1_000_000n;
     const root = path.dirname(realPath);
     const lines: string[] = [];
-    const watched: Watched[] = [{ path: realPath, snapshot: statOf(realPath) }];
+    const watched: Watched[] = [{ path: realPath, snapshot: statOf(realPath), via: compilerPath }];
     let config: Record<string, string> = {};
     for (const rel of ROOT_FILES) {
       const p = path.join(root, rel);
@@ -190,7 +199,7 @@ export class EmscriptenFingerprints {
     for (const prog of emscriptenPrograms(config)) {
       const real = realOr(prog);
       const snap = statOf(real);
-      watched.push({ path: real, snapshot: snap });
+      watched.push({ path: real, snapshot: snap, via: prog });
       lines.push(snap === null ? `${prog}\u0000absent` : `${prog}\u0000${real}\u0000${snap.size}\u0000${snap.mtimeNs}`);
     }
     let version: string;

@@ -22,6 +22,35 @@ import type { RootModes } from "./root-modes.ts";
 /** A copied output gets the mode a compiler's own output would get, not the blob's. */
 const OUTPUT_MODE = 0o666 & ~process.umask();
 
+const ZSTD_MAGIC = 0xfd2fb528;
+
+/**
+ * The content size a zstd frame declares in its header, or null when it declares none or is
+ * not a frame. Read before decompressing, so a damaged blob cannot make us inflate gigabytes:
+ * our frames always carry it (one-shot compression records it).
+ */
+export function zstdDeclaredSize(b: Uint8Array): number | null {
+  if (b.length < 6 || new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(0, true) !== ZSTD_MAGIC) return null;
+  const fhd = b[4] as number;
+  const fcsFlag = fhd >> 6;
+  const singleSegment = (fhd >> 5) & 1;
+  const dictFlag = fhd & 3;
+  const at = 5 + (singleSegment ? 0 : 1) + ([0, 1, 2, 4][dictFlag] as number);
+  const fcsBytes = fcsFlag === 0 ? (singleSegment ? 1 : 0) : ([0, 2, 4, 8][fcsFlag] as number);
+  if (fcsBytes === 0 || at + fcsBytes > b.length) return null;
+  let v = 0;
+  for (let k = fcsBytes - 1; k >= 0; k--) v = v * 256 + (b[at + k] as number);
+  return fcsBytes === 2 ? v + 256 : v;
+}
+
+/** Decompresses a blob's frame when it declares exactly `size` bytes; throws otherwise. */
+function inflate(packed: Uint8Array, size: number): Uint8Array {
+  if (zstdDeclaredSize(packed) !== size) throw new Error("frame does not declare the blob's size");
+  const out = Bun.zstdDecompressSync(packed);
+  if (out.length !== size) throw new Error("frame holds another size");
+  return out;
+}
+
 export class BlobDir {
   /** Blobs whose content was verified, with their stat at that moment. */
   private readonly verified = new Map<string, { snapshot: StatSnapshot; verifiedAtNs: bigint }>();
@@ -80,16 +109,16 @@ export class BlobDir {
     removeQuietly(this.compressedPathOf(hash));
   }
 
-  /** The blob's bytes (decompressed), checked against its hash; null when gone or damaged. */
-  read(hash: ContentHash): Uint8Array | null {
+  /** The blob's bytes (decompressed), checked against its size and hash; null when gone or damaged. */
+  read(hash: ContentHash, size: number): Uint8Array | null {
     try {
       const raw = fs.readFileSync(this.pathOf(hash), { flag: "r" });
-      return sha256Hex(raw) === hash ? raw : null;
+      return raw.length === size && sha256Hex(raw) === hash ? raw : null;
     } catch (e) {
       if (errorCode(e) !== "ENOENT") return null;
     }
     try {
-      const bytes = Bun.zstdDecompressSync(fs.readFileSync(this.compressedPathOf(hash)));
+      const bytes = inflate(fs.readFileSync(this.compressedPathOf(hash)), size);
       return sha256Hex(bytes) === hash ? bytes : null;
     } catch {
       return null;
@@ -115,7 +144,7 @@ export class BlobDir {
     }
     let bytes: Uint8Array;
     try {
-      bytes = Bun.zstdDecompressSync(packed);
+      bytes = inflate(packed, size);
     } catch {
       this.remove(hash);
       return err("corrupt");

@@ -5,6 +5,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { sha256Hex } from "../../platform/hash.ts";
+import { zstdDeclaredSize } from "./blobs.ts";
 import { LocalStore } from "./local-store.ts";
 
 const dirs: string[] = [];
@@ -44,7 +45,8 @@ test("a compressible blob is stored compressed; totals say what it takes and hol
   const z = store.blobs.compressedPathOf(out.hash);
   expect(fs.statSync(z).size).toBeLessThan(bytes.length / 2);
   expect(store.totals()).toEqual({ entries: 1, bytes: fs.statSync(z).size, uncompressedBytes: bytes.length });
-  expect(Buffer.from(store.readBlob(out.hash) as Uint8Array).equals(bytes)).toBe(true);
+  expect(Buffer.from(store.readBlob(out.hash, bytes.length) as Uint8Array).equals(bytes)).toBe(true);
+  expect(store.readBlob(out.hash, bytes.length + 1)).toBeNull();
   store.close();
 });
 
@@ -99,5 +101,21 @@ test("a damaged compressed blob is detected (bad frame, or good frame with other
   fs.chmodSync(z, 0o644);
   fs.writeFileSync(z, Buffer.from("not zstd at all"));
   expect(await store.materialize(again, path.join(dir, "fourth.o"), "copy")).toEqual({ ok: false, error: "corrupt" });
+  store.close();
+});
+
+test("a frame declaring another size than the blob's is refused before it is inflated", async () => {
+  const { store, dir } = fresh(1);
+  const bytes = objectBytes(30_000);
+  const out = await putFile(store, dir, bytes);
+  const z = store.blobs.compressedPathOf(out.hash);
+  // A small frame that would inflate to 64 MiB: not decompressed at all.
+  const bomb = Bun.zstdCompressSync(Buffer.alloc(64 * 1024 * 1024), { level: 19 });
+  expect(zstdDeclaredSize(bomb)).toBe(64 * 1024 * 1024);
+  expect(zstdDeclaredSize(fs.readFileSync(z))).toBe(bytes.length);
+  fs.chmodSync(z, 0o644);
+  fs.writeFileSync(z, bomb);
+  expect(await store.materialize(out, path.join(dir, "bomb.o"), "copy")).toEqual({ ok: false, error: "corrupt" });
+  expect(zstdDeclaredSize(Buffer.from("not a frame"))).toBeNull();
   store.close();
 });

@@ -180,10 +180,12 @@ export class IndexDb {
     return { entries: t?.entries ?? 0, bytes: t?.bytes ?? 0, uncompressedBytes: t?.raw ?? 0 };
   }
 
+  /** `zccache clear`: entries and blobs, and the toolchain fingerprints (a clean slate). */
   clearEntries(): void {
     this.db.transaction(() => {
       this.db.exec("DELETE FROM entries");
       this.db.exec("DELETE FROM blobs");
+      this.db.exec("DELETE FROM fingerprints");
     })();
   }
 

@@ -208,9 +208,9 @@ export class LocalStore implements LocalTier {
     }
   }
 
-  /** A blob's bytes, checked against its hash; null when gone or damaged. */
-  readBlob(hash: ContentHash): Uint8Array | null {
-    return this.blobs.read(hash);
+  /** A blob's bytes, checked against its size and hash; null when gone or damaged. */
+  readBlob(hash: ContentHash, size: number): Uint8Array | null {
+    return this.blobs.read(hash, size);
   }
 
   async materialize(output: OutputRecord, dest: string, mode: DeliveryMode): Promise<Result<void, MaterializeFailure>> {

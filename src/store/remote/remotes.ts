@@ -129,7 +129,7 @@ async function writeEntry(tier: RemoteTier, job: WriteJob): Promise<void> {
   for (const o of job.entry.outputs) {
     if (seen.has(o.hash)) continue;
     seen.add(o.hash);
-    const bytes = job.local.readBlob(o.hash);
+    const bytes = job.local.readBlob(o.hash, o.size);
     if (bytes === null) {
       tier.counters.dropped++;
       return;
@@ -231,7 +231,7 @@ class TieredStore implements Store {
     const blobs = new Map<string, Uint8Array>();
     for (const o of entry.outputs) {
       if (blobs.has(o.hash)) continue;
-      const have = this.local.readBlob(o.hash);
+      const have = this.local.readBlob(o.hash, o.size);
       if (have !== null) {
         blobs.set(o.hash, have);
         continue;
