@@ -245,40 +245,12 @@ export function loadConfig(cacheDir: string, env: Env): Result<Config, string> {
   const fileValues = readConfigFile(file);
   if (!fileValues.ok) return fileValues;
   const fv = fileValues.value;
-  const idle = resolveSetting(SPECS.idleTimeoutSecs, DEFAULTS.idleTimeoutSecs, env, fv, file);
-  if (!idle.ok) return idle;
-  const delivery = resolveSetting(SPECS.delivery, DEFAULTS.delivery, env, fv, file);
-  if (!delivery.ok) return delivery;
-  const size = resolveSetting(SPECS.cacheSizeBytes, DEFAULTS.cacheSizeBytes, env, fv, file);
-  if (!size.ok) return size;
-  const logLevel = resolveSetting(SPECS.logLevel, DEFAULTS.logLevel, env, fv, file);
-  if (!logLevel.ok) return logLevel;
-  const baseDirs = resolveSetting(SPECS.baseDirs, DEFAULTS.baseDirs, env, fv, file);
-  if (!baseDirs.ok) return baseDirs;
-  const pathRemap = resolveSetting(SPECS.pathRemap, DEFAULTS.pathRemap, env, fv, file);
-  if (!pathRemap.ok) return pathRemap;
-  const remoteStorage = resolveSetting(SPECS.remoteStorage, DEFAULTS.remoteStorage, env, fv, file);
-  if (!remoteStorage.ok) return remoteStorage;
-  const remoteSecret = resolveSetting(SPECS.remoteSecret, DEFAULTS.remoteSecret, env, fv, file);
-  if (!remoteSecret.ok) return remoteSecret;
-  const prefixCommand = resolveSetting(SPECS.prefixCommand, DEFAULTS.prefixCommand, env, fv, file);
-  if (!prefixCommand.ok) return prefixCommand;
-  const maxAge = resolveSetting(SPECS.maxAgeSecs, DEFAULTS.maxAgeSecs, env, fv, file);
-  if (!maxAge.ok) return maxAge;
-  const compression = resolveSetting(SPECS.compressionLevel, DEFAULTS.compressionLevel, env, fv, file);
-  if (!compression.ok) return compression;
-  return ok({
-    cacheDir,
-    idleTimeoutSecs: idle.value,
-    delivery: delivery.value,
-    cacheSizeBytes: size.value,
-    logLevel: logLevel.value,
-    baseDirs: baseDirs.value,
-    pathRemap: pathRemap.value,
-    remoteStorage: remoteStorage.value,
-    remoteSecret: remoteSecret.value,
-    prefixCommand: prefixCommand.value,
-    maxAgeSecs: maxAge.value,
-    compressionLevel: compression.value,
-  });
+  // In SPECS order, so the first bad setting reported is always the same one.
+  const settings: Record<string, Setting<unknown>> = {};
+  for (const name of Object.keys(SPECS) as (keyof typeof SPECS)[]) {
+    const r = resolveSetting(SPECS[name] as KeySpec<unknown>, DEFAULTS[name], env, fv, file);
+    if (!r.ok) return r;
+    settings[name] = r.value;
+  }
+  return ok({ cacheDir, ...settings } as unknown as Config);
 }

@@ -150,22 +150,26 @@ export class LocalStore implements LocalTier {
       const json = JSON.stringify(full);
       const bytes = stored.reduce((n, o) => n + o.size, 0) + json.length;
       const sealed = sealRecord(json);
-      const id = this.index.insert(
-        key,
-        sealed,
-        bytes,
-        stored.map((o) => ({ hash: o.hash, size: o.size, stored: diskSizes.get(o.hash) ?? o.size })),
-      );
-      const entry: StoredEntry = { ...full, digest: sealed.slice(0, 64) };
-      const m = this.cache.get(key);
-      if (m !== undefined) {
-        m.entries.unshift(entry);
-        m.ids.unshift(id);
-      }
-      return ok(entry);
+      return ok(this.insertSealed(key, sealed, bytes, { ...full, digest: sealed.slice(0, 64) }, diskSizes));
     } catch (e) {
       return err({ reason: "write-failed", detail: errorMessage(e) });
     }
+  }
+
+  /** Makes a sealed record (whose blobs are written) visible under `key`, newest first. */
+  private insertSealed(key: string, sealed: string, bytes: number, entry: StoredEntry, diskSizes: ReadonlyMap<string, number>): StoredEntry {
+    const id = this.index.insert(
+      key,
+      sealed,
+      bytes,
+      entry.outputs.map((o) => ({ hash: o.hash, size: o.size, stored: diskSizes.get(o.hash) ?? o.size })),
+    );
+    const m = this.cache.get(key);
+    if (m !== undefined) {
+      m.entries.unshift(entry);
+      m.ids.unshift(id);
+    }
+    return entry;
   }
 
   /**
@@ -191,18 +195,7 @@ export class LocalStore implements LocalTier {
       const existing = this.index.idsOf(key, digest);
       if (existing.length > 0) return ok(entry);
       const bytes = entry.outputs.reduce((n, o) => n + o.size, 0) + json.length;
-      const id = this.index.insert(
-        key,
-        sealed,
-        bytes,
-        entry.outputs.map((o) => ({ hash: o.hash, size: o.size, stored: diskSizes.get(o.hash) ?? o.size })),
-      );
-      const m = this.cache.get(key);
-      if (m !== undefined) {
-        m.entries.unshift(entry);
-        m.ids.unshift(id);
-      }
-      return ok(entry);
+      return ok(this.insertSealed(key, sealed, bytes, entry, diskSizes));
     } catch (e) {
       return err({ reason: "write-failed", detail: errorMessage(e) });
     }

@@ -92,13 +92,9 @@ export function parseRemoteSpec(rawItem: string): Result<RemoteSpec, string> {
     return redisSpec(scheme, urlText, item, shownUrl, common);
   }
   if (scheme === "http" || scheme === "https") {
-    let u: URL;
-    try {
-      u = new URL(urlText);
-    } catch {
-      return err(`not a URL: '${shownUrl}'`);
-    }
-    if (u.hostname === "") return err(`no host in '${shownUrl}'`);
+    const parsed = parseUrl(urlText, shownUrl);
+    if (!parsed.ok) return parsed;
+    const u = parsed.value;
     if (u.search !== "" || u.hash !== "") return err(`no query or fragment allowed in '${shownUrl}'`);
     const authorization =
       u.username !== "" || u.password !== ""
@@ -110,6 +106,17 @@ export function parseRemoteSpec(rawItem: string): Result<RemoteSpec, string> {
     return ok({ kind: "http", base, layout: layout ?? "subdirs", authorization, display: shownUrl, ...common });
   }
   return err(`unsupported remote storage '${shownUrl}' (expected redis://, redis+unix: or http(s)://)`);
+}
+
+/** A URL with a host; messages show it as `shownUrl` (credentials hidden). */
+function parseUrl(urlText: string, shownUrl: string): Result<URL, string> {
+  let u: URL;
+  try {
+    u = new URL(urlText);
+  } catch {
+    return err(`not a URL: '${shownUrl}'`);
+  }
+  return u.hostname === "" ? err(`no host in '${shownUrl}'`) : ok(u);
 }
 
 function redisSpec(
@@ -133,13 +140,9 @@ function redisSpec(
     }
     return ok({ kind: "redis", url: `redis+unix://${socketPath}${db}`, display: shownUrl, ...common });
   }
-  let u: URL;
-  try {
-    u = new URL(urlText);
-  } catch {
-    return err(`not a URL: '${shownUrl}'`);
-  }
-  if (u.hostname === "") return err(`no host in '${shownUrl}'`);
+  const parsed = parseUrl(urlText, shownUrl);
+  if (!parsed.ok) return parsed;
+  const u = parsed.value;
   if (u.pathname !== "" && u.pathname !== "/" && !/^\/\d+$/.test(u.pathname)) {
     return err(`the path of a redis URL is a database number, in '${shownUrl}'`);
   }
