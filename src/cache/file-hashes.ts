@@ -8,8 +8,11 @@ import { stampStillTrusted } from "../platform/stat-trust.ts";
 import { regularFileStamp, snapshotOfStamp, type StatStamp } from "../platform/stat-snapshot.ts";
 import { hasAbsoluteIncludes, hasOpaqueInputs, usesTimeMacros } from "../compilers/cc/time-macros.ts";
 import { hasIncludeSpellings, type IncludeSpellings } from "../compilers/cc/pch.ts";
+import { FileFingerprints } from "./fingerprint-memo.ts";
 
 const MAX_ENTRIES = 500_000;
+/** From this size a file's hash is kept across restarts (binaries a link records). */
+const BIG_FILE_BYTES = 1024 * 1024;
 
 export interface FileFacts {
   readonly hash: ContentHash;
@@ -35,6 +38,11 @@ interface Memo extends FileFacts {
 
 export class FileHashes {
   private readonly memo = new Map<string, Memo>();
+  /** Hashes computed without the scans (hash()), by path. */
+  private readonly hashes = new Map<string, { stamp: StatStamp; hashedAtMs: number; hash: ContentHash }>();
+  // Kept across restarts, not counted as toolchain fingerprints (a build's own big outputs are
+  // hashed again whenever they were just written).
+  private readonly big = new FileFingerprints("file", false);
   hashedFiles = 0;
 
   /** Current facts for a regular file, or null when it is missing or not a file. */
@@ -69,13 +77,43 @@ export class FileHashes {
     return memo;
   }
 
+  /**
+   * The content hash alone (what validating an entry needs): no scans for macros or include
+   * spellings, which cost ~0.8 s on a 30 MB binary such as lto1 that a link records. Files of
+   * a megabyte or more (linkers, plugins, libraries) go through the fingerprints a restarted
+   * daemon keeps (fingerprint-memo.ts), so it does not read them again.
+   */
   hash(p: string): ContentHash | null {
     if (p.endsWith("/")) return listingHash(p);
-    return this.facts(p)?.hash ?? null;
+    const st = regularFileStamp(p);
+    if (st === null) {
+      this.memo.delete(p);
+      this.hashes.delete(p);
+      return null;
+    }
+    const known = this.memo.get(p);
+    if (known !== undefined && stampStillTrusted(known.stamp, known.hashedAtMs, st)) return known.hash;
+    const h = this.hashes.get(p);
+    if (h !== undefined && stampStillTrusted(h.stamp, h.hashedAtMs, st)) return h.hash;
+    const hashedAtMs = Date.now();
+    let hash: ContentHash;
+    try {
+      const read = (): ContentHash => {
+        this.hashedFiles++;
+        return sha256Hex(fs.readFileSync(p));
+      };
+      hash = st.sizeHi > 0 || st.sizeLo >= BIG_FILE_BYTES ? (this.big.hash(p, fs.statSync(p, { bigint: true }), read) as ContentHash) : read();
+    } catch {
+      return null;
+    }
+    if (this.hashes.size >= MAX_ENTRIES) this.hashes.clear();
+    this.hashes.set(p, { stamp: st, hashedAtMs, hash });
+    return hash;
   }
 
   clear(): void {
     this.memo.clear();
+    this.hashes.clear();
   }
 }
 

@@ -71,7 +71,11 @@ export function snapshotFromJson(v: unknown): StatSnapshot | null | undefined {
 export class FileFingerprints {
   private readonly memo = new Map<string, { snapshot: StatSnapshot; atNs: bigint; hash: string }>();
 
-  constructor(private readonly kind: string) {}
+  /** `counted`: whether a computed hash counts in fingerprintsComputed() (toolchain files do). */
+  constructor(
+    private readonly kind: string,
+    private readonly counted = true,
+  ) {}
 
   hash(p: string, st: fs.BigIntStats, compute: () => string): string {
     const now = snapshotOf(st);
@@ -86,7 +90,7 @@ export class FileFingerprints {
     }
     const atNs = BigInt(Date.now()) * 1_000_000n;
     const hash = compute();
-    computed++;
+    if (this.counted) computed++;
     const fresh = { snapshot: now, atNs, hash };
     this.memo.set(p, fresh);
     remember(name, JSON.stringify({ s: snapshotToJson(now), d: String(st.dev), at: String(atNs), h: hash }));
