@@ -7,6 +7,18 @@ export type Tool = "bare" | "ccache" | "sccache" | "zccache";
 export const TOOLS: Tool[] = ["bare", "ccache", "sccache", "zccache"];
 export type Env = Record<string, string | undefined>;
 
+/** The single-file cases: a trivial C file and a C++ file whose time goes into heavy STL headers. */
+export const SINGLE_FILES: Record<string, { file: string; text: string; compiler: string }> = {
+  "trivial C": { file: "trivial.c", compiler: "gcc", text: "int twice(int x) { return 2 * x; }\n" },
+  "C++ with 12 STL headers": {
+    file: "stl.cpp",
+    compiler: "g++",
+    text: `${["vector", "string", "map", "unordered_map", "algorithm", "memory", "functional", "iostream", "sstream", "set", "thread", "regex"]
+      .map((h) => `#include <${h}>`)
+      .join("\n")}\nint main() { std::vector<std::string> v{"a"}; std::map<int, int> m; std::cout << v.size() + m.size(); return 0; }\n`,
+  },
+};
+
 export interface Timing {
   median: number;
   min: number;
@@ -98,8 +110,8 @@ export interface HyperfineOptions {
   env?: Env;
 }
 
-/** One hyperfine measurement without a shell (-N); milliseconds. */
-export function hyperfine(b: Bench, cmd: string, o: HyperfineOptions): Timing {
+/** One hyperfine measurement without a shell (-N); milliseconds, with every measured run's time. */
+export function hyperfine(b: Bench, cmd: string, o: HyperfineOptions): Timing & { times: number[] } {
   const json = path.join(b.work, "hf.json");
   const args = ["hyperfine", "-N", "--style", "none", "--runs", String(o.runs), "--export-json", json];
   if (o.prepare !== undefined && o.prepare !== null) args.push("--prepare", o.prepare);
@@ -107,8 +119,8 @@ export function hyperfine(b: Bench, cmd: string, o: HyperfineOptions): Timing {
   args.push(cmd);
   const r = sh(args, o.env ?? b.env, o.cwd ?? b.work);
   if (r.code !== 0) throw new Error(`hyperfine failed for ${cmd}: ${r.err}`);
-  const res = JSON.parse(fs.readFileSync(json, "utf8")).results[0] as Timing;
-  return { median: res.median * 1000, min: res.min * 1000, max: res.max * 1000 };
+  const res = JSON.parse(fs.readFileSync(json, "utf8")).results[0] as Timing & { times: number[] };
+  return { median: res.median * 1000, min: res.min * 1000, max: res.max * 1000, times: res.times.map((t) => t * 1000) };
 }
 
 /** Sets a file's times into the past: zccache does not store inputs written in the last ~2 s. */

@@ -82,7 +82,7 @@ export function sameCount(ref: Map<string, Buffer>, got: Map<string, Buffer>): n
 }
 
 /** Every file's times set into the past: zccache does not store inputs written in the last ~2 s. */
-function backdateTree(dir: string): void {
+export function backdateTree(dir: string): void {
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name);
     if (e.isDirectory()) backdateTree(p);

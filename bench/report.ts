@@ -4,6 +4,7 @@ import type { FloorResult } from "./floor.ts";
 import type { Tool } from "./harness.ts";
 import type { RelocationResult } from "./relocation.ts";
 import type { RemoteResult, RemoteTool } from "./remote.ts";
+import { type HitTool, median, type RestartRun, RUNS_PER_ROUND, type StorageResult } from "./storage.ts";
 
 export interface Measurement {
   case: string;
@@ -56,6 +57,10 @@ export interface Results {
   remote?: RemoteResult;
   /** When and with which binary the remote-storage section was measured (`--only remote` reruns it alone). */
   remoteHeader?: string;
+  /** Absent in results written before the storage section existed. */
+  storage?: StorageResult;
+  /** When and with which binary the storage section was measured (`--only storage` reruns it alone). */
+  storageHeader?: string;
 }
 
 const ratio = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined ? "-" : (a / b).toFixed(2));
@@ -133,6 +138,7 @@ export function markdown(r: Results): string {
   }
   lines.push(...relocationSection(r));
   lines.push(...remoteSection(r));
+  lines.push(...storageSection(r));
   lines.push("", "## Issue-11 targets", "", ...targets(r));
   if (r.relocation !== undefined && r.relocation.length > 0) lines.push("", "## Issue-12 targets", "", ...relocationTargets(r.relocation));
   return `${lines.join("\n")}\n`;
@@ -220,6 +226,88 @@ function remoteSection(r: Results): string[] {
       `| ${label[t.tool]} | ${t.medianMs.toFixed(0)} | ${t.runsMs.map((m) => m.toFixed(0)).join(", ")} | ${ratio(t.medianMs, cc)} | ${ratio(t.medianMs, bare)} | ` +
         `${isBare ? "-" : perRun(t.remoteHits, t.compiles)} | ${isBare ? "-" : t.misses.join(", ")} | ${isBare ? "-" : t.remoteErrors} | ` +
         `${perRun(t.identical, t.identical.map(() => x.objects))} | ${isBare ? "-" : t.fillMs.toFixed(0)} | ${isBare ? "-" : t.remoteKeys} |`,
+    );
+  }
+  return lines;
+}
+
+const bytes = (n: number): string => (n < 1e6 ? `${(n / 1e3).toFixed(1)} kB` : `${(n / 1e6).toFixed(2)} MB`);
+
+function storageSection(r: Results): string[] {
+  const x = r.storage;
+  if (x === undefined) return [];
+  const lines = ["", "## Storage: compression and daemon restarts", ""];
+  if (r.storageHeader !== undefined) lines.push(r.storageHeader, "");
+  lines.push(
+    "### Warm hit cost with compression level 0 and 1",
+    "",
+    `zccache with \`ZCCACHE_COMPRESSION_LEVEL=0\` and \`=1\` (two cache roots, two daemons), ccache with its default ` +
+      `compression (zstd level 1) and with \`CCACHE_NOCOMPRESS=1\`; each primed once, then ${x.rounds} rounds of hyperfine ` +
+      `(3 warm-up + ${RUNS_PER_ROUND} runs per tool and round, the tools interleaved, the first one rotating). Median over all measured runs.`,
+    "",
+    "| case | tool | median ms | min–max ms | runs | ratio to zccache level 0 | ratio to ccache | hits (tool's own count) | object |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---|",
+  );
+  const label: Record<HitTool, string> = {
+    "zccache-l0": "zccache, level 0",
+    "zccache-l1": "zccache, level 1",
+    ccache: "ccache (level 1)",
+    "ccache-uncompressed": "ccache, uncompressed",
+  };
+  for (const h of x.hitCost) {
+    const of = (t: HitTool): number | undefined => x.hitCost.find((y) => y.case === h.case && y.tool === t)?.medianMs;
+    lines.push(
+      `| ${h.case} | ${label[h.tool]} | ${h.medianMs.toFixed(2)} | ${h.minMs.toFixed(2)}–${h.maxMs.toFixed(2)} | ${h.runs} | ${ratio(h.medianMs, of("zccache-l0"))} | ` +
+        `${ratio(h.medianMs, of("ccache"))} | ${h.hits}/${h.calls} | ${h.identical ? "identical to bare" : "DIFFERS from bare"} |`,
+    );
+  }
+  lines.push(
+    "",
+    "### Store size after one cold build",
+    "",
+    "Each project built once from an empty cache with each tool (plain `ar`: zccache caches only compiles here, as ccache does). " +
+      "zccache: `bytes` (its blobs on disk: outputs, deduplicated by content) and `uncompressed_bytes` from `zccache status --json`; " +
+      "its manifests live in `index.sqlite`, counted only in the whole-directory column. ccache: compressed = the summed size of its " +
+      "result and manifest files (what `ccache -x` calls compressed data), original = that times `-x`'s compression ratio. " +
+      "Whole cache dir: every file in it after the build (zccache: daemon stopped, `logs/` left out). " +
+      "Build times are one cold build each (not interleaved, not a comparison).",
+    "",
+    "| project | objects built (total size) | compiles stored (zccache / ccache) | zccache level 1 on disk | zccache level 0 on disk | zccache uncompressed | zccache ratio | ccache compressed | ccache original | ccache ratio | zccache level 1 / ccache compressed | whole cache dir (zccache level 1 / level 0 / ccache) | of zccache level 1's: index.sqlite, history.sqlite | cold build s (level 1 / level 0 / ccache) |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+  );
+  for (const z of x.sizes) {
+    lines.push(
+      `| ${z.project} | ${z.objects} (${bytes(z.objectBytes)}) | ${z.level1.misses} / ${z.ccache.misses} | ${bytes(z.level1.bytes)} | ${bytes(z.level0.bytes)} | ${bytes(z.level1.uncompressedBytes)} | ` +
+        `${ratio(z.level1.uncompressedBytes, z.level1.bytes)} | ${bytes(z.ccache.bytes)} | ${bytes(z.ccache.originalBytes)} | ${z.ccache.ratio.toFixed(2)} | ` +
+        `${ratio(z.level1.bytes, z.ccache.bytes)} | ${[z.level1.dirBytes, z.level0.dirBytes, z.ccache.dirBytes].map(bytes).join(" / ")} | ${bytes(z.level1.indexBytes)}, ${bytes(z.level1.historyBytes)} | ${[z.level1.buildMs, z.level0.buildMs, z.ccache.buildMs].map((m) => (m / 1000).toFixed(1)).join(" / ")} |`,
+    );
+  }
+  lines.push(
+    "",
+    "### Warm rebuild with the daemon up and right after `zccache stop`",
+    "",
+    "zccache at level 1, the cache filled by one cold build. Each round: a clean rebuild with the daemon up, then `zccache stop` and " +
+      "the same clean rebuild, whose first compile starts the daemon (it finds the toolchain fingerprints in its index). " +
+      "Fingerprints: `toolchain_fingerprints_computed` during the build (for the restarted daemon, its whole count).",
+    "",
+    "| project | daemon up: median ms | runs ms | after restart: median ms | runs ms | ratio restarted / up | hits / compiles per run (up; restarted) | fingerprints computed (up; restarted) | fingerprints in the cold build |",
+    "|---|---:|---|---:|---|---:|---|---|---:|",
+  );
+  const ms = (rs: RestartRun[]): string => rs.map((q) => q.ms.toFixed(0)).join(", ");
+  const counted = (rs: RestartRun[]): string => {
+    const all = rs.map((q) => `${q.hits}/${q.compiles}`);
+    return new Set(all).size === 1 ? `${all[0]} each` : all.join(", ");
+  };
+  const fp = (rs: RestartRun[]): string => {
+    const all = rs.map((q) => String(q.fingerprints));
+    return new Set(all).size === 1 ? `${all[0]} each` : all.join(", ");
+  };
+  for (const q of x.restart) {
+    const up = median(q.up.map((y) => y.ms));
+    const re = median(q.restarted.map((y) => y.ms));
+    lines.push(
+      `| ${q.project} | ${up.toFixed(0)} | ${ms(q.up)} | ${re.toFixed(0)} | ${ms(q.restarted)} | ${ratio(re, up)} | ${counted(q.up)}; ${counted(q.restarted)} | ` +
+        `${fp(q.up)}; ${fp(q.restarted)} | ${q.primeFingerprints} |`,
     );
   }
   return lines;

@@ -2,11 +2,12 @@
 // run, with fresh cache directories per tool. Prints and writes medians, ranges and ratios,
 // and checks while it measures: every tool's object must equal the bare compile, and a
 // "warm hit" only counts when the tool's own statistics say it hit.
-//   bun bench/run.ts [--quick] [--only relocation|remote]
+//   bun bench/run.ts [--quick] [--only relocation|remote|storage]
 // --only relocation measures the relocation section alone (two checkouts of libuv under one
 // base dir), --only remote the remote-storage section alone (a second machine building libuv
-// from a Redis server the first filled); either replaces just its section in
-// bench/results/latest.{md,json}.
+// from a Redis server the first filled), --only storage the storage section alone (hit cost with
+// compression level 0 and 1, store sizes, rebuilds after a daemon restart); each replaces just its
+// section in bench/results/latest.{md,json}.
 // ZCCACHE_BENCH_BIN=<path> measures that zccache binary instead of dist/zccache.
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -16,14 +17,15 @@ import { CARGO_BIN, debianHasCrate, writeSerdeProgram, writeWorkspace } from "..
 import { populate } from "./scale.ts";
 import { measureFloor } from "./floor.ts";
 import { measureProjects } from "./rebuild.ts";
-import { backdate, clearCommand, type Env, hitCount, hyperfine, launcherFor, makeBench, sh, type Tool, TOOLS } from "./harness.ts";
+import { backdate, clearCommand, type Env, hitCount, hyperfine, launcherFor, makeBench, sh, SINGLE_FILES, type Tool, TOOLS } from "./harness.ts";
 import { type CargoResult, markdown, type Measurement, type Results, type ScaleResult } from "./report.ts";
 import { CASES, measureRelocation, type RelocationResult } from "./relocation.ts";
 import { measureRemote, type RemoteResult } from "./remote.ts";
+import { type CargoProject, measureStorage, type StorageResult } from "./storage.ts";
 
 const ROOT = path.resolve(import.meta.dir, "..");
 const quick = process.argv.includes("--quick");
-const SECTIONS = ["relocation", "remote"] as const;
+const SECTIONS = ["relocation", "remote", "storage"] as const;
 const onlyAt = process.argv.indexOf("--only");
 const only = onlyAt < 0 ? null : (process.argv[onlyAt + 1] ?? "");
 if (only !== null && !(SECTIONS as readonly string[]).includes(only)) {
@@ -50,6 +52,7 @@ if (only === null) {
 } else {
   need("cmake", "cmake");
   if (only === "remote") need("redis-server", "redis-server");
+  if (only === "storage") need("hyperfine", "hyperfine");
 }
 const b = makeBench(ROOT, fs.mkdtempSync(path.join(os.tmpdir(), "zccache-bench-")));
 const { work, env } = b;
@@ -111,11 +114,56 @@ async function remote(): Promise<{ result: RemoteResult; header: string } | null
   return { result, header: sectionHeader("remote", started, `${redisVersion === undefined ? "" : `, redis-server ${redisVersion}`}${load}`) };
 }
 
+/**
+ * The storage section: zccache's hit cost with compression level 0 and 1 next to ccache, store
+ * sizes after a cold build of each project, and warm rebuilds right after a daemon restart.
+ * --quick: fewer rounds, and lz4 left out (its one big compile is ~25 s a cold build).
+ */
+function storage(): { result: StorageResult; header: string } {
+  const started = Date.now();
+  const root = path.join(work, "storage");
+  const projectsRoot = path.join(root, "projects");
+  fs.mkdirSync(projectsRoot, { recursive: true });
+  const fetched = path.join(ROOT, "bench", "work");
+  const projects: Project[] = [generatedProject(projectsRoot)];
+  if (!quick) {
+    const lz4 = lz4Project(projectsRoot, fetched);
+    if (lz4 !== null) projects.push(lz4);
+    else process.stderr.write("bench: could not fetch lz4 sources with 'npm pack'; storage section without lz4\n");
+  }
+  const libuv = Bun.which("cmake") === null ? null : libuvProject(projectsRoot, fetched);
+  if (libuv !== null) projects.push(libuv);
+  else process.stderr.write("bench: no cmake, or no libuv1 sources; storage section without libuv\n");
+  let cargoProject: CargoProject | null = null;
+  if (CARGO_BIN !== null) {
+    const serde = debianHasCrate("serde_json");
+    const dir = path.join(projectsRoot, serde ? "rust-serde" : "rust-ws");
+    if (serde) writeSerdeProgram(dir, "orders");
+    else writeWorkspace(dir);
+    const cargoEnv: Env = { ...env, PATH: `${CARGO_BIN}:${env.PATH}`, CARGO_TERM_PROGRESS_WHEN: "never", CARGO_INCREMENTAL: "0" };
+    cargoProject = {
+      name: serde ? "serde + serde_json program (Debian crates, 17 crates)" : "5-crate workspace (proc-macro, build script, bin)",
+      dir,
+      cargo: path.join(CARGO_BIN, "cargo"),
+      env: cargoEnv,
+    };
+  } else {
+    process.stderr.write("bench: cargo not found; storage section without the cargo rebuild\n");
+  }
+  const loadBefore = os.loadavg()[0] ?? 0;
+  const result = measureStorage(b, root, projects, cargoProject, { rounds: quick ? 2 : 6, runs: quick ? 3 : PROJECT_RUNS }, progress);
+  const load = `, 1-min load average ${loadBefore.toFixed(1)} at the start and ${(os.loadavg()[0] ?? 0).toFixed(1)} at the end on ${os.cpus().length} cores`;
+  return { result, header: sectionHeader("storage", started, load) };
+}
+
 if (only !== null) {
   const patch: Partial<Results> = {};
   if (only === "relocation") {
     const r = relocation();
     if (r !== null) Object.assign(patch, { relocation: r.rows, relocationHeader: r.header });
+  } else if (only === "storage") {
+    const r = storage();
+    Object.assign(patch, { storage: r.result, storageHeader: r.header });
   } else {
     const r = await remote();
     if (r !== null) Object.assign(patch, { remote: r.result, remoteHeader: r.header });
@@ -134,16 +182,7 @@ if (only !== null) {
   process.exit(0);
 }
 
-const SOURCES: Record<string, { file: string; text: string; compiler: string }> = {
-  "trivial C": { file: "trivial.c", compiler: "gcc", text: "int twice(int x) { return 2 * x; }\n" },
-  "C++ with 12 STL headers": {
-    file: "stl.cpp",
-    compiler: "g++",
-    text: `${["vector", "string", "map", "unordered_map", "algorithm", "memory", "functional", "iostream", "sstream", "set", "thread", "regex"]
-      .map((h) => `#include <${h}>`)
-      .join("\n")}\nint main() { std::vector<std::string> v{"a"}; std::map<int, int> m; std::cout << v.size() + m.size(); return 0; }\n`,
-  },
-};
+const SOURCES = SINGLE_FILES;
 
 function commandFor(tool: Tool, compiler: string, src: string, out: string): string {
   const base = `${compiler} -O2 -c ${src} -o ${out}`;
@@ -216,6 +255,10 @@ if (!quick) {
     if (remoteResults === null) process.stderr.write("bench: no libuv1 sources; skipping the remote-storage section\n");
   }
 }
+
+// ---- storage: compression's hit cost, store sizes, rebuilds after a daemon restart ----
+progress("storage");
+const storageResults = storage();
 
 // ---- cargo build from a clean target with a warm cache ----
 const cargoResults: CargoResult[] = [];
@@ -312,5 +355,7 @@ if (remoteResults !== null) {
   all.remote = remoteResults.result;
   all.remoteHeader = remoteResults.header;
 }
+all.storage = storageResults.result;
+all.storageHeader = storageResults.header;
 writeResults(all);
 fs.rmSync(work, { recursive: true, force: true });
