@@ -11,6 +11,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { type Bench, type Env, hitCount, hyperfine, sh, SINGLE_FILES } from "./harness.ts";
 import type { Project } from "./projects.ts";
+import type { Status } from "../tests/helpers.ts";
 import { backdateTree, ccacheStat } from "./relocation.ts";
 
 /** The four tools of the hit-cost table: two zccache cache roots, two ccache directories. */
@@ -96,17 +97,12 @@ export interface StorageResult {
   seconds: number;
 }
 
-interface ZccacheStatus {
-  hits: number;
-  misses: number;
-  uncacheable: number;
-  errors: number;
-  entries: number;
-  bytes: number;
+/** `zccache status --json`, with the store fields this section reads. */
+type ZccacheStatus = Status & {
   uncompressed_bytes: number;
   compression_level: number;
   toolchain_fingerprints_computed: number;
-}
+};
 
 function zccacheStatus(b: Bench, env: Env): ZccacheStatus {
   const r = sh([b.zccache, "status", "--json"], env);

@@ -3,8 +3,15 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { SPECS } from "../src/config/config.ts";
 
 export const REPO_ROOT = path.resolve(import.meta.dir, "..");
+
+/**
+ * Every ZCCACHE_* setting variable unset (from the config's own table), for tests that must
+ * see defaults and their own config file whatever the caller's environment holds.
+ */
+export const SETTINGS_UNSET: Readonly<Record<string, undefined>> = Object.fromEntries(Object.values(SPECS).map((s) => [s.env, undefined]));
 /** The binary under test; ZCCACHE_TEST_BIN points elsewhere (e.g. a private build). */
 export const ZCCACHE = process.env.ZCCACHE_TEST_BIN || path.join(REPO_ROOT, "dist", "zccache");
 

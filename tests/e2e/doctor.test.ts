@@ -4,7 +4,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CacheEnv, type RunResult, ZCCACHE } from "../helpers.ts";
+import { CacheEnv, type RunResult, ZCCACHE, SETTINGS_UNSET } from "../helpers.ts";
 import { serverTools, startRedis, startSilentServer, stopAllServers } from "../fixtures/servers.ts";
 
 afterAll(async () => {
@@ -13,17 +13,7 @@ afterAll(async () => {
 });
 
 const UNSET = {
-  ZCCACHE_IDLE_TIMEOUT_SECS: undefined,
-  ZCCACHE_DELIVERY: undefined,
-  ZCCACHE_CACHE_SIZE: undefined,
-  ZCCACHE_LOG_LEVEL: undefined,
-  ZCCACHE_BASE_DIR: undefined,
-  ZCCACHE_PATH_REMAP: undefined,
-  ZCCACHE_REMOTE_STORAGE: undefined,
-  ZCCACHE_REMOTE_SECRET: undefined,
-  ZCCACHE_PREFIX: undefined,
-  ZCCACHE_MAX_AGE: undefined,
-  ZCCACHE_COMPRESSION_LEVEL: undefined,
+  ...SETTINGS_UNSET,
   ZCCACHE_CLIENT_TIMEOUT_SECS: undefined,
   CC: undefined,
   CXX: undefined,

@@ -4,7 +4,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { bare, CacheEnv, type RunResult, tempDir } from "../helpers.ts";
+import { bare, CacheEnv, type RunResult, tempDir, SETTINGS_UNSET } from "../helpers.ts";
 
 afterAll(() => CacheEnv.stopAll());
 
@@ -15,19 +15,7 @@ function expectOk(r: RunResult, what: string): RunResult {
 
 const IS_ROOT = (process.getuid?.() ?? -1) === 0;
 
-const UNSET = {
-  ZCCACHE_IDLE_TIMEOUT_SECS: undefined,
-  ZCCACHE_DELIVERY: undefined,
-  ZCCACHE_CACHE_SIZE: undefined,
-  ZCCACHE_LOG_LEVEL: undefined,
-  ZCCACHE_BASE_DIR: undefined,
-  ZCCACHE_PATH_REMAP: undefined,
-  ZCCACHE_REMOTE_STORAGE: undefined,
-  ZCCACHE_REMOTE_SECRET: undefined,
-  ZCCACHE_PREFIX: undefined,
-  ZCCACHE_MAX_AGE: undefined,
-  ZCCACHE_COMPRESSION_LEVEL: undefined,
-};
+const UNSET = SETTINGS_UNSET;
 
 function writeConf(c: CacheEnv, text: string): string {
   fs.mkdirSync(c.root, { recursive: true });
