@@ -25,7 +25,7 @@ import type { CompilerIdentity } from "./compiler-identity.ts";
 import { resolveCompiler } from "./compiler-identity.ts";
 import type { CompileReply, PipelineContext } from "./context.ts";
 import { cacheKey } from "./key.ts";
-import { keyMode, portableArgs } from "../compilers/cc/relocate.ts";
+import { keyMode, portableArgs, portableEnv } from "../compilers/cc/relocate.ts";
 import { hostCpu } from "../platform/host-cpu.ts";
 import { compilerCwd } from "../platform/relative-paths.ts";
 import { ccServeJob } from "./cc-serve.ts";
@@ -173,7 +173,7 @@ async function runJob(
       // As the compiler records it: $PWD when that is the cwd entered through a symlink.
       cwd: mode.locationBound ? compilerCwd(req.cwd, req.env) : null,
       remap: reloc.remap,
-      env: req.env,
+      env: portableEnv(req.env, req.cwd, reloc, mode),
       colorMode: terminal.colorMode,
       messageLength: terminal.messageLength,
       sourceHash: source.hash,

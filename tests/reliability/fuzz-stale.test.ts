@@ -809,6 +809,17 @@ function runRelocationHunt(seed: number, steps: number): void {
   expect(st.errors).toBe(0);
   // Without -g nothing in these objects depends on where the checkout is: a fresh copy of
   // a tree that compiled is served from the cache.
+  if (relocHits !== relocExpected) {
+    const journal = path.join(c.root, "logs", "compile_journal.jsonl");
+    const misses = fs.existsSync(journal)
+      ? fs
+          .readFileSync(journal, "utf8")
+          .split("\n")
+          .filter((l) => l.includes('"outcome":"miss"'))
+          .slice(-12)
+      : [];
+    console.log(`relocation hunt: the steps (replay: ${replay}):\n  ${log.join("\n  ")}\nlast misses:\n  ${misses.join("\n  ")}`);
+  }
   expect(`fresh copies: ${relocHits}/${relocExpected} hits`).toBe(`fresh copies: ${relocExpected}/${relocExpected} hits`);
 }
 

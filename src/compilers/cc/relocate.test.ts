@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import { BASE_RELATIVE } from "../../platform/relative-paths.ts";
-import { keyMode, NO_RELOCATION, portableArgs, remapArgs } from "./relocate.ts";
+import { keyMode, NO_RELOCATION, portableArgs, portableEnv, remapArgs } from "./relocate.ts";
 
 const reloc = { baseDirs: ["/b"], remap: false };
 
@@ -54,4 +54,16 @@ test("remap maps the cwd and its parents up to the base dir, only when asked", (
     "-ffile-prefix-map=/b/c1=..",
     "-ffile-prefix-map=/b/c1/build=.",
   ]);
+});
+
+test("include path variables: directories under a base dir relative in the key, others as they are", () => {
+  const reloc = { baseDirs: ["/base"], remap: false };
+  const free = { namesBound: false, locationBound: false };
+  const a = portableEnv({ CPATH: "/base/one/cp::/usr/local/inc", LANG: "C" }, "/base/one", reloc, free);
+  const b = portableEnv({ CPATH: "/base/two/cp::/usr/local/inc", LANG: "C" }, "/base/two", reloc, free);
+  expect(a).toEqual(b);
+  expect(a.CPATH).toBe(`${BASE_RELATIVE}cp::/usr/local/inc`);
+  // Bound to its location (-g without remapping, …): as written.
+  const env = { C_INCLUDE_PATH: "/base/one/cp" };
+  expect(portableEnv(env, "/base/one", reloc, { namesBound: false, locationBound: true })).toBe(env);
 });
