@@ -27,7 +27,7 @@ function realOrNull(p: string): string | null {
 }
 
 /** Our own executables as the daemon sees them: itself, and the native launcher beside it. */
-function ownExecutables(skip: string | null): string[] {
+export function ownExecutables(skip: string | null): string[] {
   const exes = [process.execPath, path.join(path.dirname(process.execPath), "zccache")];
   if (skip !== null) exes.unshift(skip);
   return exes;

@@ -5,19 +5,13 @@
 import * as path from "node:path";
 import { findCompiler, isWrapper, skipRuleFor } from "../platform/compiler-path.ts";
 import type { CompileRequest } from "../protocol/messages.ts";
+import { ownExecutables } from "./compiler-identity.ts";
 import type { StatsSink } from "./context.ts";
 
 export type PrefixResolution =
   | { readonly kind: "none" }
   | { readonly kind: "resolved"; readonly words: readonly string[] }
   | { readonly kind: "unusable"; readonly reason: "not-found" | "recursion"; readonly program: string };
-
-/** Our own executables as this daemon sees them, plus the client's in symlink mode. */
-function ownExecutables(req: CompileRequest): string[] {
-  const exes = [process.execPath, path.join(path.dirname(process.execPath), "zccache")];
-  if (req.selfExe !== undefined) exes.unshift(req.selfExe);
-  return exes;
-}
 
 /** The prefix words with the first one made absolute, or why they cannot be used. */
 export function resolvePrefix(words: readonly string[], req: CompileRequest): PrefixResolution {
@@ -27,7 +21,7 @@ export function resolvePrefix(words: readonly string[], req: CompileRequest): Pr
   // something to step over (a ccache link is another cache, which the user may mean).
   const found = findCompiler(program, req.cwd, req.env.PATH ?? "", null);
   if (found === null) return { kind: "unusable", reason: "not-found", program };
-  if (isWrapper(found, skipRuleFor(ownExecutables(req), req.env, false))) return { kind: "unusable", reason: "recursion", program: found };
+  if (isWrapper(found, skipRuleFor(ownExecutables(req.selfExe ?? null), req.env, false))) return { kind: "unusable", reason: "recursion", program: found };
   return { kind: "resolved", words: [found, ...rest] };
 }
 
