@@ -4,6 +4,7 @@ import type { FloorResult } from "./floor.ts";
 import type { Tool } from "./harness.ts";
 import type { RelocationResult } from "./relocation.ts";
 import type { RemoteResult, RemoteTool } from "./remote.ts";
+import type { FallbackResult } from "./fallback.ts";
 import { type HitTool, median, type RestartRun, RUNS_PER_ROUND, type StorageResult } from "./storage.ts";
 
 export interface Measurement {
@@ -61,6 +62,10 @@ export interface Results {
   storage?: StorageResult;
   /** When and with which binary the storage section was measured (`--only storage` reruns it alone). */
   storageHeader?: string;
+  /** Absent in results written before the preprocessor-fallback section existed. */
+  fallback?: FallbackResult;
+  /** When and with which binary it was measured (`--only fallback` reruns it alone). */
+  fallbackHeader?: string;
 }
 
 const ratio = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined ? "-" : (a / b).toFixed(2));
@@ -139,6 +144,7 @@ export function markdown(r: Results): string {
   lines.push(...relocationSection(r));
   lines.push(...remoteSection(r));
   lines.push(...storageSection(r));
+  lines.push(...fallbackSection(r));
   lines.push("", "## Issue-11 targets", "", ...targets(r));
   if (r.relocation !== undefined && r.relocation.length > 0) lines.push("", "## Issue-12 targets", "", ...relocationTargets(r.relocation));
   return `${lines.join("\n")}\n`;
@@ -309,6 +315,38 @@ function storageSection(r: Results): string[] {
       `| ${q.project} | ${up.toFixed(0)} | ${ms(q.up)} | ${re.toFixed(0)} | ${ms(q.restarted)} | ${ratio(re, up)} | ${counted(q.up)}; ${counted(q.restarted)} | ` +
         `${fp(q.up)}; ${fp(q.restarted)} | ${q.primeFingerprints} |`,
     );
+  }
+  return lines;
+}
+
+function fallbackSection(r: Results): string[] {
+  const f = r.fallback;
+  if (f === undefined) return [];
+  const lines = ["", "## preprocessor_fallback: lookup by preprocessed text after a direct-mode miss", ""];
+  if (r.fallbackHeader !== undefined) lines.push(r.fallbackHeader, "");
+  lines.push(`Cold build of ${f.project} (${f.objects} objects, make -j2), each from an empty cache:`, "");
+  lines.push("| tool | median ms | runs ms | ratio to bare | ratio to zccache off | hits (by text) | misses | objects as bare |", "|---|---:|---|---:|---:|---:|---:|---|");
+  const bare = f.cold.find((c) => c.tool === "bare")?.medianMs;
+  const off = f.cold.find((c) => c.tool === "zccache-off")?.medianMs;
+  for (const c of f.cold) {
+    lines.push(
+      `| ${c.tool} | ${c.medianMs.toFixed(0)} | ${c.runs.map((x) => x.toFixed(0)).join(", ")} | ${ratio(c.medianMs, bare)} | ${ratio(c.medianMs, off)} | ${c.hits} (${c.byText}) | ${c.misses} | ${c.identical ? "yes" : "NO"} |`,
+    );
+  }
+  lines.push("", "Then the same build with the same cache after a define no source reads changed (`-DZC_BUILD_ID=1` → `2` in CMAKE_C_FLAGS):", "");
+  lines.push("| tool | median ms | runs ms | ratio to zccache off | hits (by text) | misses |", "|---|---:|---|---:|---:|---:|");
+  const rOff = f.cold.find((c) => c.tool === "zccache-off")?.defineChanged?.medianMs;
+  for (const c of f.cold) {
+    const d = c.defineChanged;
+    if (d === undefined) continue;
+    lines.push(`| ${c.tool} | ${d.medianMs.toFixed(0)} | ${d.runs.map((x) => x.toFixed(0)).join(", ")} | ${ratio(d.medianMs, rOff)} | ${d.hits} (${d.byText}) | ${d.misses} |`);
+  }
+  lines.push("", "Trivial C miss (cache emptied before every run):", "");
+  lines.push("| tool | median ms | min–max ms | ratio to bare | ratio to zccache off |", "|---|---:|---:|---:|---:|");
+  const mBare = f.trivialMiss.find((m) => m.tool === "bare")?.medianMs;
+  const mOff = f.trivialMiss.find((m) => m.tool === "zccache-off")?.medianMs;
+  for (const m of f.trivialMiss) {
+    lines.push(`| ${m.tool} | ${m.medianMs.toFixed(1)} | ${m.minMs.toFixed(1)}–${m.maxMs.toFixed(1)} | ${ratio(m.medianMs, mBare)} | ${ratio(m.medianMs, mOff)} |`);
   }
   return lines;
 }

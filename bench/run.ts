@@ -2,12 +2,13 @@
 // run, with fresh cache directories per tool. Prints and writes medians, ranges and ratios,
 // and checks while it measures: every tool's object must equal the bare compile, and a
 // "warm hit" only counts when the tool's own statistics say it hit.
-//   bun bench/run.ts [--quick] [--only relocation|remote|storage]
+//   bun bench/run.ts [--quick] [--only relocation|remote|storage|fallback]
 // --only relocation measures the relocation section alone (two checkouts of libuv under one
 // base dir), --only remote the remote-storage section alone (a second machine building libuv
 // from a Redis server the first filled), --only storage the storage section alone (hit cost with
 // compression level 0 and 1, store sizes, rebuilds after a daemon restart); each replaces just its
-// section in bench/results/latest.{md,json}.
+// section in bench/results/latest.{md,json}. --only fallback measures libuv cold builds and a
+// trivial miss with preprocessor_fallback off and on.
 // ZCCACHE_BENCH_BIN=<path> measures that zccache binary instead of dist/zccache.
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -22,10 +23,11 @@ import { type CargoResult, markdown, type Measurement, type Results, type ScaleR
 import { CASES, measureRelocation, type RelocationResult } from "./relocation.ts";
 import { measureRemote, type RemoteResult } from "./remote.ts";
 import { type CargoProject, measureStorage, type StorageResult } from "./storage.ts";
+import { type FallbackResult, measureFallback } from "./fallback.ts";
 
 const ROOT = path.resolve(import.meta.dir, "..");
 const quick = process.argv.includes("--quick");
-const SECTIONS = ["relocation", "remote", "storage"] as const;
+const SECTIONS = ["relocation", "remote", "storage", "fallback"] as const;
 const onlyAt = process.argv.indexOf("--only");
 const only = onlyAt < 0 ? null : (process.argv[onlyAt + 1] ?? "");
 if (only !== null && !(SECTIONS as readonly string[]).includes(only)) {
@@ -52,7 +54,7 @@ if (only === null) {
 } else {
   need("cmake", "cmake");
   if (only === "remote") need("redis-server", "redis-server");
-  if (only === "storage") need("hyperfine", "hyperfine");
+  if (only === "storage" || only === "fallback") need("hyperfine", "hyperfine");
 }
 const b = makeBench(ROOT, fs.mkdtempSync(path.join(os.tmpdir(), "zccache-bench-")));
 const { work, env } = b;
@@ -156,6 +158,23 @@ function storage(): { result: StorageResult; header: string } {
   return { result, header: sectionHeader("storage", started, load) };
 }
 
+/**
+ * The preprocessor-fallback section: cold builds of libuv with the lookup by preprocessed text
+ * off and on, next to ccache and bare, and a trivial miss with it off and on; null without
+ * libuv's sources. --quick: one round.
+ */
+function fallback(): { result: FallbackResult; header: string } | null {
+  const started = Date.now();
+  const root = path.join(work, "fallback");
+  fs.mkdirSync(root, { recursive: true });
+  const libuv = libuvProject(root, path.join(ROOT, "bench", "work"));
+  if (libuv === null) return null;
+  const loadBefore = os.loadavg()[0] ?? 0;
+  const result = measureFallback(b, libuv, root, { rounds: quick ? 1 : 3, missRuns: quick ? 10 : 20 }, progress);
+  const load = `, 1-min load average ${loadBefore.toFixed(1)} at the start and ${(os.loadavg()[0] ?? 0).toFixed(1)} at the end on ${os.cpus().length} cores`;
+  return { result, header: sectionHeader("fallback", started, load) };
+}
+
 if (only !== null) {
   const patch: Partial<Results> = {};
   if (only === "relocation") {
@@ -164,6 +183,9 @@ if (only !== null) {
   } else if (only === "storage") {
     const r = storage();
     Object.assign(patch, { storage: r.result, storageHeader: r.header });
+  } else if (only === "fallback") {
+    const r = fallback();
+    if (r !== null) Object.assign(patch, { fallback: r.result, fallbackHeader: r.header });
   } else {
     const r = await remote();
     if (r !== null) Object.assign(patch, { remote: r.result, remoteHeader: r.header });

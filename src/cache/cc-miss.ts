@@ -45,6 +45,11 @@ export interface MissInput {
   readonly lang: Language;
   /** What the key left out (relocate.ts), which the entry must then prove or bind. */
   readonly mode: KeyMode;
+  /**
+   * The key of this compile's preprocessed text (cc-preprocessed.ts), when it was looked up
+   * by it and missed: an entry that may be found by its text alone is stored there too.
+   */
+  readonly preprocessedKey?: CacheKey;
 }
 
 
@@ -130,7 +135,7 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
     job.sourceAbs,
   );
   const compileMs = performance.now() - startedMs;
-  let deps: DepRecord[] = [];
+  const deps: DepRecord[] = [];
   const result = (outcome: Outcome): JobResult => {
     const facts = m.sourceHash !== null && outcome.kind === "miss" ? ccFacts(job, ident, req, m.sourceHash, deps) : undefined;
     ctx.stats.record(outcome, m.lang, { output: job.objectPath, facts });
@@ -150,21 +155,6 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
     const pre = await preprocess();
     if (pre.exitCode !== 0 || assemblerFileReads(pre.stdout.toString("latin1")) !== null) return notStored("too-hard");
   }
-  const source = ctx.files.facts(job.sourceAbs);
-  if (source === null || source.hash !== m.sourceHash || changedSince(source.snapshot, startNs)) return notStored("racy-input");
-  if (source.timeMacros) return notStored("time-macro");
-  if (source.opaqueInputs) return notStored("too-hard");
-  deps = [];
-  const inputFacts: FileFacts[] = [source];
-  for (const h of headers.keys()) {
-    const f = ctx.files.facts(h);
-    if (f === null || changedSince(f.snapshot, startNs)) return notStored("racy-input");
-    if (f.timeMacros) return notStored("time-macro");
-    if (f.opaqueInputs) return notStored("too-hard");
-    deps.push({ path: h, hash: f.hash });
-    inputFacts.push(f);
-  }
-
   const outputs: NewOutput[] = [];
   if (!writtenSince(job.objectPath, startNs)) return notStored("no-output");
   outputs.push({ role: "object", path: job.objectPath });
@@ -176,11 +166,76 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
     if (writtenSince(side.path, startNs)) outputs.push({ role: side.kind, path: side.path });
   }
 
+  const why = await recordEntry(m, {
+    headers,
+    stdout: run.stdout,
+    stderr,
+    depText,
+    startNs,
+    endNs,
+    compileMs,
+    preprocess,
+    markers,
+    logicalCwd,
+    outputs,
+  }, deps);
+  return why === null ? result({ kind: "miss", reason: m.missReason }) : notStored(why);
+}
+
+/** What a compile produced (or a hit found by its preprocessed text delivered), for recordEntry. */
+export interface Produced {
+  /** Absolute header paths, each with its includers when known. */
+  readonly headers: ReadonlyMap<string, ReadonlySet<string> | null>;
+  readonly stdout: Buffer;
+  /** Without any -H trace. */
+  readonly stderr: Buffer;
+  /** A depfile naming every input as the compiler spelled it, when there is one. */
+  readonly depText: Buffer | null;
+  /** Before the compiler (or preprocessor) read the inputs; after the outputs were written. */
+  readonly startNs: bigint;
+  readonly endNs: bigint;
+  readonly compileMs: number;
+  /** The compile's preprocessed text without line markers (cc-relocation.ts), run on demand. */
+  readonly preprocess: () => Promise<Captured>;
+  /** Strings that name this tree (relocate.ts: locationMarkers); none when the key holds the location. */
+  readonly markers: readonly string[];
+  readonly logicalCwd: string;
+  /** The files this job wrote, by role. */
+  readonly outputs: readonly NewOutput[];
+}
+
+/**
+ * Checks the inputs and outputs of what `p` describes and stores the entry under `m.key`
+ * (and under `m.preprocessedKey` when it may be found by its text alone). `deps` is filled
+ * with the inputs read. Null when stored (or the store refused the write, which is counted);
+ * else why it may not be stored.
+ */
+export async function recordEntry(m: MissInput, p: Produced, deps: DepRecord[]): Promise<UncacheableReason | null> {
+  const { job, inv, ident, req, ctx } = m;
+  const { headers, startNs, endNs, stderr, depText, preprocess, markers, logicalCwd, outputs } = p;
+  const run = { stdout: p.stdout };
+  const compileMs = p.compileMs;
+  if (m.key === null || m.sourceHash === null || ctx.store === null) return "cache-unavailable";
+  const source = ctx.files.facts(job.sourceAbs);
+  if (source === null || source.hash !== m.sourceHash || changedSince(source.snapshot, startNs)) return "racy-input";
+  if (source.timeMacros) return "time-macro";
+  if (source.opaqueInputs) return "too-hard";
+  deps.length = 0;
+  const inputFacts: FileFacts[] = [source];
+  for (const h of headers.keys()) {
+    const f = ctx.files.facts(h);
+    if (f === null || changedSince(f.snapshot, startNs)) return "racy-input";
+    if (f.timeMacros) return "time-macro";
+    if (f.opaqueInputs) return "too-hard";
+    deps.push({ path: h, hash: f.hash });
+    inputFacts.push(f);
+  }
+
   let systemDirs: string[];
   try {
     systemDirs = await ctx.systemDirs.get(ident.path, ident.hash, job.language, inv.modelArgs, req.env);
   } catch {
-    return notStored("too-hard");
+    return "too-hard";
   }
   const order = searchOrder(inv, job.source.path, job.language, systemDirs, req.cwd, req.env);
   // A probe that exists now was there when the compiler chose a later directory
@@ -200,7 +255,7 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
     systemDirs,
     files: ctx.files,
   });
-  if (!probes.ok) return notStored(probes.why);
+  if (!probes.ok) return (probes.why);
   const check = ctx.absence.pass();
   // One check per directory (a trivial C file has ~180 probes in a handful of directories):
   // every name absent is the common case. Only a directory where something is present is
@@ -230,7 +285,7 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
         continue;
       }
       const present = presentInputs(g.probes[i] as string, ctx.files, startNs);
-      if (present === null) return notStored("racy-input");
+      if (present === null) return "racy-input";
       for (const d of present) if (!deps.some((x) => x.path === d.path)) deps.push(d);
     }
     if (keptNames.length > 0) absent.push([dir, keptNames]);
@@ -241,11 +296,11 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
   for (const o of outputs) {
     if (o.role === "depfile") continue;
     const b = readIfExists(o.path);
-    if (b === null) return notStored("racy-input");
+    if (b === null) return "racy-input";
     outputBytes.push(b);
   }
   const userDepText = job.userDepfile === null ? null : readIfExists(job.userDepfile);
-  if (job.userDepfile !== null && userDepText === null) return notStored("racy-input");
+  if (job.userDepfile !== null && userDepText === null) return "racy-input";
   const where = await portability({
     job,
     family: m.family,
@@ -298,7 +353,7 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
   const before = new Map<string, StatSnapshot>();
   for (const o of outputs) {
     const st = fs.statSync(o.path, { bigint: true, throwIfNoEntry: false });
-    if (st === undefined || st.mtimeNs > endNs || st.ctimeNs > endNs) return notStored("racy-input");
+    if (st === undefined || st.mtimeNs > endNs || st.ctimeNs > endNs) return "racy-input";
     before.set(o.path, snapshotOf(st));
   }
   const store = ctx.store;
@@ -323,9 +378,30 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
       const was = before.get(o.path);
       if (st === undefined || was === undefined || !sameSnapshot(was, st)) {
         await store.remove(m.key, put.value.digest);
-        return notStored("racy-input");
+        return "racy-input";
       }
     }
   }
-  return result({ kind: "miss", reason: m.missReason });
+  if (put.ok && m.preprocessedKey !== undefined && servableByText(binding, where.stdio !== null, run.stdout, stderr, deps)) {
+    // The same outputs under the text's key: no inputs to check (the text is the key), no
+    // depfile (each compile renders its own from its preprocessing run).
+    const byText = await store.put(
+      m.preprocessedKey,
+      { deps: [], absent: [], exitCode: 0, stdout: "", stderr: "", language: m.lang, compileMs: Math.round(compileMs) },
+      outputs.filter((o) => o.role !== "depfile"),
+    );
+    if (!byText.ok) ctx.stats.error("store-write-failed", byText.error.detail);
+  }
+  return null;
+}
+
+/**
+ * Whether an entry may also be found by its preprocessed text: it must not depend on this
+ * tree beyond what the text says (no binding, no paths templated in its output), say nothing
+ * (diagnostics can name macros and their definitions, which the text no longer holds), and
+ * no precompiled header may have been read (the text holds the header, the object its PCH).
+ */
+function servableByText(binding: string | null, templatedStdio: boolean, stdout: Buffer, stderr: Buffer, deps: readonly DepRecord[]): boolean {
+  if (binding !== null || templatedStdio || stdout.length > 0 || stderr.length > 0) return false;
+  return !deps.some((d) => /\.(gch|pch)$/.test(d.path) || d.path.includes(".gch/"));
 }

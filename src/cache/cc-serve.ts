@@ -14,12 +14,16 @@ import { ccFieldsOf } from "./cc-entry.ts";
 import type { StoredEntry } from "../store/store.ts";
 import { deliverCcOutput, writeRenderedOutput } from "./cc-deliver.ts";
 import { type MissInput, runCcMiss } from "./cc-miss.ts";
+import { missByText } from "./cc-preprocessed.ts";
+import type { CcKeyInputs } from "../compilers/cc/plan.ts";
 import { ccFacts } from "./facts.ts";
 import type { CacheKey } from "./key.ts";
 import type { JobResult } from "./pipeline.ts";
 
 export interface CcServeInput extends Omit<MissInput, "key" | "sourceHash" | "missReason"> {
   readonly key: CacheKey;
+  /** What the key was made of: the lookup by preprocessed text keys the text the same way. */
+  readonly keyInputs: CcKeyInputs;
   readonly sourceHash: ContentHash;
   readonly startedMs: number;
 }
@@ -86,6 +90,6 @@ export function ccServeJob(c: CcServeInput): ServeJob<JobResult> {
         facts: ccFacts(job, c.ident, c.req, c.sourceHash, deps),
       });
     },
-    miss: (missReason) => runCcMiss({ ...c, missReason }),
+    miss: (missReason) => (ctx.preprocessorFallback ? missByText({ ...c, missReason }, c.keyInputs, c.startedMs) : runCcMiss({ ...c, missReason })),
   };
 }

@@ -51,6 +51,8 @@ export interface PipelineContext {
   readonly relocation: Relocation;
   /** Words run before the compiler on a C/C++ miss (ZCCACHE_PREFIX, e.g. distcc); [] = none. */
   readonly prefixCommand: readonly string[];
+  /** ZCCACHE_PREPROCESSOR_FALLBACK: a direct-mode miss is looked up by its preprocessed text. */
+  readonly preprocessorFallback: boolean;
 }
 
 export type CompileReply =

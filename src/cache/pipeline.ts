@@ -7,6 +7,7 @@ import {
   type CcJob,
   ccJobs,
   ccKeyFields,
+  type CcKeyInputs,
   usesNativeCpu,
   type ColorMode,
 } from "../compilers/cc/plan.ts";
@@ -164,25 +165,23 @@ async function runJob(
   if (tools === null) {
     return runCcMiss({ job, inv, ident, family, terminal, req, ctx, key: null, sourceHash: null, missReason: "new-source", lang, mode });
   }
-  const key = cacheKey(
-    "cc",
-    ccKeyFields({
-      compilerHash: ident.hash,
-      invokedName,
-      args: portableArgs(job.args, req.cwd, reloc, mode),
-      // As the compiler records it: $PWD when that is the cwd entered through a symlink.
-      cwd: mode.locationBound ? compilerCwd(req.cwd, req.env) : null,
-      remap: reloc.remap,
-      env: portableEnv(req.env, req.cwd, reloc, mode),
-      colorMode: terminal.colorMode,
-      messageLength: terminal.messageLength,
-      sourceHash: source.hash,
-      tools,
-      hostCpu: usesNativeCpu(job.args) ? hostCpu() : null,
-    }),
-  );
+  const keyInputs: CcKeyInputs = {
+    compilerHash: ident.hash,
+    invokedName,
+    args: portableArgs(job.args, req.cwd, reloc, mode),
+    // As the compiler records it: $PWD when that is the cwd entered through a symlink.
+    cwd: mode.locationBound ? compilerCwd(req.cwd, req.env) : null,
+    remap: reloc.remap,
+    env: portableEnv(req.env, req.cwd, reloc, mode),
+    colorMode: terminal.colorMode,
+    messageLength: terminal.messageLength,
+    sourceHash: source.hash,
+    tools,
+    hostCpu: usesNativeCpu(job.args) ? hostCpu() : null,
+  };
+  const key = cacheKey("cc", ccKeyFields(keyInputs));
   return serve(
-    ccServeJob({ job, inv, ident, family, terminal, req, ctx, key, sourceHash: source.hash, lang, startedMs, mode }),
+    ccServeJob({ job, inv, ident, family, terminal, req, ctx, key, keyInputs, sourceHash: source.hash, lang, startedMs, mode }),
     store,
     ctx,
   );

@@ -117,9 +117,9 @@ const CCACHE_FIELDS = [
 ] as const;
 
 /**
- * ccache's counters from our status. We look entries up by the direct-mode key only, so every
- * hit is a direct hit and every miss a direct miss; the preprocessed counters stay 0. A remote
- * hit was a local miss first. Fields we do not track (read/write operation counts, cleanups,
+ * ccache's counters from our status. A hit found by the preprocessed text
+ * (preprocessor_fallback) was a direct-mode miss first; every other hit is a direct hit. A
+ * remote hit was a local miss first. Fields we do not track (read/write operation counts, cleanups,
  * timestamps: we keep no "stats updated/zeroed" time) are 0.
  */
 export function ccacheCounters(s: Record<string, unknown>): Record<(typeof CCACHE_FIELDS)[number], number> {
@@ -127,8 +127,10 @@ export function ccacheCounters(s: Record<string, unknown>): Record<(typeof CCACH
   const hits = num(s.hits);
   const misses = num(s.misses);
   const remoteHits = num(s.remote_hits);
-  c.direct_cache_hit = hits;
-  c.direct_cache_miss = misses;
+  const byText = num(s.preprocessed_hits);
+  c.direct_cache_hit = hits - byText;
+  c.direct_cache_miss = misses + byText;
+  c.preprocessed_cache_hit = byText;
   c.cache_miss = misses;
   c.local_storage_hit = hits - remoteHits;
   c.local_storage_miss = misses + remoteHits;
@@ -200,6 +202,7 @@ export function formatCcacheStats(s: Record<string, unknown>, verbosity: number,
   const calls = cacheable + uncacheable + errors;
   const reasons = reasonsOf(s);
   const remoteHits = num(s.remote_hits);
+  const byText = num(s.preprocessed_hits);
   if (verbosity >= 1) {
     rows.push({ label: "Cache directory:", text: String(s.cache_dir ?? "") });
     rows.push({ label: "Config file:", text: configFile });
@@ -207,9 +210,9 @@ export function formatCcacheStats(s: Record<string, unknown>, verbosity: number,
   if (show(cacheable)) {
     rows.push(ratio("Cacheable calls:", cacheable, calls));
     rows.push(ratio("  Hits:", hits, cacheable));
-    // ccache splits the hits by how they were found: ours are all direct-mode hits.
-    rows.push(ratio("    Direct:", hits, hits));
-    rows.push(ratio("    Preprocessed:", 0, hits));
+    // ccache splits the hits by how they were found: by the direct key, or by the text.
+    rows.push(ratio("    Direct:", hits - byText, hits));
+    rows.push(ratio("    Preprocessed:", byText, hits));
     rows.push(ratio("  Misses:", misses, cacheable));
   }
   const breakdown = (names: readonly string[], total: number): void => {
@@ -232,8 +235,8 @@ export function formatCcacheStats(s: Record<string, unknown>, verbosity: number,
   }
   if (verbosity >= 1 && show(cacheable)) {
     rows.push({ label: "Successful lookups:" });
-    rows.push(ratio("  Direct:", hits, hits + misses));
-    rows.push(ratio("  Preprocessed:", 0, 0));
+    rows.push(ratio("  Direct:", hits - byText, hits + misses));
+    rows.push(ratio("  Preprocessed:", byText, byText === 0 ? 0 : byText + misses));
   }
   rows.push({ label: "Local storage:" });
   const limit = num(s.cache_size_limit_bytes);

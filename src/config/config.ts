@@ -33,6 +33,11 @@ export interface Config {
   readonly maxAgeSecs: Setting<number>;
   /** zstd level for new blobs (compression_level); 0 = stored uncompressed. */
   readonly compressionLevel: Setting<number>;
+  /**
+   * preprocessor_fallback: on a direct-mode miss of a C/C++ compile, preprocess it and look
+   * the result up by the preprocessed text (ccache's second-level lookup).
+   */
+  readonly preprocessorFallback: Setting<boolean>;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -156,6 +161,7 @@ export const SPECS = {
   prefixCommand: { env: "ZCCACHE_PREFIX", file: "prefix_command", parse: parseWords },
   maxAgeSecs: { env: "ZCCACHE_MAX_AGE", file: "max_age", parse: parseAge },
   compressionLevel: { env: "ZCCACHE_COMPRESSION_LEVEL", file: "compression_level", parse: parseCompressionLevel },
+  preprocessorFallback: { env: "ZCCACHE_PREPROCESSOR_FALLBACK", file: "preprocessor_fallback", parse: parseBool },
 } as const satisfies Record<string, KeySpec<unknown>>;
 
 const DEFAULTS = {
@@ -170,6 +176,7 @@ const DEFAULTS = {
   prefixCommand: [] as readonly string[],
   maxAgeSecs: 0,
   compressionLevel: DEFAULT_COMPRESSION_LEVEL,
+  preprocessorFallback: false,
 };
 
 export const CONFIG_FILE_NAME = "zccache.conf";

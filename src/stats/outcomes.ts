@@ -59,10 +59,14 @@ export type ErrorReason = (typeof ERROR_REASONS)[number];
 export type Language = "c" | "c++" | "rust" | "link" | "other";
 export const LANGUAGES: readonly Language[] = ["c", "c++", "rust", "link", "other"];
 
-/** A hit; `tier: "remote"` when the entry came from remote storage (then imported locally). */
+/**
+ * A hit; `tier: "remote"` when the entry came from remote storage (then imported locally);
+ * `via: "preprocessed"` when it was found by the preprocessed text after a direct-mode miss.
+ */
 export interface HitOutcome {
   readonly kind: "hit";
   readonly tier?: "remote";
+  readonly via?: "preprocessed";
 }
 
 export type Outcome =
@@ -78,7 +82,10 @@ export function counterNames(outcome: Outcome, language: Language): string[] {
   const total = `${outcome.kind}`;
   const names = [total, `${language}.${total}`];
   if (outcome.kind !== "hit") names.push(`reason.${outcome.reason}`);
-  else if (outcome.tier === "remote") names.push("hit.remote");
+  else {
+    if (outcome.tier === "remote") names.push("hit.remote");
+    if (outcome.via === "preprocessed") names.push("hit.preprocessed");
+  }
   return names;
 }
 

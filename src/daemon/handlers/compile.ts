@@ -49,7 +49,8 @@ export async function compileHandler(req: CompileRequest, state: DaemonState): P
     remoteSpecs.length > 0 && local !== null
       ? state.remotes.storeFor(local, remoteSpecs, settings.value.remoteSecret.value)
       : state.ctx.store;
-  const reply = await handleCompile(req, { ...state.ctx, store, stats, relocation, prefixCommand });
+  const preprocessorFallback = settings.value.preprocessorFallback.value;
+  const reply = await handleCompile(req, { ...state.ctx, store, stats, relocation, prefixCommand, preprocessorFallback });
   const latencyMs = performance.now() - startedMs;
   const exitCode = reply.kind === "result" ? reply.exitCode : null;
   const session = state.sessions.get(req.sessionId);
@@ -57,9 +58,11 @@ export async function compileHandler(req: CompileRequest, state: DaemonState): P
   for (const e of events) {
     const savedMs = e.detail?.savedMs ?? 0;
     state.sessions.record(req.sessionId, e.outcome, e.language, savedMs);
+    // One time for the journal line and the history's miss row: `explain --session` pairs them.
+    const atMs = Date.now();
     state.journal.append(
       {
-        ts: new Date().toISOString(),
+        ts: new Date(atMs).toISOString(),
         session: req.sessionId ?? null,
         // "remote-hit": found on remote storage (and imported locally), as opposed to "hit".
         outcome: e.outcome.kind === "hit" && e.outcome.tier === "remote" ? "remote-hit" : e.outcome.kind,
@@ -79,8 +82,12 @@ export async function compileHandler(req: CompileRequest, state: DaemonState): P
     );
     if (e.detail?.output !== undefined) {
       // History is for `explain`; a full disk must not turn a hit into an error.
-      state.history?.recordLater(e.detail.output, e.outcome, e.detail.facts, (err) =>
-        state.log.error(`history write failed: ${err instanceof Error ? err.message : String(err)}`),
+      state.history?.recordLater(
+        e.detail.output,
+        e.outcome,
+        e.detail.facts,
+        (err) => state.log.error(`history write failed: ${err instanceof Error ? err.message : String(err)}`),
+        atMs,
       );
     }
   }
