@@ -7,11 +7,14 @@ import { endpointFor } from "../protocol/endpoint.ts";
 import type { Request, Response } from "../protocol/messages.ts";
 import { PRODUCT_VERSION } from "../protocol/version.ts";
 import { requestWithStart } from "./connect.ts";
-import { lockHolderPid } from "./daemon-process.ts";
+import { OWNER_PID_ENV, START_REASON_ENV, parseOwnerPids } from "../protocol/daemon-start.ts";
+import { lockHolderPid, seeProcess } from "./daemon-process.ts";
 import { runtimeDirTrusted } from "./runtime-dir.ts";
 import * as path from "node:path";
 import { type CommandOps, type ConfigEntry, compatMain } from "./ccache-compat.ts";
 import { formatExplain, formatSession, formatStatus } from "./status-format.ts";
+import { formatRollup } from "./rollup-format.ts";
+import { decodeRollup } from "../protocol/session-rollup.ts";
 import { stopCommand } from "./stop.ts";
 import { type RoundTripFailure, roundTrip } from "./transport.ts";
 
@@ -19,7 +22,9 @@ const HELP = `zccache ${PRODUCT_VERSION}: a compiler cache for C and C++
 
 Usage:
   zccache <compiler> [args...]   compile through the cache (e.g. zccache gcc -c a.c)
-  zccache start                  start the daemon for this cache directory
+  zccache start [--owner-pid PID[,PID...]]...
+                                 start the daemon for this cache directory; with owners
+                                 (also ZCCACHE_OWNER_PID), it exits once all have exited
   zccache stop                   stop it (waits until it has exited; kills it after
                                  ZCCACHE_STOP_TIMEOUT_SECS, default 10)
   zccache status [--json]        hits, misses, reasons, store size, daemon facts
@@ -32,6 +37,9 @@ Usage:
   zccache session-stats ID [--json]   that session's hits, misses, reasons, time saved
   zccache session-end ID [--json]     the same, and forget the session
   zccache explain FILE [--json]  why the last compile of FILE hit or missed
+  zccache explain --session ID [--json]
+                                 that session's misses grouped by cause, largest first;
+                                 uncacheable invocations with how to make them cacheable
   zccache doctor                 check what a working cache needs here; exit 1 on a failure
   zccache version                print the version
   zccache help                   this text
@@ -98,11 +106,49 @@ function noDaemon(what: string): number {
   return 1;
 }
 
-async function startDaemon(): Promise<number> {
-  const r = await ask({ type: "ping", clientVersion: PRODUCT_VERSION }, true);
-  if (r === null) return noDaemon("start");
-  process.stdout.write(`zccache daemon ${r.daemonVersion} running (pid ${r.pid})\n`);
+/**
+ * Starts the daemon (or finds it running) and adds `owners` to it. A daemon spawned here
+ * learns from its environment that `start` started it, and its owners.
+ */
+async function startDaemon(owners: readonly number[] = []): Promise<number> {
+  const env: Record<string, string | undefined> = { ...process.env, [START_REASON_ENV]: "start" };
+  if (owners.length > 0) env[OWNER_PID_ENV] = owners.join(",");
+  const request: Request =
+    owners.length > 0 ? { type: "add-owners", pids: owners, clientVersion: PRODUCT_VERSION } : { type: "ping", clientVersion: PRODUCT_VERSION };
+  const r = await requestWithStart(endpointFor(env, process.cwd()), env, request);
+  if (!r.ok) lastFailure = r.failure;
+  if (!r.ok) return noDaemon("start");
+  if (r.response.type === "error") {
+    process.stderr.write(`zccache: start: ${r.response.message}\n`);
+    return 1;
+  }
+  const listed = r.response.type === "report" && Array.isArray(r.response.report?.owners) ? `, owners ${r.response.report.owners.join(", ")}` : "";
+  process.stdout.write(`zccache daemon ${r.response.daemonVersion} running (pid ${r.response.pid})${listed}\n`);
   return 0;
+}
+
+/** `start`'s owners: every --owner-pid (repeatable, each a comma list) and ZCCACHE_OWNER_PID, all running now. */
+function startOwners(args: readonly string[]): Result<number[], { code: number; message: string }> {
+  const texts: string[] = [];
+  const fromEnv = process.env[OWNER_PID_ENV];
+  if (fromEnv !== undefined && fromEnv !== "") texts.push(fromEnv);
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] ?? "";
+    if (a.startsWith("--owner-pid=")) texts.push(a.slice("--owner-pid=".length));
+    else if (a === "--owner-pid" && args[i + 1] !== undefined) texts.push(args[++i] ?? "");
+    else if (a === "--owner-pid") return err({ code: 2, message: "--owner-pid needs a PID" });
+    else return err({ code: 2, message: `unknown start option '${a}' (see 'zccache --help')` });
+  }
+  const pids: number[] = [];
+  for (const t of texts) {
+    const r = parseOwnerPids(t);
+    if (!r.ok) return err({ code: 2, message: r.error });
+    for (const pid of r.value) {
+      if (seeProcess(pid) === null) return err({ code: 1, message: `owner PID ${pid} is not a running process` });
+      if (!pids.includes(pid)) pids.push(pid);
+    }
+  }
+  return ok(pids);
 }
 
 async function clearCache(): Promise<number> {
@@ -207,8 +253,9 @@ export async function commandMain(argv: string[]): Promise<number> {
     case "version":
       return COMPAT_OPS.version();
     case "start": {
-      if (rest.length > 0) return usageError(`start takes no arguments`);
-      return startDaemon();
+      const owners = startOwners(rest);
+      if (!owners.ok) process.stderr.write(`zccache: start: ${owners.error.message}\n`);
+      return owners.ok ? startDaemon(owners.value) : owners.error.code;
     }
     case "stop": {
       if (rest.length > 0) return usageError(`stop takes no arguments`);
@@ -265,6 +312,21 @@ export async function commandMain(argv: string[]): Promise<number> {
       return 0;
     }
     case "explain": {
+      if (rest[0] === "--session") {
+        const [, id, ...sOpts] = rest;
+        const sJson = sOpts[0] === "--json";
+        if (id === undefined || id.startsWith("-") || sOpts.length > (sJson ? 1 : 0)) return usageError("explain takes --session ID [--json]");
+        const r = await ask({ type: "explain-session", id, cwd: process.cwd(), clientVersion: PRODUCT_VERSION }, true);
+        if (r === null || r.type !== "report") return noDaemon("explain");
+        if (r.report === null) {
+          process.stderr.write(`zccache: no session ${id} in the compile journal (never started, or rotated out)\n`);
+          return 1;
+        }
+        const rollup = decodeRollup(r.report);
+        if (rollup === null) return noDaemon("explain");
+        await Bun.write(Bun.stdout, sJson ? `${JSON.stringify(rollup)}\n` : formatRollup(rollup));
+        return 0;
+      }
       const [file, ...opts] = rest;
       const json = opts[0] === "--json";
       if (file === undefined || opts.length > (json ? 1 : 0)) return usageError("explain takes FILE [--json]");

@@ -53,7 +53,21 @@ async function waitForHandOver(ep: Endpoint, pid: number | null): Promise<void> 
 async function settingsProblem(ep: Endpoint, env: Env): Promise<string | null> {
   const { loadConfig } = await import("../config/config.ts");
   const r = loadConfig(ep.cacheRoot, env);
-  return r.ok ? null : r.error;
+  if (!r.ok) return r.error;
+  // The owners a daemon started from this environment would have (it refuses the same way).
+  const { OWNER_PID_ENV, parseOwnerPids } = await import("../protocol/daemon-start.ts");
+  const owners = env[OWNER_PID_ENV];
+  if (owners === undefined || owners === "") return null;
+  const pids = parseOwnerPids(owners);
+  if (!pids.ok) return `${OWNER_PID_ENV}: ${pids.error}`;
+  for (const pid of pids.value) {
+    try {
+      process.kill(pid, 0);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ESRCH") return `${OWNER_PID_ENV}: owner PID ${pid} is not a running process`;
+    }
+  }
+  return null;
 }
 
 function badSetting(request: Request, detail: string): RoundTrip {

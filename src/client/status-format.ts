@@ -28,6 +28,26 @@ function compression(s: Record<string, unknown>): string {
   return `${level === 0 ? "off for new entries" : `zstd level ${level}`}, ${bytes(disk)} on disk for ${bytes(raw)}${ratio}`;
 }
 
+const START_REASONS: Record<string, string> = { auto: "auto (spawned by a compile or command)", start: "start (zccache start)" };
+
+/** Why this daemon started and, for a private daemon, the processes it lives for. */
+function daemonLines(s: Record<string, unknown>): string[] {
+  const lines: string[] = [];
+  if (typeof s.start_reason === "string") lines.push(`started       ${START_REASONS[s.start_reason] ?? s.start_reason}`);
+  const owners = Array.isArray(s.owners) ? s.owners : [];
+  if (owners.length > 0) lines.push(`owners        ${owners.join(", ")} (the daemon exits once all have exited)`);
+  return lines;
+}
+
+/** " (N from remote storage, M by preprocessed text)", or "" when every hit was local and direct. */
+function hitSources(s: Record<string, unknown>): string {
+  const parts = [
+    ...(num(s.remote_hits) > 0 ? [`${num(s.remote_hits)} from remote storage`] : []),
+    ...(num(s.preprocessed_hits) > 0 ? [`${num(s.preprocessed_hits)} by preprocessed text`] : []),
+  ];
+  return parts.length === 0 ? "" : ` (${parts.join(", ")})`;
+}
+
 export function formatStatus(s: Record<string, unknown>): string {
   const hits = num(s.hits);
   const misses = num(s.misses);
@@ -35,12 +55,13 @@ export function formatStatus(s: Record<string, unknown>): string {
   const rate = lookups === 0 ? "-" : `${((100 * hits) / lookups).toFixed(1)}%`;
   const lines = [
     `zccache ${String(s.version)} (pid ${num(s.pid)}, up ${num(s.uptime_secs)} s)`,
+    ...daemonLines(s),
     `cache dir     ${String(s.cache_dir)}`,
     `store         ${String(s.store)}, ${num(s.entries)} entries, ${bytes(num(s.bytes))} of ${bytes(num(s.cache_size_limit_bytes))}` +
       `${num(s.max_age_secs) > 0 ? `, entries unused for ${age(num(s.max_age_secs))} evicted` : ""}`,
     `compression   ${compression(s)}`,
     `delivery      ${String(s.delivery)}${typeof s.delivery_note === "string" ? ` (${s.delivery_note})` : ""}`,
-    `hits          ${hits}${num(s.remote_hits) > 0 ? ` (${num(s.remote_hits)} from remote storage)` : ""}`,
+    `hits          ${hits}${hitSources(s)}`,
     `misses        ${misses}`,
     `hit rate      ${rate}`,
     `uncacheable   ${num(s.uncacheable)}`,

@@ -4,6 +4,7 @@ import type { Request, ResponseBody } from "../protocol/messages.ts";
 import { compareVersions } from "../protocol/version.ts";
 import { foldClientReports } from "./client-reports.ts";
 import { compileHandler } from "./handlers/compile.ts";
+import { explainSession } from "./handlers/explain-session.ts";
 import { statusReport } from "./handlers/status.ts";
 import { sessionReport } from "./sessions.ts";
 import type { DaemonState } from "./state.ts";
@@ -18,6 +19,7 @@ export async function dispatch(req: Request, state: DaemonState, control: Contro
     // Any request from a newer client (compile, status, start's ping, …) retires us: the
     // client waits for us to exit, starts its own daemon and asks again.
     state.log.info(`client ${req.clientVersion} is newer than this daemon (${state.version}); handing over`);
+    state.pendingExit ??= { event: "version-replace", newer_client: req.clientVersion };
     control.requestShutdown();
     return { type: "error", code: "daemon-outdated", message: `daemon ${state.version} is older than client ${req.clientVersion}` };
   }
@@ -31,6 +33,7 @@ export async function dispatch(req: Request, state: DaemonState, control: Contro
       foldClientReports(state.ep.cacheRoot, state.counters);
       return { type: "status", status: statusReport(state) };
     case "stop":
+      state.pendingExit ??= { event: "stop", by: "request" };
       control.requestShutdown();
       return { type: "ok", message: "stopping" };
     case "clear":
@@ -57,8 +60,21 @@ export async function dispatch(req: Request, state: DaemonState, control: Contro
       if (state.store === null) return { type: "error", code: "cache-unavailable", message: state.storeProblem ?? "" };
       return { type: "report", report: state.cleanup(req.olderThanSecs) };
     }
+    case "add-owners": {
+      const added = state.owners.add(req.pids);
+      if (!added.ok) return { type: "error", code: "bad-owner", message: added.error };
+      if (added.value.length > 0) {
+        state.lifecycle.record({ event: "owner-added", owners: added.value });
+        state.log.info(`owners now ${state.owners.pids().join(", ")}`);
+      }
+      return { type: "report", report: { owners: state.owners.pids() } };
+    }
     case "explain": {
       const r = state.history?.explain(req.path) ?? null;
+      return { type: "report", report: r === null ? null : { ...r } };
+    }
+    case "explain-session": {
+      const r = explainSession(req.id, req.cwd, state);
       return { type: "report", report: r === null ? null : { ...r } };
     }
     default:

@@ -7,7 +7,20 @@ export type CauseKind = "compiler" | "argument" | "env" | "cwd" | "source" | "he
 export interface Cause {
   readonly kind: CauseKind;
   readonly detail: string;
+  /**
+   * The same facts in parts, for rolling up many misses (miss-causes.ts); absent from rows
+   * recorded before they existed. A file cause names the file (absolute) and how it changed.
+   */
+  readonly path?: string;
+  readonly change?: FileChange;
+  /** An argument cause: what was added and removed (a reorder has neither). */
+  readonly added?: readonly string[];
+  readonly removed?: readonly string[];
+  /** An environment cause: the variable. */
+  readonly name?: string;
 }
+
+export type FileChange = "changed" | "now-read" | "no-longer-read";
 
 /** Items of `a` not matched in `b`, counting repeats (multiset difference, in order). */
 function minus(a: readonly string[], b: readonly string[]): string[] {
@@ -35,7 +48,7 @@ export function diffFacts(prev: CompileFacts, cur: CompileFacts): Cause[] {
     const parts = [];
     if (removed.length > 0) parts.push(`removed ${removed.join(" ")}`);
     if (added.length > 0) parts.push(`added ${added.join(" ")}`);
-    causes.push({ kind: "argument", detail: `arguments changed: ${parts.join("; ")}` });
+    causes.push({ kind: "argument", detail: `arguments changed: ${parts.join("; ")}`, added, removed });
   } else if (prev.args.join("\0") !== cur.args.join("\0")) {
     causes.push({ kind: "argument", detail: "arguments reordered" });
   }
@@ -47,21 +60,21 @@ export function diffFacts(prev: CompileFacts, cur: CompileFacts): Cause[] {
     const b = curEnv.get(name);
     if (a === b) continue;
     const show = (v: string | undefined): string => (v === undefined ? "(unset)" : JSON.stringify(v));
-    causes.push({ kind: "env", detail: `environment variable ${name} changed: ${show(a)} -> ${show(b)}` });
+    causes.push({ kind: "env", detail: `environment variable ${name} changed: ${show(a)} -> ${show(b)}`, name });
   }
   if (prev.cwd !== cur.cwd) causes.push({ kind: "cwd", detail: `working directory changed from ${prev.cwd} to ${cur.cwd}` });
   if (prev.source.path !== cur.source.path || prev.source.hash !== cur.source.hash) {
-    causes.push({ kind: "source", detail: `source ${cur.source.path} changed` });
+    causes.push({ kind: "source", detail: `source ${cur.source.path} changed`, path: cur.source.path, change: "changed" });
   }
   const prevDeps = new Map(prev.deps.map((d) => [d.path, d.hash]));
   const curDeps = new Map(cur.deps.map((d) => [d.path, d.hash]));
   for (const [p, h] of curDeps) {
     const before = prevDeps.get(p);
-    if (before === undefined) causes.push({ kind: "header", detail: `input ${p} is now read (it was not before)` });
-    else if (before !== h) causes.push({ kind: "header", detail: `input ${p} changed` });
+    if (before === undefined) causes.push({ kind: "header", detail: `input ${p} is now read (it was not before)`, path: p, change: "now-read" });
+    else if (before !== h) causes.push({ kind: "header", detail: `input ${p} changed`, path: p, change: "changed" });
   }
   for (const p of prevDeps.keys()) {
-    if (!curDeps.has(p)) causes.push({ kind: "header", detail: `input ${p} is no longer read` });
+    if (!curDeps.has(p)) causes.push({ kind: "header", detail: `input ${p} is no longer read`, path: p, change: "no-longer-read" });
   }
   return causes;
 }

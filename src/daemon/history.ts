@@ -1,6 +1,7 @@
 // Per-output compile history for `zccache explain`: the latest compile's outcome and inputs,
 // and for a miss, what changed since the compile before it. Bounded to the most recent
-// outputs so a big tree cannot grow it without limit.
+// outputs so a big tree cannot grow it without limit. Every miss's causes are also kept in a
+// log of their own (bounded by rows), which `explain --session` matches to journal lines.
 import { Database } from "bun:sqlite";
 import { precreate } from "../store/local/root-modes.ts";
 import type { CompileFacts } from "../cache/context.ts";
@@ -8,7 +9,41 @@ import type { Outcome } from "../stats/outcomes.ts";
 import { type Cause, diffFacts } from "./explain.ts";
 
 const MAX_OUTPUTS = 5_000;
+/** A little more than the journal's two generations hold (~32 MiB of ~500-byte lines). */
+const MAX_MISS_ROWS = 80_000;
+/**
+ * Changed files kept per logged miss (the rollup names three); the rest are only counted, so
+ * a compiler upgrade that changes 300 system headers cannot make a row 50 KiB.
+ */
+const MAX_FILES_LOGGED = 4;
 
+/**
+ * What a miss's causes were computed from: `diff` — the facts of this compile and of the one
+ * before it; `first` — no earlier compile of the output is known; `unknown` — this compile
+ * recorded no facts.
+ */
+export type MissBasis = "diff" | "first" | "unknown";
+
+/** One miss of the log: when it was recorded (ms), its output, and why it missed. */
+export interface MissRecord {
+  readonly id: number;
+  readonly atMs: number;
+  readonly output: string;
+  readonly basis: MissBasis;
+  /** Every cause but changed files past the first MAX_FILES_LOGGED (by path). */
+  readonly causes: readonly Cause[];
+  /** How many changed files were left out of `causes`. */
+  readonly moreFiles: number;
+}
+
+interface MissRow {
+  id: number;
+  ts: number;
+  output: string;
+  basis: string;
+  causes: string;
+  more_files: number;
+}
 export interface ExplainReport {
   readonly output: string;
   readonly outcome: string;
@@ -55,6 +90,10 @@ export class CompileHistory {
       "CREATE TABLE IF NOT EXISTS history(output TEXT PRIMARY KEY, ts INTEGER NOT NULL, outcome TEXT NOT NULL, reason TEXT, facts TEXT, causes TEXT NOT NULL)",
     );
     this.db.exec("CREATE INDEX IF NOT EXISTS history_by_ts ON history(ts)");
+    this.db.exec(
+      "CREATE TABLE IF NOT EXISTS misses(id INTEGER PRIMARY KEY AUTOINCREMENT, ts INTEGER NOT NULL, output TEXT NOT NULL, basis TEXT NOT NULL, causes TEXT NOT NULL, more_files INTEGER NOT NULL)",
+    );
+    this.db.exec("CREATE INDEX IF NOT EXISTS misses_by_ts ON misses(ts)");
   }
 
   /**
@@ -62,10 +101,12 @@ export class CompileHistory {
    * upsert) is not worth making the build wait for. Anything that reads the history
    * (explain, clear, close) writes the queue first, so no answer ever misses a row.
    */
-  recordLater(output: string, outcome: Outcome, facts: CompileFacts | undefined, onError: (e: unknown) => void): void {
+  recordLater(output: string, outcome: Outcome, facts: CompileFacts | undefined, onError: (e: unknown) => void, atMs: number = Date.now()): void {
+    // Stamped with the compile's journal line's time (the caller's): the session rollup pairs
+    // the two by output and time, so the stamp must not wait for the queue.
     this.pending.push(() => {
       try {
-        this.record(output, outcome, facts);
+        this.record(output, outcome, facts, atMs);
       } catch (e) {
         onError(e);
       }
@@ -79,13 +120,13 @@ export class CompileHistory {
     for (const write of queued) write();
   }
 
-  record(output: string, outcome: Outcome, facts: CompileFacts | undefined): void {
+  record(output: string, outcome: Outcome, facts: CompileFacts | undefined, atMs: number = Date.now()): void {
     const fingerprint = facts === undefined ? null : factsFingerprint(facts);
     if (outcome.kind === "hit" && fingerprint !== null && this.stored.get(output) === fingerprint) {
       // Same inputs as the row already says: only the outcome and time change.
       const updated = this.db
         .query("UPDATE history SET ts = ?, outcome = 'hit', reason = NULL, causes = '[]' WHERE output = ?")
-        .run(Date.now(), output);
+        .run(atMs, output);
       // Zero rows: pruned (or cleared) since; write it whole again below.
       if (updated.changes > 0) return;
     }
@@ -100,7 +141,15 @@ export class CompileHistory {
       .query(
         "INSERT INTO history(output, ts, outcome, reason, facts, causes) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(output) DO UPDATE SET ts = excluded.ts, outcome = excluded.outcome, reason = excluded.reason, facts = excluded.facts, causes = excluded.causes",
       )
-      .run(output, Date.now(), outcome.kind, reason, storedFacts, JSON.stringify(causes));
+      .run(output, atMs, outcome.kind, reason, storedFacts, JSON.stringify(causes));
+    if (outcome.kind === "miss") {
+      const basis: MissBasis = facts === undefined ? "unknown" : prevFacts === null ? "first" : "diff";
+      const files = causes.filter((c) => c.kind === "header").sort((a, b) => ((a.path ?? a.detail) < (b.path ?? b.detail) ? -1 : 1));
+      const kept = [...causes.filter((c) => c.kind !== "header"), ...files.slice(0, MAX_FILES_LOGGED)];
+      this.db
+        .query("INSERT INTO misses(ts, output, basis, causes, more_files) VALUES (?, ?, ?, ?, ?)")
+        .run(atMs, output, basis, JSON.stringify(kept), Math.max(0, files.length - MAX_FILES_LOGGED));
+    }
     if (this.stored.size >= MAX_OUTPUTS * 2) this.stored.clear();
     if (fingerprint !== null) this.stored.set(output, fingerprint);
     else this.stored.delete(output);
@@ -111,6 +160,23 @@ export class CompileHistory {
     this.db
       .query("DELETE FROM history WHERE output NOT IN (SELECT output FROM history ORDER BY ts DESC LIMIT ?)")
       .run(MAX_OUTPUTS);
+    this.db.query("DELETE FROM misses WHERE id <= (SELECT MAX(id) FROM misses) - ?").run(MAX_MISS_ROWS);
+  }
+
+  /** The misses recorded from `fromMs` to `toMs` (inclusive), oldest first. */
+  missesBetween(fromMs: number, toMs: number): MissRecord[] {
+    this.flush();
+    const rows = this.db
+      .query<MissRow, [number, number]>("SELECT id, ts, output, basis, causes, more_files FROM misses WHERE ts >= ? AND ts <= ? ORDER BY ts, id")
+      .all(fromMs, toMs);
+    return rows.map((r) => ({
+      id: r.id,
+      atMs: r.ts,
+      output: r.output,
+      basis: r.basis === "diff" || r.basis === "first" ? r.basis : "unknown",
+      causes: JSON.parse(r.causes) as Cause[],
+      moreFiles: r.more_files,
+    }));
   }
 
   explain(output: string): ExplainReport | null {
@@ -123,6 +189,7 @@ export class CompileHistory {
 
   clear(): void {
     this.pending.length = 0;
+    // The miss log stays: like the journal, it says what happened, not what is cached.
     this.db.exec("DELETE FROM history");
     this.stored.clear();
   }

@@ -38,6 +38,62 @@ export interface JournalLine {
   readonly env: Readonly<Record<string, string>>;
 }
 
+/** What `explain --session` reads back from a journal line. */
+export interface JournalRecord {
+  /** The line's `ts`, in ms since the epoch. */
+  readonly atMs: number;
+  readonly outcome: string;
+  readonly reason: string | null;
+  readonly language: string;
+  readonly output: string | null;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function decodeRecord(raw: Record<string, unknown>): JournalRecord | null {
+  const { ts, outcome, reason, language, output } = raw;
+  const atMs = typeof ts === "string" ? Date.parse(ts) : Number.NaN;
+  if (Number.isNaN(atMs) || typeof outcome !== "string") return null;
+  return {
+    atMs,
+    outcome,
+    reason: typeof reason === "string" ? reason : null,
+    language: typeof language === "string" ? language : "other",
+    output: typeof output === "string" ? output : null,
+  };
+}
+
+/**
+ * The lines of `session` in the journal at `file` (its previous generation first), oldest
+ * first. Lines that do not parse are skipped: a torn last line must not hide the rest.
+ */
+export function readSessionRecords(file: string, session: string): JournalRecord[] {
+  const needle = `"session":${JSON.stringify(session)}`;
+  const out: JournalRecord[] = [];
+  for (const f of [`${file}.1`, file]) {
+    let text: string;
+    try {
+      text = fs.readFileSync(f, "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n")) {
+      if (!line.includes(needle)) continue;
+      try {
+        const parsed: unknown = JSON.parse(line);
+        if (!isRecord(parsed) || parsed.session !== session) continue;
+        const r = decodeRecord(parsed);
+        if (r !== null) out.push(r);
+      } catch {
+        // a torn or foreign line
+      }
+    }
+  }
+  return out;
+}
+
 export function allowlistedEnv(env: Readonly<Record<string, string>>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const k of JOURNAL_ENV_ALLOWLIST) {

@@ -22,7 +22,19 @@ export function ensurePrivateDir(dir: string): Result<void, string> {
   return v.kind === "private" ? ok(undefined) : err(`refusing runtime dir ${dir}: ${v.kind === "refused" ? v.why : "absent"}`);
 }
 
-export type LockOutcome = { kind: "acquired"; fd: number } | { kind: "another-daemon" } | { kind: "failed"; why: string };
+/**
+ * What a daemon that died without a clean stop left behind: a clean exit removes both the
+ * socket and the lock file, so a PID in the lock or a socket found under the lock is stale.
+ */
+export interface StaleDaemon {
+  readonly pid: number | null;
+  readonly socket: boolean;
+}
+
+export type LockOutcome =
+  | { kind: "acquired"; fd: number; stale: StaleDaemon | null }
+  | { kind: "another-daemon" }
+  | { kind: "failed"; why: string };
 
 async function someoneAnswers(ep: Endpoint): Promise<boolean> {
   const r = await roundTrip(ep.socketPath, { type: "ping", clientVersion: PRODUCT_VERSION });
@@ -55,11 +67,12 @@ export async function acquireStartLock(ep: Endpoint): Promise<LockOutcome> {
         }
         continue;
       }
+      const stale = leftovers(fd, ep);
       fs.ftruncateSync(fd, 0);
       fs.writeSync(fd, `${process.pid}\n`, 0);
       // Under the lock no other daemon can be serving: a socket file is a leftover.
       fs.rmSync(ep.socketPath, { force: true });
-      return { kind: "acquired", fd };
+      return { kind: "acquired", fd, stale };
     }
     if (await someoneAnswers(ep)) {
       fs.closeSync(fd);
@@ -72,6 +85,20 @@ export async function acquireStartLock(ep: Endpoint): Promise<LockOutcome> {
     await sleepMs(delayMs);
     delayMs = Math.min(delayMs * 2, 100);
   }
+}
+
+/** Read under the lock, before we overwrite it: the previous holder's PID and socket, if any. */
+function leftovers(fd: number, ep: Endpoint): StaleDaemon | null {
+  const buf = Buffer.alloc(32);
+  let text = "";
+  try {
+    text = buf.subarray(0, fs.readSync(fd, buf, 0, buf.length, 0)).toString("utf8").trim();
+  } catch {
+    // an unreadable lock says nothing about its previous holder
+  }
+  const pid = /^[0-9]+$/.test(text) ? Number(text) : null;
+  const socket = fs.existsSync(ep.socketPath);
+  return pid === null && !socket ? null : { pid, socket };
 }
 
 /** Whether `fd` is still the file at `p` (not unlinked or replaced since it was opened). */

@@ -18,7 +18,9 @@ import { usePersistentMemo } from "../cache/fingerprint-memo.ts";
 import type { LocalTier, Store } from "../store/store.ts";
 import { CompileHistory } from "./history.ts";
 import { Journal } from "./journal.ts";
+import { LifecycleEvents, type ExitEvent, type StartReason } from "./lifecycle-events.ts";
 import { Logger } from "./logger.ts";
+import { Owners } from "./owners.ts";
 import { Sessions } from "./sessions.ts";
 
 const PERSIST_INTERVAL_MS = 2_000;
@@ -60,6 +62,13 @@ export class DaemonState {
   storeProblem: string | null = null;
   inflight = 0;
   lastActivityMs = Date.now();
+  /** <root>/logs/lifecycle.jsonl: start, hand-over, exits, crash recovery. */
+  readonly lifecycle: LifecycleEvents;
+  /** The processes this daemon lives for; none unless started with owners. */
+  readonly owners = new Owners();
+  startReason: StartReason = "auto";
+  /** Why a requested shutdown happens (stop, hand-over), set by dispatch before it asks. */
+  pendingExit: ExitEvent | null = null;
   private current: LocalStore | null = null;
   /** The index file the open store uses: when it vanishes, the root was deleted or replaced. */
   private indexIdentity: { dev: number; ino: number } | null = null;
@@ -80,6 +89,7 @@ export class DaemonState {
   ) {
     // Test-only: lets the suite stand up an "older" or "newer" daemon. Documented as such.
     this.version = env.ZCCACHE_TEST_DAEMON_VERSION || PRODUCT_VERSION;
+    this.lifecycle = new LifecycleEvents(this.version);
     this.currentLimits = {
       cacheSizeBytes: config.cacheSizeBytes.value,
       maxAgeSecs: config.maxAgeSecs.value,
@@ -116,6 +126,7 @@ export class DaemonState {
       stats,
       relocation: { baseDirs: config.baseDirs.value, remap: config.pathRemap.value },
       prefixCommand: config.prefixCommand.value,
+      preprocessorFallback: config.preprocessorFallback.value,
     };
     this.openStore();
     if (this.current !== null) this.counters.load(this.current.loadCounters());
@@ -151,6 +162,7 @@ export class DaemonState {
     const modes = store?.modes ?? { dir: undefined, file: undefined };
     this.log.reopen(store === null ? null : path.join(root, "logs", "daemon.log"), modes);
     this.journal.reopen(store === null ? null : path.join(root, "logs", "compile_journal.jsonl"), modes);
+    this.lifecycle.reopen(store === null ? null : path.join(root, "logs", "lifecycle.jsonl"), modes);
     if (store?.recreatedIndex) {
       this.log.error("index was unreadable; moved aside and recreated");
       for (const name of counterNames({ kind: "error", reason: "index-corrupt" }, "other")) this.counters.add(name, 1);

@@ -34,6 +34,13 @@ export type Request =
   | { readonly type: "session-stats"; readonly clientVersion: string; readonly id: string }
   | { readonly type: "session-end"; readonly clientVersion: string; readonly id: string }
   | { readonly type: "explain"; readonly clientVersion: string; readonly path: string }
+  /** A session's misses grouped by cause, from the journal; paths are shown relative to `cwd`. */
+  | { readonly type: "explain-session"; readonly clientVersion: string; readonly id: string; readonly cwd: string }
+  /**
+   * `zccache start --owner-pid`: the daemon also exits once these processes (and its other
+   * owners) have exited; answers a report {owners}, or an error naming a PID not running.
+   */
+  | { readonly type: "add-owners"; readonly clientVersion: string; readonly pids: readonly number[] }
   /**
    * Evicts to the size budget and drops entries unused for longer than `olderThanSecs`
    * (or the configured max_age when null); answers a report {evicted, entries, bytes}.
@@ -114,6 +121,16 @@ export function decodeRequest(raw: unknown): Result<Request, string> {
     case "explain":
       if (typeof raw.path !== "string" || !raw.path.startsWith("/")) return err("explain: path must be absolute");
       return ok({ type: "explain", path: raw.path, clientVersion });
+    case "explain-session":
+      if (typeof raw.id !== "string" || raw.id === "") return err("explain-session: id must be a non-empty string");
+      if (typeof raw.cwd !== "string" || !raw.cwd.startsWith("/")) return err("explain-session: cwd must be absolute");
+      return ok({ type: "explain-session", id: raw.id, cwd: raw.cwd, clientVersion });
+    case "add-owners": {
+      const raws: unknown[] = Array.isArray(raw.pids) ? raw.pids : [];
+      const pids = raws.filter((p): p is number => typeof p === "number" && Number.isInteger(p) && p > 0);
+      if (pids.length === 0 || pids.length !== raws.length) return err("add-owners: pids must be positive integers");
+      return ok({ type: "add-owners", pids, clientVersion });
+    }
     case "cleanup": {
       const secs = raw.olderThanSecs;
       if (secs !== null && (typeof secs !== "number" || !Number.isInteger(secs) || secs < 0)) {
