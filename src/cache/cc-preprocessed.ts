@@ -98,6 +98,8 @@ export interface PreprocessedLookup {
   readonly userDepfileText: string | null;
   /** Every input as the preprocessor spelled it (-MD), for recordEntry. */
   readonly depText: Buffer;
+  /** The text itself (with line markers). */
+  readonly text: Buffer;
   readonly startNs: bigint;
 }
 
@@ -175,6 +177,7 @@ export async function preprocessForLookup(m: MissInput, keyInputs: CcKeyInputs):
       userDepfileText: job.userDepfile === null ? null : depString,
       // With -MMD the depfile leaves out system headers; recordEntry only reads its spellings.
       depText,
+      text: run.stdout,
       startNs,
     };
   } finally {
@@ -250,8 +253,6 @@ export async function missByText(m: MissInput, keyInputs: CcKeyInputs, startedMs
   if (m.job.userDepfile !== null) outputs.push({ role: "depfile", path: m.job.userDepfile });
   for (const side of m.job.sideOutputs) if (fs.existsSync(side.path)) outputs.push({ role: side.kind, path: side.path });
   const logicalCwd = compilerCwd(m.req.cwd, m.req.env);
-  const runArgs = [...ccRunPlan(m.job, m.inv, m.family, m.terminal, "/dev/null").args, ...remapArgs(logicalCwd, m.ctx.relocation)];
-  let preprocessed: Promise<Captured> | null = null;
   const deps: DepRecord[] = [];
   // Best effort: when the inputs changed meanwhile (or anything else keeps it out), the next
   // build finds the text's entry again.
@@ -265,11 +266,8 @@ export async function missByText(m: MissInput, keyInputs: CcKeyInputs, startedMs
       startNs: pp.startNs,
       endNs: BigInt(Date.now() + 1) * 1_000_000n,
       compileMs: found.entry?.compileMs ?? 0,
-      preprocess: () =>
-        (preprocessed ??= runCapture([m.ident.path, ...withoutOutputOptions(runArgs), "-E", "-P", "-o", "-"], {
-          cwd: m.req.cwd,
-          env: { ...m.req.env },
-        })),
+      // What a -E -P run would print: the same text without its line markers.
+      preprocess: () => Promise.resolve({ exitCode: 0, stdout: withoutLineMarkers(pp.text), stderr: Buffer.alloc(0) }),
       markers: m.mode.locationBound ? [] : locationMarkers(m.req.cwd, m.ctx.relocation, logicalCwd),
       logicalCwd,
       outputs,
@@ -277,4 +275,10 @@ export async function missByText(m: MissInput, keyInputs: CcKeyInputs, startedMs
     deps,
   );
   return r;
+}
+
+/** Preprocessed text without its line markers (`# 12 "file" 1 3`), as -P prints it. */
+export function withoutLineMarkers(text: Buffer): Buffer {
+  const lines = text.toString("latin1").split("\n");
+  return Buffer.from(lines.filter((l) => !/^# \d+ "/.test(l)).join("\n"), "latin1");
 }
