@@ -318,6 +318,44 @@ describe("side files and the deploy hook", () => {
     expect(fs.existsSync(path.join(dir, "prog.sig"))).toBe(false);
   });
 
+  test("deploy hook: quoted words, run in the output's directory with the build's environment, its script in the key", () => {
+    const dir = scenario("deploy-words");
+    cProject(dir);
+    fs.mkdirSync(path.join(dir, "out"));
+    const hookDir = path.join(env.work, "hook dir");
+    fs.mkdirSync(hookDir, { recursive: true });
+    const hook = path.join(hookDir, "deploy it.sh");
+    // Writes where it runs, what the build's environment says, and a tag naming its own version.
+    const script = (version: string): string => `set -e\n{ pwd; echo "$1 $DEPLOY_FLAVOUR ${version}"; } > "$(basename "$2").info"\n`;
+    fs.writeFileSync(hook, script("v1"));
+    const back = new Date(Date.now() - 60_000);
+    fs.utimesSync(hook, back, back);
+    const hookEnv = { ZCCACHE_LINK_DEPLOY_CMD: `sh '${hook}' "two words"`, DEPLOY_FLAVOUR: "mint" };
+    const argv = ["gcc", "main.o", "util.o", "-L.", "-lx", "-o", "out/prog"];
+    const info = path.join(dir, "out", "prog.info");
+    expect(counts(zcMeasured(argv, dir, hookEnv).d)).toEqual(MISS);
+    expect(fs.readFileSync(info, "utf8")).toBe(`${path.join(dir, "out")}\ntwo words mint v1\n`);
+    fs.rmSync(info);
+    expect(counts(zcMeasured(argv, dir, hookEnv).d)).toEqual(HIT);
+    expect(fs.readFileSync(info, "utf8")).toBe(`${path.join(dir, "out")}\ntwo words mint v1\n`);
+    // A new version of the script is another result: never the old script's files.
+    fs.writeFileSync(hook, script("v2"));
+    fs.utimesSync(hook, back, back);
+    expect(counts(zcMeasured(argv, dir, hookEnv).d)).toEqual(MISS);
+    expect(fs.readFileSync(info, "utf8")).toBe(`${path.join(dir, "out")}\ntwo words mint v2\n`);
+  });
+
+  test("a deploy hook that cannot be split (an open quote) is one line; the link keeps its result", () => {
+    const dir = scenario("deploy-quote");
+    cProject(dir);
+    const argv = ["gcc", "main.o", "util.o", "-L.", "-lx", "-o", "prog"];
+    const z = zcMeasured(argv, dir, { ZCCACHE_LINK_DEPLOY_CMD: "sh 'deploy.sh" });
+    expect(z.r.code).toBe(0);
+    expect(z.r.err).toBe("zccache: ZCCACHE_LINK_DEPLOY_CMD: unterminated ' quote; the deploy hook did not run\n");
+    expect(counts(z.d)).toEqual(uncacheable("deploy-failed"));
+    expect(runProgram(path.join(dir, "prog"))).toBe("3 70\n");
+  });
+
   test("a failing deploy hook does not fail the link, and nothing is stored", () => {
     const dir = scenario("deploy-fail");
     cProject(dir);

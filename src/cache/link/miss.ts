@@ -126,6 +126,11 @@ async function linkAndStore(
   if (sides.some((p) => read.has(p))) return notStored("too-hard");
 
   let deployed: string[] = [];
+  if (linking && plan.deployProblem !== null) {
+    // The hook cannot run as written: say so once in the build, keep the link's result.
+    stderr = Buffer.concat([stderr, Buffer.from(`zccache: ZCCACHE_LINK_DEPLOY_CMD: ${plan.deployProblem}; the deploy hook did not run\n`)]);
+    return notStored("deploy-failed");
+  }
   if (linking && plan.deploy !== null) {
     const hook = await runDeployHook(plan.deploy, outputAbs, req, dir, base);
     if (hook === null) return notStored("deploy-failed");
@@ -172,8 +177,9 @@ async function linkAndStore(
 }
 
 /**
- * Runs `hook… <output>` after a successful link. Returns the files it wrote next to the
- * output (named after it), or null when it failed: the link still succeeds, uncached.
+ * Runs `hook… <output>` after a successful link, in the output's directory with the build's
+ * environment. Returns the files it wrote next to the output (named after it), or null when
+ * it failed: the link still succeeds, uncached.
  */
 async function runDeployHook(
   words: readonly string[],
@@ -185,8 +191,13 @@ async function runDeployHook(
   const keep = (name: string): boolean => !isTempName(name) && isDeploySideFile(name, base);
   const before = snapshotDir(dir, keep);
   try {
-    const proc = Bun.spawn([...words, outputAbs], {
-      cwd: req.cwd,
+    // The program as the shell would find it from the output's directory, with the build's PATH.
+    const [program, ...rest] = words;
+    if (program === undefined) return null;
+    const exe = program.includes("/") ? path.resolve(dir, program) : Bun.which(program, { PATH: req.env.PATH ?? "", cwd: dir });
+    if (exe === null) return null;
+    const proc = Bun.spawn([exe, ...rest, outputAbs], {
+      cwd: dir,
       env: withReentryMarker(req.env),
       stdin: "ignore",
       stdout: "ignore",

@@ -1,6 +1,7 @@
 // Turns a link or archive command line into everything a lookup and a miss need: the key,
 // the files that must be hashed, how the miss learns what the linker read, and hints.
 import * as fs from "node:fs";
+import { splitCommandLine } from "../../platform/command-line.ts";
 import * as path from "node:path";
 import { classifyArchive } from "../../compilers/link/archiver.ts";
 import { classifyDriverLink, classifyLinkerLink } from "../../compilers/link/driver-args.ts";
@@ -45,8 +46,10 @@ export interface LinkPlan {
   readonly toolFiles: readonly string[];
   /** Directories where a new library named by -l would change the link. */
   readonly probeDirs: readonly string[];
-  /** ZCCACHE_LINK_DEPLOY_CMD as words, or null. */
+  /** ZCCACHE_LINK_DEPLOY_CMD as words (split like a shell's simple command), or null. */
   readonly deploy: readonly string[] | null;
+  /** Why ZCCACHE_LINK_DEPLOY_CMD could not be split (an unterminated quote), or null. */
+  readonly deployProblem: string | null;
   /**
    * The output's name is not in the key (an ELF link does not record its own name); an
    * entry whose miss also wrote side files next to it is then bound to its output path.
@@ -180,6 +183,8 @@ export async function prepareLink(
   const toolFiles: string[] = [];
   const probeDirs: string[] = [];
   let deploy: string[] | null = null;
+  let deployProblem: string | null = null;
+  let deployIdentity = "";
 
   if (inv.kind === "archive") {
     // r and q update an existing archive: what it holds now is an input.
@@ -192,8 +197,12 @@ export async function prepareLink(
     if (!deterministic) hints.push("ar-not-deterministic");
   } else {
     hints.push(...inv.hints);
-    const words = (env.ZCCACHE_LINK_DEPLOY_CMD ?? "").split(/\s+/).filter((w) => w !== "");
-    deploy = words.length === 0 ? null : words;
+    const split = splitCommandLine(env.ZCCACHE_LINK_DEPLOY_CMD ?? "");
+    if (!split.ok) deployProblem = split.error;
+    else if (split.value.length > 0) {
+      deploy = split.value;
+      deployIdentity = deployHookIdentity(split.value, path.dirname(outputAbs), env, ctx);
+    }
     for (const d of inv.libDirs) probeDirs.push(searchDir(d, cwd, inv.sysroot));
     switch (inv.tool.kind) {
       case "driver": {
@@ -238,7 +247,7 @@ export async function prepareLink(
       env,
       inputs: inv.kind === "archive" ? keyInputs.map((i) => ({ ...i, path: encodePath(i.path, cwd, ctx.relocation.baseDirs) })) : keyInputs,
       priorOutput,
-      deployCmd: deploy === null ? "" : deploy.join(" "),
+      deployCmd: deploy === null ? (deployProblem === null ? "" : `unusable: ${deployProblem}`) : deployIdentity,
     }),
   );
   return {
@@ -254,7 +263,25 @@ export async function prepareLink(
       toolFiles,
       probeDirs: [...new Set(probeDirs)],
       deploy,
+      deployProblem,
       nameFree: inv.kind === "archive" || nameFree !== null,
     },
   };
+}
+
+/**
+ * The deploy hook as the key holds it: its words, and the content of every word that names a
+ * file (the program, found through PATH like the shell would, and its script or other files
+ * it is given), resolved from the output's directory where the hook runs. Programs the hook
+ * runs in turn, and files it reads without naming them here, are not known to us.
+ */
+function deployHookIdentity(words: readonly string[], dir: string, env: Readonly<Record<string, string>>, ctx: PipelineContext): string {
+  const parts = words.map((w, i) => {
+    const candidate = i === 0 && !w.includes("/") ? Bun.which(w, { PATH: env.PATH ?? "", cwd: dir }) : path.resolve(dir, w);
+    if (candidate === null) return JSON.stringify([w, "not found"]);
+    const st = fs.statSync(candidate, { throwIfNoEntry: false });
+    if (st === undefined || !st.isFile()) return JSON.stringify([w]);
+    return JSON.stringify([w, ctx.files.hash(candidate) ?? "unreadable"]);
+  });
+  return parts.join(" ");
 }
