@@ -7,6 +7,9 @@ need=()
 command -v gcc >/dev/null 2>&1 || need+=(gcc)
 command -v g++ >/dev/null 2>&1 || need+=(g++)
 command -v clang >/dev/null 2>&1 || need+=(clang)
+# clang-tidy and include-what-you-use suite (tests/e2e/tidy-iwyu.test.ts).
+command -v clang-tidy >/dev/null 2>&1 || need+=(clang-tidy)
+command -v include-what-you-use >/dev/null 2>&1 || need+=(iwyu)
 command -v make >/dev/null 2>&1 || need+=(make)
 command -v ar >/dev/null 2>&1 || need+=(binutils)
 # Link and archive suites: lld (ld.lld, wasm-ld), llvm-ar, and Emscripten (emcc, em++).
@@ -25,6 +28,8 @@ command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
 { command -v nginx || [ -x /usr/sbin/nginx ]; } >/dev/null 2>&1 || need+=(nginx-light)
 command -v distcc >/dev/null 2>&1 || need+=(distcc)
 command -v distccd >/dev/null 2>&1 || need+=(distcc)
+# The HTML report suite loads the report in a real headless browser (tests/fixtures/browser.ts).
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 # A real third-party crate graph for the Rust suite, built offline from Debian's registry.
 for crate in serde serde-derive serde-json; do
   dir="$(echo "$crate" | tr - _)"

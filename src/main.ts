@@ -16,7 +16,9 @@ const SUBCOMMANDS = new Set([
   "session-stats",
   "session-end",
   "explain",
+  "report",
   "doctor",
+  "verify",
 ]);
 
 function baseName(p: string): string {

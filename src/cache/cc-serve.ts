@@ -88,6 +88,20 @@ export function ccServeJob(c: CcServeInput): ServeJob<JobResult> {
         output: job.objectPath,
         savedMs,
         facts: ccFacts(job, c.ident, c.req, c.sourceHash, deps),
+        // References only: a verification (verify_rate) reads them after the reply has gone.
+        verify: {
+          key: c.key,
+          entry,
+          job,
+          inv: c.inv,
+          family: c.family,
+          terminal: c.terminal,
+          ident: c.ident,
+          req: c.req,
+          relocation: ctx.relocation,
+          sourceHash: c.sourceHash,
+          resolve,
+        },
       });
     },
     miss: (missReason) => (ctx.preprocessorFallback ? missByText({ ...c, missReason }, c.keyInputs, c.startedMs) : runCcMiss({ ...c, missReason })),

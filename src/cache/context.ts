@@ -6,6 +6,8 @@ import type { Relocation } from "../compilers/cc/relocate.ts";
 import type { SystemDirs } from "../compilers/cc/search-path.ts";
 import type { DeliveryMode, Store } from "../store/store.ts";
 import type { ErrorReason, Language, Outcome } from "../stats/outcomes.ts";
+import type { Quarantine } from "../serve/serve.ts";
+import type { CcVerifyTarget } from "./cc-verify.ts";
 
 /** What the journal, sessions and `explain` learn about one compile, beyond its outcome. */
 export interface OutcomeDetail {
@@ -17,6 +19,8 @@ export interface OutcomeDetail {
   readonly facts?: CompileFacts;
   /** Notes about a stored or delivered result that is not reproducible bit for bit (counted as hint.<name>). */
   readonly hints?: readonly string[];
+  /** For a C/C++ hit: what compiling it again needs, for a verification (verify_rate, daemon/verify.ts). */
+  readonly verify?: CcVerifyTarget;
 }
 
 /** The inputs of one compile, recorded per output for `zccache explain`. */
@@ -53,6 +57,8 @@ export interface PipelineContext {
   readonly prefixCommand: readonly string[];
   /** ZCCACHE_PREPROCESSOR_FALLBACK: a direct-mode miss is looked up by its preprocessed text. */
   readonly preprocessorFallback: boolean;
+  /** Entries a verification proved wrong: the serve loop passes over them (daemon/verify.ts). */
+  readonly quarantine?: Quarantine;
 }
 
 export type CompileReply =

@@ -40,6 +40,13 @@ Usage:
   zccache explain --session ID [--json]
                                  that session's misses grouped by cause, largest first;
                                  uncacheable invocations with how to make them cacheable
+  zccache report [ID | --minutes N] --html FILE [--open]
+                                 one self-contained HTML file for a session (default: the
+                                 latest in the journal) or the last N minutes: hit rate,
+                                 time saved, timeline, miss causes; --open prints its URL
+  zccache verify --session ID [--json]
+                                 compile every hit of that session again and compare it
+                                 byte for byte with the output on disk; exit 1 on a mismatch
   zccache doctor                 check what a working cache needs here; exit 1 on a failure
   zccache version                print the version
   zccache help                   this text
@@ -197,6 +204,8 @@ function configEntries(c: Config): ConfigEntry[] {
     entry("prefix_command", c.prefixCommand.value.join(" "), c.prefixCommand.source),
     entry("max_age", String(c.maxAgeSecs.value), c.maxAgeSecs.source),
     entry("compression_level", String(c.compressionLevel.value), c.compressionLevel.source),
+    entry("preprocessor_fallback", c.preprocessorFallback.value ? "1" : "0", c.preprocessorFallback.source),
+    entry("verify_rate", String(c.verifyRate.value), c.verifyRate.source),
   ];
 }
 
@@ -339,6 +348,39 @@ export async function commandMain(argv: string[]): Promise<number> {
       }
       await Bun.write(Bun.stdout, json ? `${JSON.stringify(r.report)}\n` : formatExplain(r.report));
       return 0;
+    }
+    case "report": {
+      const { parseReportArgs, writeReport } = await import("./report.ts");
+      const args = parseReportArgs(rest, process.cwd());
+      if (!args.ok) return usageError(args.error);
+      const r = await ask({ type: "build-report", scope: args.value.scope, cwd: process.cwd(), clientVersion: PRODUCT_VERSION }, true);
+      if (r === null || r.type !== "report") return noDaemon("report");
+      return writeReport(r.report, args.value);
+    }
+    case "verify": {
+      const [flag, id, ...vOpts] = rest;
+      const vJson = vOpts[0] === "--json";
+      if (flag !== "--session" || id === undefined || id.startsWith("-") || vOpts.length > (vJson ? 1 : 0)) {
+        return usageError("verify takes --session ID [--json]");
+      }
+      // The compiles run again with this command's environment (PATH finds the compilers).
+      const env: Record<string, string> = {};
+      for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+      const r = await ask({ type: "verify-session", id, cwd: process.cwd(), env, clientVersion: PRODUCT_VERSION }, true);
+      if (r !== null && r.type === "error") {
+        process.stderr.write(`zccache: verify: ${r.message}\n`);
+        return 1;
+      }
+      if (r === null || r.type !== "report") return noDaemon("verify");
+      if (r.report === null) {
+        process.stderr.write(`zccache: no session ${id} in the compile journal (never started, or rotated out)\n`);
+        return 1;
+      }
+      const { decodeVerifyReport, formatVerify, verifyExitCode } = await import("./verify-format.ts");
+      const report = decodeVerifyReport(r.report);
+      if (report === null) return noDaemon("verify");
+      await Bun.write(Bun.stdout, vJson ? `${JSON.stringify(report)}\n` : formatVerify(report, process.cwd()));
+      return verifyExitCode(report);
     }
     case "doctor": {
       if (rest.length > 0) return usageError(`doctor takes no arguments`);

@@ -48,6 +48,30 @@ function hitSources(s: Record<string, unknown>): string {
   return parts.length === 0 ? "" : ` (${parts.join(", ")})`;
 }
 
+/**
+ * Verified hits (verify_rate), once anything was asked of the verifier: "verified 12, 1
+ * MISMATCH, …", the entries quarantined, and what is still to run.
+ */
+function verifyLines(s: Record<string, unknown>): string[] {
+  const v = (s.verify ?? {}) as Record<string, unknown>;
+  const n = (k: string): number => num(v[k]);
+  const asked = Object.keys(v).reduce((sum, k) => sum + n(k), 0);
+  if (asked === 0 && num(s.quarantined) === 0 && num(s.verify_pending) === 0) return [];
+  const parts = [
+    `${n("verified")} verified`,
+    `${n("verify-mismatch")} ${n("verify-mismatch") === 0 ? "mismatches" : "MISMATCHED"}`,
+    `${n("verify-nondeterministic")} nondeterministic`,
+    `${n("verify-dropped")} dropped`,
+    `${n("not-verifiable")} not verifiable`,
+    ...(n("verify-unsupported") > 0 ? [`${n("verify-unsupported")} not supported yet (Rust, links, emcc)`] : []),
+    ...(n("verify-failed") > 0 ? [`${n("verify-failed")} failed to run`] : []),
+    ...(num(s.verify_pending) > 0 ? [`${num(s.verify_pending)} pending`] : []),
+  ];
+  const lines = [`verify        ${parts.join(", ")}`];
+  if (num(s.quarantined) > 0) lines.push(`quarantined   ${num(s.quarantined)} entries (proved wrong; never served again)`);
+  return lines;
+}
+
 export function formatStatus(s: Record<string, unknown>): string {
   const hits = num(s.hits);
   const misses = num(s.misses);
@@ -79,6 +103,7 @@ export function formatStatus(s: Record<string, unknown>): string {
     lines.push("hints (cached, but not reproducible bit for bit)");
     for (const k of hintKeys) lines.push(`  ${k.padEnd(22)}${hints[k]}`);
   }
+  lines.push(...verifyLines(s));
   const remotes = Array.isArray(s.remote_storage) ? (s.remote_storage as Record<string, unknown>[]) : [];
   for (const r of remotes) {
     const state = r.state === "ok" ? "ok" : `backing off (asked again in ${Math.ceil(num(r.retry_in_ms) / 1000)} s)`;

@@ -38,6 +38,11 @@ export interface Config {
    * the result up by the preprocessed text (ccache's second-level lookup).
    */
   readonly preprocessorFallback: Setting<boolean>;
+  /**
+   * verify_rate: the share of C/C++ hits the daemon compiles again in the background and
+   * compares byte for byte with what it delivered (daemon/verify.ts); 0 = none.
+   */
+  readonly verifyRate: Setting<number>;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -141,6 +146,13 @@ export function parseCompressionLevel(raw: string): Result<number, string> {
   return ok(Number(v));
 }
 
+/** A fraction from 0 to 1 as a decimal number: `0`, `0.01`, `.5`, `1`. */
+export function parseRate(raw: string): Result<number, string> {
+  const v = raw.trim();
+  if (!/^(\d+(\.\d*)?|\.\d+)$/.test(v) || Number(v) > 1) return err(`expected a fraction from 0 to 1 (e.g. 0.01), got '${raw}'`);
+  return ok(Number(v));
+}
+
 function parseWords(raw: string): Result<readonly string[], string> {
   return ok(raw.split(/\s+/).filter((w) => w !== ""));
 }
@@ -162,6 +174,7 @@ export const SPECS = {
   maxAgeSecs: { env: "ZCCACHE_MAX_AGE", file: "max_age", parse: parseAge },
   compressionLevel: { env: "ZCCACHE_COMPRESSION_LEVEL", file: "compression_level", parse: parseCompressionLevel },
   preprocessorFallback: { env: "ZCCACHE_PREPROCESSOR_FALLBACK", file: "preprocessor_fallback", parse: parseBool },
+  verifyRate: { env: "ZCCACHE_VERIFY_RATE", file: "verify_rate", parse: parseRate },
 } as const satisfies Record<string, KeySpec<unknown>>;
 
 const DEFAULTS = {
@@ -177,6 +190,7 @@ const DEFAULTS = {
   maxAgeSecs: 0,
   compressionLevel: DEFAULT_COMPRESSION_LEVEL,
   preprocessorFallback: false,
+  verifyRate: 0,
 };
 
 export const CONFIG_FILE_NAME = "zccache.conf";

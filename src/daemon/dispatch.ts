@@ -5,7 +5,9 @@ import { compareVersions } from "../protocol/version.ts";
 import { foldClientReports } from "./client-reports.ts";
 import { compileHandler } from "./handlers/compile.ts";
 import { explainSession } from "./handlers/explain-session.ts";
+import { buildReport } from "./handlers/report.ts";
 import { statusReport } from "./handlers/status.ts";
+import { verifySessionHandler } from "./handlers/verify-session.ts";
 import { sessionReport } from "./sessions.ts";
 import type { DaemonState } from "./state.ts";
 
@@ -73,8 +75,14 @@ export async function dispatch(req: Request, state: DaemonState, control: Contro
       const r = state.history?.explain(req.path) ?? null;
       return { type: "report", report: r === null ? null : { ...r } };
     }
+    case "verify-session":
+      return verifySessionHandler(req, state);
     case "explain-session": {
       const r = explainSession(req.id, req.cwd, state);
+      return { type: "report", report: r === null ? null : { ...r } };
+    }
+    case "build-report": {
+      const r = buildReport(req.scope, req.cwd, state);
       return { type: "report", report: r === null ? null : { ...r } };
     }
     default:

@@ -213,6 +213,7 @@ function summarize(row: Row, causes: readonly Cause[]): string {
   }
   if (row.reason === "corrupt-entry") return "miss: the cached entry was corrupt and has been replaced";
   if (row.reason === "delivery-failed") return "miss: the cached outputs could not be written, so the compiler ran";
+  if (row.reason === "quarantined") return "miss: the cached entry was proved wrong by a verification (verify_rate) and is quarantined";
   if (causes.length > 0) return `miss: ${causes.map((c) => c.detail).join("; ")}`;
   if (row.reason === "new-source") return "miss: no earlier compile of these inputs is in the cache (first build, cleared or evicted)";
   return "miss: inputs match an earlier compile, but its entry is no longer in the cache";

@@ -52,7 +52,8 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-function decodeRecord(raw: Record<string, unknown>): JournalRecord | null {
+/** A parsed journal line as what `explain --session` reads; null when it lacks ts or outcome. */
+export function decodeRecord(raw: Record<string, unknown>): JournalRecord | null {
   const { ts, outcome, reason, language, output } = raw;
   const atMs = typeof ts === "string" ? Date.parse(ts) : Number.NaN;
   if (Number.isNaN(atMs) || typeof outcome !== "string") return null;
@@ -65,31 +66,49 @@ function decodeRecord(raw: Record<string, unknown>): JournalRecord | null {
   };
 }
 
-/**
- * The lines of `session` in the journal at `file` (its previous generation first), oldest
- * first. Lines that do not parse are skipped: a torn last line must not hide the rest.
- */
-export function readSessionRecords(file: string, session: string): JournalRecord[] {
-  const needle = `"session":${JSON.stringify(session)}`;
-  const out: JournalRecord[] = [];
+/** The texts of the journal at `file`, its previous generation first; a missing one is left out. */
+export function journalGenerations(file: string): string[] {
+  const out: string[] = [];
   for (const f of [`${file}.1`, file]) {
-    let text: string;
     try {
-      text = fs.readFileSync(f, "utf8");
+      out.push(fs.readFileSync(f, "utf8"));
     } catch {
-      continue;
+      // not rotated yet, or gone
     }
+  }
+  return out;
+}
+
+/**
+ * Every parsed line of `texts` that contains `needle` (when given) and that `keep` accepts,
+ * oldest first. Lines that do not parse are skipped: a torn last line must not hide the rest.
+ */
+export function journalLines(
+  texts: readonly string[],
+  needle: string | null,
+  keep: (raw: Record<string, unknown>) => boolean,
+): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const text of texts) {
     for (const line of text.split("\n")) {
-      if (!line.includes(needle)) continue;
+      if (line === "" || (needle !== null && !line.includes(needle))) continue;
       try {
         const parsed: unknown = JSON.parse(line);
-        if (!isRecord(parsed) || parsed.session !== session) continue;
-        const r = decodeRecord(parsed);
-        if (r !== null) out.push(r);
+        if (isRecord(parsed) && keep(parsed)) out.push(parsed);
       } catch {
         // a torn or foreign line
       }
     }
+  }
+  return out;
+}
+
+/** The lines of `session` in the journal at `file` (its previous generation first), oldest first. */
+export function readSessionRecords(file: string, session: string): JournalRecord[] {
+  const out: JournalRecord[] = [];
+  for (const raw of journalLines(journalGenerations(file), `"session":${JSON.stringify(session)}`, (r) => r.session === session)) {
+    const r = decodeRecord(raw);
+    if (r !== null) out.push(r);
   }
   return out;
 }

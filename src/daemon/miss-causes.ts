@@ -96,6 +96,9 @@ function label(c: Cause, language: string, cwd: string): string {
 export function missParts(reason: string | null, language: string, record: MissRecord | null, cwd: string): RollupCause[] {
   if (reason === "corrupt-entry") return [{ kind: "corrupt-entry", label: "cached entry was damaged (it has been replaced)" }];
   if (reason === "delivery-failed") return [{ kind: "delivery-failed", label: "cached outputs could not be written" }];
+  if (reason === "quarantined") {
+    return [{ kind: "quarantined", label: "cached entry was proved wrong by a verification (quarantined, compiled again)" }];
+  }
   if (record === null || record.basis === "unknown") return [{ kind: "not-recorded", label: "cause not recorded" }];
   if (record.basis === "first") return [{ kind: "first", label: "new source/first compile" }];
   if (record.causes.length === 0) {

@@ -22,6 +22,8 @@ import { LifecycleEvents, type ExitEvent, type StartReason } from "./lifecycle-e
 import { Logger } from "./logger.ts";
 import { Owners } from "./owners.ts";
 import { Sessions } from "./sessions.ts";
+import { Verifier } from "./verify.ts";
+import type { Quarantine } from "../serve/serve.ts";
 
 const PERSIST_INTERVAL_MS = 2_000;
 
@@ -58,6 +60,8 @@ export class DaemonState {
   readonly delivery: DeliveryChoice;
   /** Remote tiers builds have named (ZCCACHE_REMOTE_STORAGE), with their counters and write queue. */
   readonly remotes: Remotes;
+  /** Background re-compiles of a share of hits (verify_rate), one at a time, at low priority. */
+  readonly verifier: Verifier;
   history: CompileHistory | null = null;
   storeProblem: string | null = null;
   inflight = 0;
@@ -112,10 +116,14 @@ export class DaemonState {
       },
     };
     const currentStore = (): Store | null => this.current;
+    const currentLocal = (): LocalStore | null => this.current;
     this.ctx = {
       // Read through, so a store recreated after the root was deleted is seen by every handler.
       get store(): Store | null {
         return currentStore();
+      },
+      get quarantine(): Quarantine | undefined {
+        return currentLocal()?.quarantine;
       },
       files: new FileHashes(),
       absence: new AbsenceChecker(),
@@ -128,8 +136,21 @@ export class DaemonState {
       prefixCommand: config.prefixCommand.value,
       preprocessorFallback: config.preprocessorFallback.value,
     };
+    this.verifier = new Verifier({
+      counters,
+      store: currentLocal,
+      services: this.ctx,
+      tmpDir: this.ctx.tmpDir,
+      journal: this.journal,
+      log,
+    });
     this.openStore();
     if (this.current !== null) this.counters.load(this.current.loadCounters());
+  }
+
+  /** How many entries a verification proved wrong and the serve loop now passes over. */
+  quarantined(): number {
+    return this.current?.quarantine.count() ?? 0;
   }
 
   /** The local tier itself: eviction, totals, counters and flushing are its alone. */

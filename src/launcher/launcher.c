@@ -32,7 +32,7 @@ extern char **environ;
 // Keep in sync with SUBCOMMANDS in src/main.ts (tests/launcher checks every entry).
 static const char *const SUBCOMMANDS[] = {
     "daemon", "start", "stop", "status", "clear", "stats", "version", "help", "config",
-    "session-start", "session-stats", "session-end", "explain", "doctor", NULL,
+    "session-start", "session-stats", "session-end", "explain", "report", "doctor", "verify", NULL,
 };
 
 static const char *base_name(const char *p) {

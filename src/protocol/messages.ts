@@ -1,5 +1,6 @@
 // Request and response messages exchanged over frames, and their decoders.
 import { err, ok, type Result } from "../platform/result.ts";
+import type { ReportScope } from "./session-report.ts";
 
 export interface CompileRequest {
   readonly type: "compile";
@@ -36,6 +37,23 @@ export type Request =
   | { readonly type: "explain"; readonly clientVersion: string; readonly path: string }
   /** A session's misses grouped by cause, from the journal; paths are shown relative to `cwd`. */
   | { readonly type: "explain-session"; readonly clientVersion: string; readonly id: string; readonly cwd: string }
+  /**
+   * `zccache report`: a session's (or the last minutes') invocations with their rollup, for
+   * the client's HTML report (protocol/session-report.ts); paths are shown relative to `cwd`.
+   */
+  | { readonly type: "build-report"; readonly clientVersion: string; readonly scope: ReportScope; readonly cwd: string }
+  /**
+   * `zccache verify --session ID`: every hit of the session compiled again (the journal's
+   * arguments and cwd, with the asking command's `env`) and compared with the output on disk;
+   * answers a report (protocol/verify-report.ts), or null when the session is unknown.
+   */
+  | {
+      readonly type: "verify-session";
+      readonly clientVersion: string;
+      readonly id: string;
+      readonly cwd: string;
+      readonly env: Readonly<Record<string, string>>;
+    }
   /**
    * `zccache start --owner-pid`: the daemon also exits once these processes (and its other
    * owners) have exited; answers a report {owners}, or an error naming a PID not running.
@@ -87,6 +105,14 @@ function isStringRecord(v: unknown): v is Record<string, string> {
   return isRecord(v) && Object.values(v).every((x) => typeof x === "string");
 }
 
+function decodeScope(v: unknown): ReportScope | null {
+  if (!isRecord(v)) return null;
+  if (v.kind === "session" && typeof v.id === "string" && v.id !== "") return { kind: "session", id: v.id };
+  if (v.kind === "minutes" && typeof v.minutes === "number" && Number.isFinite(v.minutes) && v.minutes > 0) return { kind: "minutes", minutes: v.minutes };
+  if (v.kind === "latest") return { kind: "latest" };
+  return null;
+}
+
 export function decodeRequest(raw: unknown): Result<Request, string> {
   if (!isRecord(raw) || typeof raw.type !== "string") return err("request has no type");
   const clientVersion = raw.clientVersion;
@@ -125,6 +151,17 @@ export function decodeRequest(raw: unknown): Result<Request, string> {
       if (typeof raw.id !== "string" || raw.id === "") return err("explain-session: id must be a non-empty string");
       if (typeof raw.cwd !== "string" || !raw.cwd.startsWith("/")) return err("explain-session: cwd must be absolute");
       return ok({ type: "explain-session", id: raw.id, cwd: raw.cwd, clientVersion });
+    case "build-report": {
+      const scope = decodeScope(raw.scope);
+      if (scope === null) return err("build-report: scope must be a session id, a positive number of minutes or latest");
+      if (typeof raw.cwd !== "string" || !raw.cwd.startsWith("/")) return err("build-report: cwd must be absolute");
+      return ok({ type: "build-report", scope, cwd: raw.cwd, clientVersion });
+    }
+    case "verify-session":
+      if (typeof raw.id !== "string" || raw.id === "") return err("verify-session: id must be a non-empty string");
+      if (typeof raw.cwd !== "string" || !raw.cwd.startsWith("/")) return err("verify-session: cwd must be absolute");
+      if (!isStringRecord(raw.env)) return err("verify-session: env must map strings to strings");
+      return ok({ type: "verify-session", id: raw.id, cwd: raw.cwd, env: raw.env, clientVersion });
     case "add-owners": {
       const raws: unknown[] = Array.isArray(raw.pids) ? raw.pids : [];
       const pids = raws.filter((p): p is number => typeof p === "number" && Number.isInteger(p) && p > 0);

@@ -6,11 +6,28 @@ import type { DeliveryFailure, ServeJob, ValidationServices } from "./adapter.ts
 import { err, ok, type Result } from "../platform/result.ts";
 import { findValidEntry } from "./validate.ts";
 
-export async function serve<R>(job: ServeJob<R>, store: Store, services: ValidationServices): Promise<R> {
+/**
+ * Entries a verification proved wrong (daemon/verify.ts): never served again, from any tier.
+ * An entry stored under the same key later is not quarantined (its digest differs).
+ */
+export interface Quarantine {
+  has(key: string, digest: string): boolean;
+}
+
+export async function serve<R>(
+  job: ServeJob<R>,
+  store: Store,
+  services: ValidationServices & { readonly quarantine?: Quarantine },
+): Promise<R> {
   const entries = await store.lookup(job.key);
   let reason: MissReason = entries.length === 0 ? "new-source" : "inputs-changed";
-  const pick = (list: readonly StoredEntry[]): StoredEntry | null => findValidEntry(list, job.resolve, (e) => job.accepts(e), services);
+  const q = services.quarantine;
+  const barred = (e: StoredEntry): boolean => q !== undefined && q.has(job.key, e.digest);
+  const validIn = (list: readonly StoredEntry[]): StoredEntry | null => findValidEntry(list, job.resolve, (e) => job.accepts(e), services);
+  const pick = (list: readonly StoredEntry[]): StoredEntry | null => validIn(list.some(barred) ? list.filter((e) => !barred(e)) : list);
   const hit = pick(entries);
+  // Only when a quarantined entry is what this compile would have been served: say so.
+  if (hit === null && entries.some(barred) && validIn(entries.filter(barred)) !== null) reason = "quarantined";
   if (hit !== null) {
     const delivered = await deliverHit(job, store, hit);
     if (delivered.ok) {

@@ -41,7 +41,8 @@ export const UNCACHEABLE_REASONS = [
 ] as const;
 export type UncacheableReason = (typeof UNCACHEABLE_REASONS)[number];
 
-export const MISS_REASONS = ["new-source", "inputs-changed", "corrupt-entry", "delivery-failed"] as const;
+// "quarantined": the entry that matched was proved wrong by a verification (daemon/verify.ts).
+export const MISS_REASONS = ["new-source", "inputs-changed", "corrupt-entry", "delivery-failed", "quarantined"] as const;
 export type MissReason = (typeof MISS_REASONS)[number];
 
 export const ERROR_REASONS = [
@@ -55,6 +56,25 @@ export const ERROR_REASONS = [
   "runtime-dir-refused",
 ] as const;
 export type ErrorReason = (typeof ERROR_REASONS)[number];
+
+/**
+ * What a verification of a hit (verify_rate, daemon/verify.ts) found, each counted as
+ * `verify.<result>`: the same bytes; different bytes (the entry is quarantined); different
+ * bytes from a compile that is not reproducible (two fresh compiles differ, or the hit carried
+ * a hint); not run because the queue was full; not possible for this compile (output names
+ * inside the outputs, a pass-through that may write files, inputs changed meanwhile); a
+ * family not verified yet (Rust, links, emcc); the fresh compile failed or could not run.
+ */
+export const VERIFY_RESULTS = [
+  "verified",
+  "verify-mismatch",
+  "verify-nondeterministic",
+  "verify-dropped",
+  "not-verifiable",
+  "verify-unsupported",
+  "verify-failed",
+] as const;
+export type VerifyResult = (typeof VERIFY_RESULTS)[number];
 
 export type Language = "c" | "c++" | "rust" | "link" | "other";
 export const LANGUAGES: readonly Language[] = ["c", "c++", "rust", "link", "other"];

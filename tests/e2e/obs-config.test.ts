@@ -43,16 +43,19 @@ describe("zccache config", () => {
       "prefix_command =  (default)",
       "max_age = 0 (default)",
       "compression_level = 1 (default)",
+      "preprocessor_fallback = 0 (default)",
+      "verify_rate = 0 (default)",
     ]);
 
     writeConf(
       c,
       "# settings\n\ndelivery = hardlink\nlog_level = debug\n  cache_size = 2G  \nbase_dir = /srv/a:/srv/b/\n" +
-        "remote_storage = redis://:pw@cache.example:6379|read-only http://h/c|layout=bazel\nremote_secret = s3cret\nmax_age = 2w\n",
+        "remote_storage = redis://:pw@cache.example:6379|read-only http://h/c|layout=bazel\nremote_secret = s3cret\nmax_age = 2w\n" +
+        "verify_rate = 0.25\n",
     );
     const file = expectOk(
       c.zc(["config"], {
-        env: { ZCCACHE_IDLE_TIMEOUT_SECS: "120", ZCCACHE_LOG_LEVEL: "error", ZCCACHE_PATH_REMAP: "1", ZCCACHE_PREFIX: "distcc", ZCCACHE_COMPRESSION_LEVEL: "0" },
+        env: { ZCCACHE_IDLE_TIMEOUT_SECS: "120", ZCCACHE_LOG_LEVEL: "error", ZCCACHE_PATH_REMAP: "1", ZCCACHE_PREFIX: "distcc", ZCCACHE_COMPRESSION_LEVEL: "0", ZCCACHE_PREPROCESSOR_FALLBACK: "1" },
       }),
       "config",
     );
@@ -72,6 +75,8 @@ describe("zccache config", () => {
       "prefix_command = distcc (env)",
       "max_age = 1209600 (file)",
       "compression_level = 0 (env)",
+      "preprocessor_fallback = 1 (env)",
+      "verify_rate = 0.25 (file)",
     ]);
     expect(file.out).not.toContain("s3cret");
     expect(file.out).not.toContain("pw@");

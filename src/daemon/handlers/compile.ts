@@ -1,6 +1,6 @@
 // Handles a compile request: a build env with bad ZCCACHE_* settings is told so (run-local),
 // otherwise the pipeline runs with a per-request stats sink that also feeds the journal, the
-// session and the history.
+// session and the history; hits are offered to the verifier (verify_rate, daemon/verify.ts).
 import type { OutcomeDetail, StatsSink } from "../../cache/context.ts";
 import { handleCompile } from "../../cache/pipeline.ts";
 import type { CompileRequest, ResponseBody } from "../../protocol/messages.ts";
@@ -50,6 +50,7 @@ export async function compileHandler(req: CompileRequest, state: DaemonState): P
       ? state.remotes.storeFor(local, remoteSpecs, settings.value.remoteSecret.value)
       : state.ctx.store;
   const preprocessorFallback = settings.value.preprocessorFallback.value;
+  const verifyRate = settings.value.verifyRate.value;
   const reply = await handleCompile(req, { ...state.ctx, store, stats, relocation, prefixCommand, preprocessorFallback });
   const latencyMs = performance.now() - startedMs;
   const exitCode = reply.kind === "result" ? reply.exitCode : null;
@@ -90,6 +91,8 @@ export async function compileHandler(req: CompileRequest, state: DaemonState): P
         atMs,
       );
     }
+    // ZCCACHE_VERIFY_RATE: queued now, compiled again only after this reply has been written.
+    if (e.outcome.kind === "hit") state.verifier.consider(e.detail, e.language, verifyRate);
   }
   if (reply.kind === "run-local") {
     return reply.compilerPath === null

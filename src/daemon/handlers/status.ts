@@ -1,7 +1,13 @@
 // Builds the status report: totals, reasons, per-language counts, store and daemon facts.
-import { ERROR_REASONS, LANGUAGES, MISS_REASONS, UNCACHEABLE_REASONS } from "../../stats/outcomes.ts";
+import { ERROR_REASONS, LANGUAGES, MISS_REASONS, UNCACHEABLE_REASONS, VERIFY_RESULTS } from "../../stats/outcomes.ts";
 import { fingerprintsComputed } from "../../cache/fingerprint-memo.ts";
 import type { DaemonState } from "../state.ts";
+
+/** Verifications queued or running. */
+function pendingVerifications(state: DaemonState): number {
+  const v = state.verifier.state();
+  return v.queued + (v.running ? 1 : 0);
+}
 
 export function statusReport(state: DaemonState): Record<string, unknown> {
   const c = state.counters;
@@ -22,6 +28,9 @@ export function statusReport(state: DaemonState): Record<string, unknown> {
     };
     if (row.hits + row.misses + row.uncacheable + row.errors > 0) languages[lang] = row;
   }
+  // Verified hits (verify_rate): every result, zero or not, so a script can read any of them.
+  const verify: Record<string, number> = {};
+  for (const r of VERIFY_RESULTS) verify[r] = c.get(`verify.${r}`);
   const totals = state.store?.totals() ?? { entries: 0, bytes: 0, uncompressedBytes: 0 };
   const limits = state.limits();
   return {
@@ -55,6 +64,9 @@ export function statusReport(state: DaemonState): Record<string, unknown> {
     compression_level: limits.compressionLevel,
     reasons,
     hints,
+    verify,
+    verify_pending: pendingVerifications(state),
+    quarantined: state.quarantined(),
     languages,
     remote_storage: state.remotes.status().map((r) => ({
       url: r.url,

@@ -20,6 +20,13 @@ CREATE INDEX IF NOT EXISTS entries_by_use ON entries(last_used_ms);
 CREATE TABLE IF NOT EXISTS blobs(hash TEXT PRIMARY KEY, size INTEGER NOT NULL, refs INTEGER NOT NULL, stored INTEGER);
 CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS fingerprints(name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS quarantine(
+  manifest_key TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  at_ms INTEGER NOT NULL,
+  PRIMARY KEY(manifest_key, digest)
+);
 `;
 
 export interface EntryRow {
@@ -48,6 +55,9 @@ export class IndexDb {
     setCounter: Statement<unknown, [string, number]>;
     getFingerprint: Statement<{ value: string }, [string]>;
     setFingerprint: Statement<unknown, [string, string]>;
+    quarantined: Statement<{ manifest_key: string; digest: string }, []>;
+    addQuarantine: Statement<unknown, [string, string, string, number]>;
+    liftQuarantine: Statement<unknown, [string, string]>;
   };
 
   /** Opens the index; a file that is not a usable database is moved aside and recreated. */
@@ -117,6 +127,9 @@ export class IndexDb {
       setFingerprint: this.db.query(
         "INSERT INTO fingerprints(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
       ),
+      quarantined: this.db.query("SELECT manifest_key, digest FROM quarantine"),
+      addQuarantine: this.db.query("INSERT OR IGNORE INTO quarantine(manifest_key, digest, reason, at_ms) VALUES (?, ?, ?, ?)"),
+      liftQuarantine: this.db.query("DELETE FROM quarantine WHERE manifest_key = ? AND digest = ?"),
     };
   }
 
@@ -180,13 +193,30 @@ export class IndexDb {
     return { entries: t?.entries ?? 0, bytes: t?.bytes ?? 0, uncompressedBytes: t?.raw ?? 0 };
   }
 
-  /** `zccache clear`: entries and blobs, and the toolchain fingerprints (a clean slate). */
+  /** `zccache clear`: entries and blobs, the toolchain fingerprints and the quarantine (a clean slate). */
   clearEntries(): void {
     this.db.transaction(() => {
       this.db.exec("DELETE FROM entries");
       this.db.exec("DELETE FROM blobs");
       this.db.exec("DELETE FROM fingerprints");
+      this.db.exec("DELETE FROM quarantine");
     })();
+  }
+
+  /** Every quarantined entry, by key and digest (a handful: each is a proved-wrong hit). */
+  quarantined(): { key: string; digest: string }[] {
+    return this.q.quarantined.all().map((r) => ({ key: r.manifest_key, digest: r.digest }));
+  }
+
+  addQuarantine(key: string, digests: readonly string[], reason: string): void {
+    const now = Date.now();
+    this.db.transaction(() => {
+      for (const d of digests) this.q.addQuarantine.run(key, d, reason, now);
+    })();
+  }
+
+  liftQuarantine(key: string, digest: string): void {
+    this.q.liftQuarantine.run(key, digest);
   }
 
   counters(): [string, number][] {

@@ -91,6 +91,8 @@ export class LocalStore implements LocalTier {
   readonly recreatedIndex: boolean;
   /** What everything the daemon creates under this root must be created with. */
   readonly modes: RootModes;
+  /** Quarantined entries as "key\u0000digest", read once at open: asked on every lookup. */
+  private readonly barred = new Set<string>();
 
   /** `onCorrupt` hears of every damaged row found (and dropped), so it can be counted. */
   constructor(
@@ -102,6 +104,7 @@ export class LocalStore implements LocalTier {
     const opened = IndexDb.open(path.join(root, "index.sqlite"), this.modes.file);
     this.index = opened.db;
     this.recreatedIndex = opened.recreated;
+    for (const q of this.index.quarantined()) this.barred.add(`${q.key}\u0000${q.digest}`);
   }
 
   // Async only by contract: everything here is synchronous, and a hit on a memoised key
@@ -150,7 +153,11 @@ export class LocalStore implements LocalTier {
       const json = JSON.stringify(full);
       const bytes = stored.reduce((n, o) => n + o.size, 0) + json.length;
       const sealed = sealRecord(json);
-      return ok(this.insertSealed(key, sealed, bytes, { ...full, digest: sealed.slice(0, 64) }, diskSizes));
+      const digest = sealed.slice(0, 64);
+      // A compile that produced exactly a quarantined record again (the same bytes, the same
+      // compile time) is what the compiler now gives: the new entry is served, as any other.
+      if (this.quarantine.has(key, digest)) this.quarantine.lift(key, digest);
+      return ok(this.insertSealed(key, sealed, bytes, { ...full, digest }, diskSizes));
     } catch (e) {
       return err({ reason: "write-failed", detail: errorMessage(e) });
     }
@@ -316,6 +323,7 @@ export class LocalStore implements LocalTier {
 
   clear(): void {
     this.cache.clear();
+    this.barred.clear();
     this.pendingTouches.clear();
     this.index.clearEntries();
     this.blobs.clear();
@@ -325,6 +333,25 @@ export class LocalStore implements LocalTier {
   readonly fingerprints = {
     get: (name: string): string | null => this.index.getFingerprint(name),
     set: (name: string, value: string): void => this.index.setFingerprint(name, value),
+  };
+
+  /**
+   * Entries a verification proved wrong (daemon/verify.ts), kept in the index so they stay
+   * barred across restarts; the serve loop asks `has` for every entry it looks at. Entries
+   * stored under the same key later are not barred, and imports from a remote tier of a
+   * barred digest stay barred (only a local `put` of the same record lifts it).
+   */
+  readonly quarantine = {
+    has: (key: string, digest: string): boolean => this.barred.size > 0 && this.barred.has(`${key}\u0000${digest}`),
+    add: (key: string, digests: readonly string[], reason: string): void => {
+      this.index.addQuarantine(key, digests, reason);
+      for (const d of digests) this.barred.add(`${key}\u0000${d}`);
+    },
+    lift: (key: string, digest: string): void => {
+      this.index.liftQuarantine(key, digest);
+      this.barred.delete(`${key}\u0000${digest}`);
+    },
+    count: (): number => this.barred.size,
   };
 
   loadCounters(): [string, number][] {
