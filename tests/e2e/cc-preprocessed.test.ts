@@ -149,6 +149,14 @@ describe("preprocessor_fallback: one source built for two targets", () => {
   });
 });
 
+/** A PCH gcc will use for `header`, built from `stale`, with `header` itself holding `current`. */
+function stalePch(dir: string, header: string, stale: string, current: string): void {
+  fs.writeFileSync(path.join(dir, header), stale);
+  expect(bare(["gcc", "-x", "c-header", header, "-o", `${header}.gch`], dir).code).toBe(0);
+  fs.writeFileSync(path.join(dir, header), current);
+  for (const f of [header, `${header}.gch`]) backdate(path.join(dir, f));
+}
+
 describe("preprocessor_fallback never serves what the text does not decide", () => {
   // Each case: a first compile that stores, then a second that differs from it in a way that
   // must not be served from the first one's object (checked against bare, byte for byte).
@@ -207,25 +215,14 @@ describe("preprocessor_fallback never serves what the text does not decide", () 
       files: { "s.c": "int f(void) { return V; }\n", "p.h": "#define V 1\n" },
       first: ["gcc", "-c", "-DA", "-include", "p.h", "-o", "s.o", "s.c"],
       second: ["gcc", "-c", "-DB", "-include", "p.h", "-o", "s.o", "s.c"],
-      between: (dir) => {
-        // A PCH built from another version of p.h; gcc uses it without looking at p.h again.
-        fs.writeFileSync(path.join(dir, "p.h"), "#define V 2\n");
-        expect(bare(["gcc", "-x", "c-header", "p.h", "-o", "p.h.gch"], dir).code).toBe(0);
-        fs.writeFileSync(path.join(dir, "p.h"), "#define V 1\n");
-        for (const f of ["p.h", "p.h.gch"]) backdate(path.join(dir, f));
-      },
+      between: (dir) => stalePch(dir, "p.h", "#define V 2\n", "#define V 1\n"),
     },
     {
       name: "a stale precompiled header gcc picks up for an #include",
       files: { "s.c": '#include "q.h"\nint f(void) { return W; }\n', "q.h": "#define W 1\n" },
       first: ["gcc", "-c", "-DA", "-o", "s.o", "s.c"],
       second: ["gcc", "-c", "-DB", "-o", "s.o", "s.c"],
-      between: (dir) => {
-        fs.writeFileSync(path.join(dir, "q.h"), "#define W 2\n");
-        expect(bare(["gcc", "-x", "c-header", "q.h", "-o", "q.h.gch"], dir).code).toBe(0);
-        fs.writeFileSync(path.join(dir, "q.h"), "#define W 1\n");
-        for (const f of ["q.h", "q.h.gch"]) backdate(path.join(dir, f));
-      },
+      between: (dir) => stalePch(dir, "q.h", "#define W 2\n", "#define W 1\n"),
     },
   ];
   cases.forEach((k, i) => {
