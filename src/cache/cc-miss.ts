@@ -216,6 +216,10 @@ export async function recordEntry(m: MissInput, p: Produced, deps: DepRecord[]):
   const run = { stdout: p.stdout };
   const compileMs = p.compileMs;
   if (m.key === null || m.sourceHash === null || ctx.store === null) return "cache-unavailable";
+  // An argument can carry what a file would (-DSTAMP=__TIME__, -DHAVE=__has_include(<x.h>)):
+  // the key holds the argument, not what it expands to now.
+  if (job.args.some((a) => /__(DATE|TIME|TIMESTAMP)__/.test(a))) return "time-macro";
+  if (job.args.some((a) => a.includes("__has_include"))) return "too-hard";
   const source = ctx.files.facts(job.sourceAbs);
   if (source === null || source.hash !== m.sourceHash || changedSince(source.snapshot, startNs)) return "racy-input";
   if (source.timeMacros) return "time-macro";

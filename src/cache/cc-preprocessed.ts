@@ -8,7 +8,6 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { outputPathFor } from "../compilers/cc/args.ts";
 import { isAssembler, isPreprocessed } from "../compilers/cc/args.ts";
-import { depfileTargets } from "../compilers/cc/depfile-template.ts";
 import { clangImplicitPch, parsePchTrace } from "../compilers/cc/pch.ts";
 import { type CcKeyInputs, ccHeadersAfterRun, ccKeyFields, ccRunPlan, withoutOutputOptions } from "../compilers/cc/plan.ts";
 import { portableArgs, remapArgs } from "../compilers/cc/relocate.ts";
@@ -85,6 +84,8 @@ export function mayLookUpByText(m: Pick<MissInput, "family" | "job" | "req">): b
   for (const a of m.job.args) {
     if (recordsMacros(a) || /^-d[A-Z]+$/.test(a) || a.startsWith("-Wp,") || a === "-Xpreprocessor" || a === "-MG") return false;
     if (a === "-fdirectives-only" || a === "-fpch-preprocess" || a === "-traditional-cpp" || a === "-traditional") return false;
+    // -P drops the line markers from the text the key is over, not from the compile.
+    if (a === "-P") return false;
   }
   if (m.family === "clang" && clangImplicitPch(m.job.args, m.req.cwd).some((p) => fs.existsSync(p))) return false;
   return true;
@@ -129,7 +130,10 @@ export async function preprocessForLookup(m: MissInput, keyInputs: CcKeyInputs):
     // it and its -MMD depfile (no system headers) cannot give the whole list.
     const traced = m.family === "gcc";
     if (!traced && userStyle === "-MMD") return null;
-    const targets = depfileTargets(job.args, outputPathFor(inv, job.source)).flatMap((t) => ["-MT", t]);
+    // The user's own -MT/-MQ as written (gcc puts -MT targets before -MQ ones and quotes the
+    // latter itself); with none, the output's name as the driver passes it.
+    const own = userTargetOptions(job.args);
+    const targets = own.length > 0 ? own : ["-MQ", outputPathFor(inv, job.source)];
     const phony = job.args.includes("-MP") ? ["-MP"] : [];
     const remap = remapArgs(compilerCwd(req.cwd, req.env), ctx.relocation);
     const startNs = BigInt(Date.now() - 1) * 1_000_000n;
@@ -162,6 +166,8 @@ export async function preprocessForLookup(m: MissInput, keyInputs: CcKeyInputs):
       if (hash === null) return null;
       inputs.push(`${p}\u0000${hash}`);
     }
+    const defines = definesThatMayMatter(job.args, parseDepfile(depString).map((p) => joinPhysical(req.cwd, p)));
+    if (defines === null) return null;
     const key = cacheKey("cc-pp", [
       ...ccKeyFields({
         ...keyInputs,
@@ -170,6 +176,7 @@ export async function preprocessForLookup(m: MissInput, keyInputs: CcKeyInputs):
       }),
       { name: "cpp-stderr", value: sha256Hex(stderr) },
       { name: "inputs", value: inputs.sort() },
+      { name: "cpp-defines", value: defines },
     ]);
     return {
       key,
@@ -281,4 +288,81 @@ export async function missByText(m: MissInput, keyInputs: CcKeyInputs, startedMs
 export function withoutLineMarkers(text: Buffer): Buffer {
   const lines = text.toString("latin1").split("\n");
   return Buffer.from(lines.filter((l) => !/^# \d+ "/.test(l)).join("\n"), "latin1");
+}
+
+/** The user's -MT/-MQ options, each as a separate option and value, in the order written. */
+export function userTargetOptions(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    for (const opt of ["-MT", "-MQ"]) {
+      if (!a.startsWith(opt)) continue;
+      const value = a === opt ? args[++i] : a.slice(opt.length);
+      if (value !== undefined) out.push(opt, value);
+    }
+  }
+  return out;
+}
+
+/** -D/-U options in order, as [option, "NAME[=value]"]. */
+function defineOptions(args: readonly string[]): [opt: "-D" | "-U", text: string][] {
+  const out: [opt: "-D" | "-U", text: string][] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    for (const opt of ["-D", "-U"] as const) {
+      if (!a.startsWith(opt)) continue;
+      const text = a === opt ? args[++i] : a.slice(opt.length);
+      if (text !== undefined) out.push([opt, text]);
+    }
+  }
+  return out;
+}
+
+const IDENTIFIER = /[A-Za-z_][A-Za-z0-9_]*/g;
+
+/**
+ * The -D/-U options whose origin may matter, in order. The text shows a macro's expansion but
+ * not where the macro came from, and compilers word their diagnostics by that (a token from
+ * a command-line macro, from a system header's macro, or written in the file). A file can
+ * only define or test a macro by spelling its name, so a -D/-U whose name no input file
+ * contains (and no kept definition's value names) changes nothing but the text, which the key
+ * holds: a build number, a define the file does not read. The rest stay in the key as
+ * written. Null when an input cannot be read.
+ */
+export function definesThatMayMatter(args: readonly string[], inputs: readonly string[]): string[] | null {
+  const options = defineOptions(args);
+  if (options.length === 0) return [];
+  const contents: Buffer[] = [];
+  for (const p of inputs) {
+    try {
+      contents.push(fs.readFileSync(p));
+    } catch {
+      return null;
+    }
+  }
+  const nameOf = (text: string): string => /^[A-Za-z_][A-Za-z0-9_]*/.exec(text)?.[0] ?? text;
+  const mentioned = new Map<string, boolean>();
+  const inFiles = (name: string): boolean => {
+    let seen = mentioned.get(name);
+    if (seen === undefined) {
+      seen = contents.some((c) => c.includes(name));
+      mentioned.set(name, seen);
+    }
+    return seen;
+  };
+  const kept = new Set<number>();
+  const named = new Set<string>();
+  // A kept definition's value may name another command-line macro: keep that one too.
+  for (let changed = true; changed; ) {
+    changed = false;
+    options.forEach(([, text], i) => {
+      if (kept.has(i)) return;
+      const name = nameOf(text);
+      if (!inFiles(name) && !named.has(name)) return;
+      kept.add(i);
+      changed = true;
+      for (const id of text.slice(name.length).match(IDENTIFIER) ?? []) named.add(id);
+    });
+  }
+  return options.filter((_, i) => kept.has(i)).map(([opt, text]) => `${opt}${text}`);
 }

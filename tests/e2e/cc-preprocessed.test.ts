@@ -6,75 +6,14 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { bare, CacheEnv, hasTool, type RunResult, type Status } from "../helpers.ts";
-import { expectSameBytes, put, readOrNull } from "../assertions.ts";
+import { bare, CacheEnv, hasTool } from "../helpers.ts";
+import { backdate, compiled, preprocessedHits, tree } from "../fixtures/compared.ts";
 
 afterAll(() => CacheEnv.stopAll());
 
 const ON = { ZCCACHE_PREPROCESSOR_FALLBACK: "1" };
 const on = new CacheEnv(ON);
 const COMPILERS = ["gcc", ...(hasTool("clang") ? ["clang"] : [])];
-
-/** Puts files in a fresh directory of `c`'s work tree, their times well before now (outside the racy window). */
-function tree(c: CacheEnv, name: string, files: Record<string, string>): string {
-  const dir = path.join(c.work, name);
-  const old = new Date(Date.now() - 60_000);
-  for (const [rel, text] of Object.entries(files)) fs.utimesSync(put(dir, rel, text), old, old);
-  return dir;
-}
-
-function backdate(p: string): void {
-  const old = new Date(Date.now() - 30_000);
-  fs.utimesSync(p, old, old);
-}
-
-interface Outcome {
-  /** "hit", "text-hit" (found by the preprocessed text), "miss", or the counters when neither. */
-  readonly kind: string;
-  readonly z: RunResult;
-}
-
-function preprocessedHits(s: Status): number {
-  return Number((s as unknown as Record<string, unknown>).preprocessed_hits ?? 0);
-}
-
-/**
- * Compiles through zccache, then bare with the same command in the same directory; every
- * output (`outs`, relative to `dir`) and the run itself must be the same bytes. Leaves
- * zccache's outputs in place.
- */
-function compiled(c: CacheEnv, dir: string, args: readonly string[], outs: readonly string[]): Outcome {
-  for (const o of outs) fs.rmSync(path.join(dir, o), { force: true });
-  const before = c.status();
-  const z = c.zc(args, { cwd: dir });
-  const after = c.status();
-  const mine = outs.map((o) => readOrNull(path.join(dir, o)));
-  for (const o of outs) fs.rmSync(path.join(dir, o), { force: true });
-  const b = bare(args, dir);
-  const what = args.join(" ");
-  expect({ what, code: z.code }).toEqual({ what, code: b.code });
-  expectSameBytes(z.stdout, b.stdout, `${what}: stdout`);
-  expectSameBytes(z.stderr, b.stderr, `${what}: stderr`);
-  outs.forEach((o, i) => {
-    const reference = readOrNull(path.join(dir, o));
-    if (reference === null) expect({ what, o, zccache: mine[i] === null ? "absent" : "present" }).toEqual({ what, o, zccache: "absent" });
-    else expectSameBytes(mine[i] ?? null, reference, `${what}: ${o}`);
-    const m = mine[i];
-    if (m !== null && m !== undefined) fs.writeFileSync(path.join(dir, o), m);
-  });
-  const hits = after.hits - before.hits;
-  const misses = after.misses - before.misses;
-  const byText = preprocessedHits(after) - preprocessedHits(before);
-  const kind =
-    hits === 1 && misses === 0 && byText === 1
-      ? "text-hit"
-      : hits === 1 && misses === 0 && byText === 0
-        ? "hit"
-        : hits === 0 && misses === 1
-          ? "miss"
-          : JSON.stringify({ hits, misses, byText, uncacheable: after.uncacheable - before.uncacheable });
-  return { kind, z };
-}
 
 const HEADER = "#ifndef U_H\n#define U_H\n#define UV_EXTERN __attribute__((visibility(\"default\")))\nUV_EXTERN int u(int);\n#endif\n";
 /** A source of its own per test: the same text in two tests would (rightly) hit by text across them. */
@@ -115,8 +54,8 @@ describe("preprocessor_fallback: one source built for two targets", () => {
     const dir = tree(on, "stats", { "src/u.c": SOURCE(++sources), "include/u.h": HEADER });
     fs.mkdirSync(path.join(dir, "a"));
     fs.mkdirSync(path.join(dir, "b"));
-    expect(compiled(on, dir, ["gcc", "-c", "-DX=1", "-Iinclude", "-o", "a/u.o", "src/u.c"], ["a/u.o"]).kind).toBe("miss");
-    expect(compiled(on, dir, ["gcc", "-c", "-DY=1", "-Iinclude", "-o", "b/u.o", "src/u.c"], ["b/u.o"]).kind).toBe("text-hit");
+    expect(compiled(on, dir, ["gcc", "-c", "-DZC_TARGET_A=1", "-Iinclude", "-o", "a/u.o", "src/u.c"], ["a/u.o"]).kind).toBe("miss");
+    expect(compiled(on, dir, ["gcc", "-c", "-DZC_TARGET_B=1", "-Iinclude", "-o", "b/u.o", "src/u.c"], ["b/u.o"]).kind).toBe("text-hit");
     const st = on.status();
     const byText = preprocessedHits(st);
     expect(byText).toBeGreaterThan(0);
