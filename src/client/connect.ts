@@ -76,6 +76,24 @@ function badSetting(request: Request, detail: string): RoundTrip {
   return { ok: false, failure: { kind: "bad-setting", detail } };
 }
 
+/**
+ * The opt-in broker lane (broker.ts, loaded only then): ZCCACHE_BROKER_CONNECT=1 or the
+ * test-only RUNNING_PROCESS_FAKE_BACKEND, never with RUNNING_PROCESS_DISABLE=1. The launcher
+ * hands a compile over to us by the same rule.
+ */
+function brokerLaneRequested(env: Env): boolean {
+  if (env.RUNNING_PROCESS_DISABLE === "1") return false;
+  return env.ZCCACHE_BROKER_CONNECT === "1" || Boolean(env.RUNNING_PROCESS_FAKE_BACKEND);
+}
+
+/** A daemon's run-local answer may carry a message for the user: say it. */
+function withRunLocalMessage(r: RoundTrip): RoundTrip {
+  if (r.ok && r.response.type === "run-local" && r.response.message !== undefined) {
+    process.stderr.write(`zccache: ${r.response.message}\n`);
+  }
+  return r;
+}
+
 /** The PID of a daemon that must be replaced because it is older than us, if `r` says so. */
 function outdatedDaemon(r: RoundTrip): { pid: number | null } | null {
   if (r.ok) return r.response.type === "error" && r.response.code === "daemon-outdated" ? { pid: r.response.pid } : null;
@@ -103,6 +121,11 @@ export async function requestWithStart(ep: Endpoint, env: Env, request: Request)
     process.stderr.write(`zccache: ${ep.runtimeDir} is not private to this user; not using the cache\n`);
     return { ok: false, failure: { kind: "no-daemon", detail: "untrusted runtime dir" } };
   }
+  if (brokerLaneRequested(env)) {
+    const { requestViaBroker } = await import("./broker.ts");
+    const viaBroker = await requestViaBroker(ep, env, request);
+    if (viaBroker !== null) return withRunLocalMessage(viaBroker);
+  }
   for (let attempt = 0; attempt < 2; attempt++) {
     let r = await roundTrip(ep.socketPath, request);
     // A command that reached a daemon on its way out (stopping, idle) lost its connection:
@@ -126,10 +149,7 @@ export async function requestWithStart(ep: Endpoint, env: Env, request: Request)
     if (!r.ok && r.failure.kind === "timeout" && request.type === "compile") {
       await replaceSilentDaemon(ep, env, r.failure.startedAtMs);
     }
-    if (r.ok && r.response.type === "run-local" && r.response.message !== undefined) {
-      process.stderr.write(`zccache: ${r.response.message}\n`);
-    }
-    return r;
+    return withRunLocalMessage(r);
   }
   return roundTrip(ep.socketPath, request);
 }

@@ -46,6 +46,22 @@ interface Closable {
   end(): void;
 }
 
+/** A Bun socket as far as writing goes: write() may take only part of the bytes, or none. */
+export interface Writable {
+  write(b: Uint8Array): number;
+}
+
+/** Writes as much of `pending` as the socket takes now; returns what is left for its drain. */
+export function writeSome(socket: Writable, pending: Uint8Array): Uint8Array {
+  let rest = pending;
+  while (rest.length > 0) {
+    const n = socket.write(rest);
+    if (n <= 0) break;
+    rest = rest.subarray(n);
+  }
+  return rest;
+}
+
 export function roundTrip(socketPath: string, request: Request, timeoutMs: number = DEFAULT_TIMEOUT_MS): Promise<RoundTrip> {
   return new Promise<RoundTrip>((resolve) => {
     const startedAtMs = Date.now();
@@ -78,13 +94,10 @@ export function roundTrip(socketPath: string, request: Request, timeoutMs: numbe
 
     const decoder = new FrameDecoder();
     let pending: Uint8Array = encodeFrame(request);
-    const flush = (socket: { write(b: Uint8Array): number }): void => {
-      while (pending.length > 0) {
-        const n = socket.write(pending);
-        if (n <= 0) return;
-        heard();
-        pending = pending.subarray(n);
-      }
+    const flush = (socket: Writable): void => {
+      const before = pending.length;
+      pending = writeSome(socket, pending);
+      if (pending.length < before) heard();
     };
     Bun.connect({
       unix: socketPath,

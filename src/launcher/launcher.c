@@ -173,6 +173,19 @@ static int print_endpoint(void) {
   return 0;
 }
 
+/**
+ * The opt-in broker connect lane (src/client/broker.ts) is the TS program's, by the rule of
+ * src/client/connect.ts: ZCCACHE_BROKER_CONNECT=1 or the test-only RUNNING_PROCESS_FAKE_BACKEND,
+ * never with RUNNING_PROCESS_DISABLE=1.
+ */
+static int broker_lane_requested(void) {
+  const char *off = getenv("RUNNING_PROCESS_DISABLE");
+  if (off != NULL && strcmp(off, "1") == 0) return 0;
+  const char *on = getenv("ZCCACHE_BROKER_CONNECT");
+  const char *fake = getenv("RUNNING_PROCESS_FAKE_BACKEND");
+  return (on != NULL && strcmp(on, "1") == 0) || (fake != NULL && *fake != '\0');
+}
+
 static int is_command(const char *first) {
   if (first[0] == '-') return 1;
   for (int i = 0; SUBCOMMANDS[i] != NULL; i++) {
@@ -190,6 +203,7 @@ int main(int argc, char **argv) {
   const char *disable = getenv("ZCCACHE_DISABLE");
   const char *reentered = getenv(REENTERED_VAR);
   if ((disable != NULL && *disable != '\0') || (reentered != NULL && *reentered != '\0')) exec_core(argv);
+  if (broker_lane_requested()) exec_core(argv);
   if (!symlink_mode && (argc < 2 || is_command(argv[1]))) exec_core(argv);
 
   const char *compiler = symlink_mode ? invoked : argv[1];
