@@ -29,6 +29,7 @@ import { type KeyMode, locationMarkers, remapArgs } from "../compilers/cc/reloca
 import { compilerCwd, encodePath } from "../platform/relative-paths.ts";
 import { bindingOf, portability } from "./cc-relocation.ts";
 import { prefixFor, prefixSpoke } from "./prefix-command.ts";
+import { scratchPath } from "./scratch.ts";
 
 export interface MissInput {
   readonly job: CcJob;
@@ -53,11 +54,8 @@ export interface MissInput {
 }
 
 
-let scratchCounter = 0;
-
 export async function runCcMiss(m: MissInput): Promise<JobResult> {
-  scratchCounter++;
-  const privateDepfile = path.join(m.ctx.tmpDir, `dep-${process.pid}-${scratchCounter}.d`);
+  const privateDepfile = scratchPath(m.ctx.tmpDir, "dep");
   try {
     return await compileAndStore(m, privateDepfile);
   } finally {

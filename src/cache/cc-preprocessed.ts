@@ -5,8 +5,8 @@
 // is delivered, then recorded under the direct key as an ordinary entry (its inputs from the
 // preprocessing run), so the next build hits directly.
 import * as fs from "node:fs";
-import * as path from "node:path";
 import { outputPathFor } from "../compilers/cc/args.ts";
+import { targetOptions } from "../compilers/cc/depfile-template.ts";
 import { isAssembler, isPreprocessed } from "../compilers/cc/args.ts";
 import { clangImplicitPch, parsePchTrace } from "../compilers/cc/pch.ts";
 import { type CcKeyInputs, ccHeadersAfterRun, ccKeyFields, ccRunPlan, withoutOutputOptions } from "../compilers/cc/plan.ts";
@@ -15,6 +15,7 @@ import { parseDepfile } from "../compilers/cc/depfile.ts";
 import { joinPhysical } from "../platform/paths.ts";
 import { type Captured, runCapture } from "../platform/exec.ts";
 import { readIfExists, removeQuietly } from "../platform/fsx.ts";
+import { scratchPath } from "./scratch.ts";
 import { sha256Hex } from "../platform/hash.ts";
 import { compilerCwd } from "../platform/relative-paths.ts";
 import type { HitOutcome } from "../stats/outcomes.ts";
@@ -104,8 +105,6 @@ export interface PreprocessedLookup {
   readonly startNs: bigint;
 }
 
-let scratchCounter = 0;
-
 /**
  * Preprocesses the compile as it would run (same arguments, prefix maps, colours) with a
  * header trace and a depfile written for the user's own targets, so that the depfile is the
@@ -114,8 +113,7 @@ let scratchCounter = 0;
  */
 export async function preprocessForLookup(m: MissInput, keyInputs: CcKeyInputs): Promise<PreprocessedLookup | null> {
   const { job, inv, req, ctx } = m;
-  scratchCounter++;
-  const depfile = path.join(ctx.tmpDir, `pp-${process.pid}-${scratchCounter}.d`);
+  const depfile = scratchPath(ctx.tmpDir, "pp");
   try {
     fs.writeFileSync(depfile, "");
   } catch {
@@ -132,7 +130,7 @@ export async function preprocessForLookup(m: MissInput, keyInputs: CcKeyInputs):
     if (!traced && userStyle === "-MMD") return null;
     // The user's own -MT/-MQ as written (gcc puts -MT targets before -MQ ones and quotes the
     // latter itself); with none, the output's name as the driver passes it.
-    const own = userTargetOptions(job.args);
+    const own = targetOptions(job.args).flatMap((t) => [t.opt, t.value]);
     const targets = own.length > 0 ? own : ["-MQ", outputPathFor(inv, job.source)];
     const phony = job.args.includes("-MP") ? ["-MP"] : [];
     const remap = remapArgs(compilerCwd(req.cwd, req.env), ctx.relocation);
@@ -288,20 +286,6 @@ export async function missByText(m: MissInput, keyInputs: CcKeyInputs, startedMs
 export function withoutLineMarkers(text: Buffer): Buffer {
   const lines = text.toString("latin1").split("\n");
   return Buffer.from(lines.filter((l) => !/^# \d+ "/.test(l)).join("\n"), "latin1");
-}
-
-/** The user's -MT/-MQ options, each as a separate option and value, in the order written. */
-export function userTargetOptions(args: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] as string;
-    for (const opt of ["-MT", "-MQ"]) {
-      if (!a.startsWith(opt)) continue;
-      const value = a === opt ? args[++i] : a.slice(opt.length);
-      if (value !== undefined) out.push(opt, value);
-    }
-  }
-  return out;
 }
 
 /** -D/-U options in order, as [option, "NAME[=value]"]. */

@@ -4,7 +4,7 @@ import type { FileHashes } from "./file-hashes.ts";
 import type { AbsenceChecker } from "./absence.ts";
 import type { Relocation } from "../compilers/cc/relocate.ts";
 import type { SystemDirs } from "../compilers/cc/search-path.ts";
-import type { DeliveryMode, Store } from "../store/store.ts";
+import type { DeliveryMode, Store, StoredEntry } from "../store/store.ts";
 import type { ErrorReason, Language, Outcome } from "../stats/outcomes.ts";
 import type { Quarantine } from "../serve/serve.ts";
 import type { CcVerifyTarget } from "./cc-verify.ts";
@@ -70,3 +70,14 @@ export type CompileReply =
       readonly outcome: string;
     }
   | { readonly kind: "run-local"; readonly reason: string; readonly compilerPath: string | null };
+
+/** A hit's answer when the entry replays the tool's own exit code, stdout and stderr as stored. */
+export function storedReply(entry: Pick<StoredEntry, "exitCode" | "stdout" | "stderr">): CompileReply {
+  return {
+    kind: "result",
+    exitCode: entry.exitCode,
+    stdout: Buffer.from(entry.stdout, "base64"),
+    stderr: Buffer.from(entry.stderr, "base64"),
+    outcome: "hit",
+  };
+}

@@ -13,10 +13,11 @@ import {
 } from "../compilers/cc/plan.ts";
 import { clangMessageLength, colorModeFor, recordsSwitches, type Terminal } from "../compilers/cc/color.ts";
 import { expandResponseFiles, FD_INPUT } from "../compilers/cc/response-files.ts";
-import { type CcFamily, compilerFamily } from "../compilers/family.ts";
+import { analyzerFamily, type CcFamily, compilerFamily } from "../compilers/family.ts";
 import { unreachable } from "../platform/result.ts";
 import { handleLink } from "./link/handle.ts";
 import { handleRustc } from "./rustc/handle.ts";
+import { handleAnalysis } from "./tidy/handle.ts";
 import type { CompileRequest } from "../protocol/messages.ts";
 import { isAbsent, replaceableOutput, stderrIsTerminal } from "../platform/fsx.ts";
 import { terminalColumns } from "../platform/tty-size.ts";
@@ -55,6 +56,8 @@ export async function handleCompile(req: CompileRequest, ctx: PipelineContext): 
   if (compilerPath === null) return runLocal(ctx, "unknown-compiler", null, "other");
   const ident = ctx.compilers.identify(compilerPath);
   const invokedName = path.basename(req.compiler);
+  const analyzer = ident === null ? null : analyzerFamily(invokedName, ident.realName);
+  if (ident !== null && analyzer !== null) return handleAnalysis(req, ident, analyzer, ctx);
   const family = ident === null ? null : compilerFamily(invokedName, ident.realName);
   if (ident === null || family === null) return runLocal(ctx, "unknown-compiler", compilerPath, "other");
   if (ctx.store === null) return runLocal(ctx, "cache-unavailable", compilerPath, "other");

@@ -25,3 +25,18 @@ export function compilerFamily(invokedName: string, realName: string): CompilerF
 export function isCcFamily(f: CompilerFamily): f is CcFamily {
   return f === "gcc" || f === "clang" || f === "emcc";
 }
+
+/** Source analysers run on a compile's arguments: cached by their own adapter (cache/tidy/). */
+export type AnalyzerFamily = "clang-tidy" | "iwyu";
+
+const CLANG_TIDY = /^(?:.*-)?clang-tidy(?:-\d+(?:\.\d+)*)?$/;
+const IWYU = /^(?:include-what-you-use|iwyu)$/;
+
+/** Checked before compilerFamily(): "clang-tidy" must not read as a clang. */
+export function analyzerFamily(invokedName: string, realName: string): AnalyzerFamily | null {
+  for (const name of [invokedName, realName]) {
+    if (CLANG_TIDY.test(name)) return "clang-tidy";
+    if (IWYU.test(name)) return "iwyu";
+  }
+  return null;
+}

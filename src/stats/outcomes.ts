@@ -76,8 +76,9 @@ export const VERIFY_RESULTS = [
 ] as const;
 export type VerifyResult = (typeof VERIFY_RESULTS)[number];
 
-export type Language = "c" | "c++" | "rust" | "link" | "other";
-export const LANGUAGES: readonly Language[] = ["c", "c++", "rust", "link", "other"];
+// "analysis": clang-tidy and include-what-you-use runs (cache/tidy/).
+export type Language = "c" | "c++" | "rust" | "link" | "analysis" | "other";
+export const LANGUAGES: readonly Language[] = ["c", "c++", "rust", "link", "analysis", "other"];
 
 /**
  * A hit; `tier: "remote"` when the entry came from remote storage (then imported locally);

@@ -10,7 +10,7 @@ import { serve } from "../../serve/serve.ts";
 import { resolverFor } from "../../serve/validate.ts";
 import type { OutputRecord, StoredEntry } from "../../store/store.ts";
 import type { CompilerIdentity } from "../compiler-identity.ts";
-import type { CompileReply, PipelineContext } from "../context.ts";
+import { type CompileReply, type PipelineContext, storedReply } from "../context.ts";
 import { linkDetail } from "./hints.ts";
 import { runLinkMiss } from "./miss.ts";
 import { deliverLinkOutput, isMainOutput } from "./outputs.ts";
@@ -64,14 +64,7 @@ function linkServeJob(
     destination: (output, entry) => linkDestination(plan, output, entry),
     // Side files first, the output last: the entry's order.
     deliverOutput: (store, output, dest) => deliverLinkOutput(store, output, dest),
-    replay: (entry) =>
-      ok({
-        kind: "result",
-        exitCode: entry.exitCode,
-        stdout: Buffer.from(entry.stdout, "base64"),
-        stderr: Buffer.from(entry.stderr, "base64"),
-        outcome: "hit",
-      }),
+    replay: (entry) => ok(storedReply(entry)),
     recordHit: (entry, savedMs, outcome) => {
       const inputs = [...plan.keyInputs, ...entry.deps.map((d) => ({ path: resolve(d.path), hash: d.hash }))];
       ctx.stats.record(

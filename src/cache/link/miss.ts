@@ -8,7 +8,8 @@ import { isDeploySideFile, isLinkSideFile, isTempName, outputDirOf } from "../..
 import { filesFromLinkerDepfile, splitLldVerbose } from "../../compilers/link/reports.ts";
 import { withReentryMarker } from "../../platform/compiler-path.ts";
 import { type Captured, runCapture } from "../../platform/exec.ts";
-import { readIfExists, removeQuietly, type StatSnapshot } from "../../platform/fsx.ts";
+import { readIfExists, type StatSnapshot } from "../../platform/fsx.ts";
+import { withScratch } from "../scratch.ts";
 import type { CompileRequest } from "../../protocol/messages.ts";
 import { describeOutcome, type MissReason, type Outcome, type UncacheableReason } from "../../stats/outcomes.ts";
 import type { DepRecord, NewOutput } from "../../store/store.ts";
@@ -33,22 +34,14 @@ function writtenSince(p: string, startNs: bigint): boolean {
   return st?.isFile() === true && st.mtimeNs >= startNs - CLOCK_SLACK_NS;
 }
 
-let scratchCounter = 0;
-
-export async function runLinkMiss(
+export function runLinkMiss(
   plan: LinkPlan,
   missReason: MissReason,
   req: CompileRequest,
   ident: CompilerIdentity,
   ctx: PipelineContext,
 ): Promise<CompileReply> {
-  scratchCounter++;
-  const privateDepfile = path.join(ctx.tmpDir, `link-${process.pid}-${scratchCounter}.d`);
-  try {
-    return await linkAndStore(plan, missReason, req, ident, ctx, privateDepfile);
-  } finally {
-    removeQuietly(privateDepfile);
-  }
+  return withScratch(ctx.tmpDir, "link", (privateDepfile) => linkAndStore(plan, missReason, req, ident, ctx, privateDepfile));
 }
 
 async function linkAndStore(

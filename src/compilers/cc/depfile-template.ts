@@ -40,16 +40,22 @@ export function quoteTarget(s: string): string {
  * quotes it too).
  */
 export function depfileTargets(args: readonly string[], outputSpelled: string): string[] {
-  const out: string[] = [];
+  const out = targetOptions(args).map((t) => (t.opt === "-MQ" ? quoteTarget(t.value) : t.value));
+  return out.length > 0 ? out : [quoteTarget(outputSpelled)];
+}
+
+/** The -MT and -MQ options with their values (attached or separate), in the order written. */
+export function targetOptions(args: readonly string[]): { readonly opt: "-MT" | "-MQ"; readonly value: string }[] {
+  const out: { opt: "-MT" | "-MQ"; value: string }[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
-    for (const opt of ["-MT", "-MQ"]) {
+    for (const opt of ["-MT", "-MQ"] as const) {
       if (!a.startsWith(opt)) continue;
       const value = a === opt ? args[++i] : a.slice(opt.length);
-      if (value !== undefined) out.push(opt === "-MQ" ? quoteTarget(value) : value);
+      if (value !== undefined) out.push({ opt, value });
     }
   }
-  return out.length > 0 ? out : [quoteTarget(outputSpelled)];
+  return out;
 }
 
 /** A prerequisite as written (escaped for make) and the length the writer measures it by. */
