@@ -8,6 +8,7 @@ import type { DeliveryMode, Store, StoredEntry } from "../store/store.ts";
 import type { ErrorReason, Language, Outcome } from "../stats/outcomes.ts";
 import type { Quarantine } from "../serve/serve.ts";
 import type { CcVerifyTarget } from "./cc-verify.ts";
+import type { OutputWrites } from "./output-writes.ts";
 
 /** What the journal, sessions and `explain` learn about one compile, beyond its outcome. */
 export interface OutcomeDetail {
@@ -55,6 +56,8 @@ export interface PipelineContext {
   readonly relocation: Relocation;
   /** Words run before the compiler on a C/C++ miss (ZCCACHE_PREFIX, e.g. distcc); [] = none. */
   readonly prefixCommand: readonly string[];
+  /** Files this daemon's jobs write, and which entry owns each (for a link's output directory). */
+  readonly writes: OutputWrites;
   /** ZCCACHE_PREPROCESSOR_FALLBACK: a direct-mode miss is looked up by its preprocessed text. */
   readonly preprocessorFallback: boolean;
   /** Entries a verification proved wrong: the serve loop passes over them (daemon/verify.ts). */

@@ -145,7 +145,26 @@ async function handleCc(
   };
 }
 
+/** One job, with the files it writes registered as this daemon's while it runs (output-writes.ts). */
 async function runJob(
+  job: CcJob,
+  inv: CcInvocation,
+  ident: CompilerIdentity,
+  family: CcFamily,
+  invokedName: string,
+  terminal: Terminal,
+  req: CompileRequest,
+  ctx: PipelineContext,
+): Promise<JobResult> {
+  const done = ctx.writes.begin([job.objectPath, ...(job.userDepfile === null ? [] : [job.userDepfile]), ...job.sideOutputs.map((s) => s.path)]);
+  try {
+    return await serveJob(job, inv, ident, family, invokedName, terminal, req, ctx);
+  } finally {
+    done();
+  }
+}
+
+async function serveJob(
   job: CcJob,
   inv: CcInvocation,
   ident: CompilerIdentity,

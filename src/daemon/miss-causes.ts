@@ -42,6 +42,8 @@ export const UNCACHEABLE_ADVICE: Readonly<Record<UncacheableReason, string>> = {
   "compile-and-link": "Sources were compiled and linked in one command; compile with -c and link in a separate step.",
   "archive-operation": "Only ar's r and q operations are cached; other archive operations run directly.",
   "deploy-failed": "The link's deploy hook failed, so the result was not stored; see the daemon log.",
+  "output-dir-race":
+    "While the link or its deploy hook ran, a file next to its output was written by another part of the build; it runs uncached until that no longer happens (link into a directory of its own to avoid it).",
   "terminal-urls": "The compiler would print hyperlinks into debug info that records its switches; add -fdiagnostics-urls=never or drop -frecord-gcc-switches.",
   "fd-input": "An input was one of the build's own file descriptors (/dev/fd/N, a process substitution); pass a real file.",
   "side-file": "An option writes a file the cache does not track (a dump or report file); drop it from cached builds.",

@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { AbsenceChecker } from "../cache/absence.ts";
 import { CompilerIdentities } from "../cache/compiler-identity.ts";
 import type { OutcomeDetail, PipelineContext, StatsSink } from "../cache/context.ts";
+import { OutputWrites } from "../cache/output-writes.ts";
 import { FileHashes } from "../cache/file-hashes.ts";
 import { SystemDirs } from "../compilers/cc/search-path.ts";
 import { CONFIG_FILE_NAME, type Config, type DeliveryChoice, effectiveDelivery, loadConfig } from "../config/config.ts";
@@ -126,6 +127,7 @@ export class DaemonState {
         return currentLocal()?.quarantine;
       },
       files: new FileHashes(),
+      writes: new OutputWrites(),
       absence: new AbsenceChecker(),
       compilers: new CompilerIdentities(),
       systemDirs: new SystemDirs(),

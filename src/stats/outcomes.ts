@@ -25,6 +25,9 @@ export const UNCACHEABLE_REASONS = [
   "compile-and-link",
   "archive-operation",
   "deploy-failed",
+  // a file next to a link's output changed that another job of ours, another entry or another
+  // part of the build (an object, a source) wrote while the link or its deploy hook ran
+  "output-dir-race",
   // C/C++ hardening: a terminal the compiler would print hyperlinks to, in a compile whose
   // debug info records the switch that asks for them; inputs that are the client's own fds
   "terminal-urls",

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { bare, CacheEnv, requireTool, type RunResult, run, type Status } from "../helpers.ts";
-import { expectSameBytes, readOrNull } from "../assertions.ts";
+import { expectOk, expectSameBytes, readOrNull, waitUntil } from "../assertions.ts";
 
 const env = new CacheEnv();
 afterAll(() => CacheEnv.stopAll());
@@ -343,6 +343,79 @@ describe("side files and the deploy hook", () => {
     fs.utimesSync(hook, back, back);
     expect(counts(zcMeasured(argv, dir, hookEnv).d)).toEqual(MISS);
     expect(fs.readFileSync(info, "utf8")).toBe(`${path.join(dir, "out")}\ntwo words mint v2\n`);
+  });
+
+  test("deploy hook: any file it drops next to the output (libruntime.so) is restored on hits", () => {
+    const dir = scenario("deploy-any");
+    cProject(dir);
+    fs.mkdirSync(path.join(dir, "bin"));
+    const hook = path.join(env.work, "deploy-runtime.sh");
+    fs.writeFileSync(hook, `set -e\nprintf 'runtime for %s\\n' "$(basename "$1")" > libruntime.so\necho '{"ok":1}' > settings.json\n`);
+    const back = new Date(Date.now() - 60_000);
+    fs.utimesSync(hook, back, back);
+    const hookEnv = { ZCCACHE_LINK_DEPLOY_CMD: `sh ${hook}` };
+    const argv = ["gcc", "main.o", "util.o", "-L.", "-lx", "-o", "bin/prog"];
+    const files = ["bin/prog", "bin/libruntime.so", "bin/settings.json"];
+    expect(counts(zcMeasured(argv, dir, hookEnv).d)).toEqual(MISS);
+    const written = files.map((f) => fs.readFileSync(path.join(dir, f)));
+    for (const f of files) fs.rmSync(path.join(dir, f));
+    expect(counts(zcMeasured(argv, dir, hookEnv).d)).toEqual(HIT);
+    files.forEach((f, i) => expectSameBytes(readOrNull(path.join(dir, f)), written[i] ?? null, `${f} (hit)`));
+  });
+
+  test("deploy hook: a file another job of ours writes next to the output meanwhile is never captured", async () => {
+    const dir = scenario("deploy-race");
+    cProject(dir);
+    const hook = path.join(env.work, "deploy-wait.sh");
+    // Drops its runtime, then waits (bounded) until the other link has written its program.
+    fs.writeFileSync(
+      hook,
+      `set -e\ntouch libruntime.so\ni=0\nwhile [ ! -e other-prog ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done\n`,
+    );
+    const back = new Date(Date.now() - 60_000);
+    fs.utimesSync(hook, back, back);
+    const before = env.status();
+    const first = env.zcAsync(["gcc", "main.o", "util.o", "-L.", "-lx", "-o", "prog"], { cwd: dir, env: { ZCCACHE_LINK_DEPLOY_CMD: `sh ${hook}` } });
+    // The other link, through the same daemon, while the first one's hook runs.
+    expect(await waitUntil(() => fs.existsSync(path.join(dir, "libruntime.so")), 60_000)).toBe(true);
+    expectOk(env.zc(["gcc", "main.o", "util.o", "-L.", "-lx", "-o", "other-prog"], { cwd: dir }), "other link");
+    expectOk(await first, "first link");
+    const d = diff(before, env.status());
+    expect(d.reasons["output-dir-race"]).toBe(1);
+    expect(runProgram(path.join(dir, "prog"))).toBe("3 70\n");
+    // Nothing was stored for the first link: it runs (and deploys) again.
+    fs.rmSync(path.join(dir, "other-prog"));
+    fs.writeFileSync(path.join(dir, "other-prog"), "");
+    expect(counts(zcMeasured(["gcc", "main.o", "util.o", "-L.", "-lx", "-o", "prog"], dir, { ZCCACHE_LINK_DEPLOY_CMD: `sh ${hook}` }).d).misses).toBe(1);
+  });
+
+  test("deploy hook: a file another program's entry owns is not taken by a second program's hook", () => {
+    const dir = scenario("deploy-owned");
+    cProject(dir);
+    const hook = (tag: string): Record<string, string> => {
+      const p = path.join(env.work, `deploy-${tag}.sh`);
+      fs.writeFileSync(p, `set -e\necho ${tag} > libshared-runtime.so\n`);
+      const back = new Date(Date.now() - 60_000);
+      fs.utimesSync(p, back, back);
+      return { ZCCACHE_LINK_DEPLOY_CMD: `sh ${p}` };
+    };
+    expect(counts(zcMeasured(["gcc", "main.o", "util.o", "-L.", "-lx", "-o", "one"], dir, hook("one")).d)).toEqual(MISS);
+    // The second program's hook rewrites the first one's runtime: a hit of either would undo the other.
+    expect(counts(zcMeasured(["gcc", "main.o", "util.o", "-L.", "-lx", "-o", "two"], dir, hook("two")).d)).toEqual(uncacheable("output-dir-race"));
+    expect(fs.readFileSync(path.join(dir, "libshared-runtime.so"), "utf8")).toBe("two\n");
+  });
+
+  test("deploy hook: an object or source written next to the output is another part of the build's; the link is not stored", () => {
+    const dir = scenario("deploy-build-file");
+    cProject(dir);
+    const hook = path.join(env.work, "deploy-object.sh");
+    fs.writeFileSync(hook, "set -e\ncp util.o util-copy.o\n");
+    const back = new Date(Date.now() - 60_000);
+    fs.utimesSync(hook, back, back);
+    const z = zcMeasured(["gcc", "main.o", "util.o", "-L.", "-lx", "-o", "prog"], dir, { ZCCACHE_LINK_DEPLOY_CMD: `sh ${hook}` });
+    expect(z.r.code).toBe(0);
+    expect(counts(z.d)).toEqual(uncacheable("output-dir-race"));
+    expect(runProgram(path.join(dir, "prog"))).toBe("3 70\n");
   });
 
   test("a deploy hook that cannot be split (an open quote) is one line; the link keeps its result", () => {

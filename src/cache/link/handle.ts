@@ -30,7 +30,13 @@ export async function handleLink(
     ctx.stats.record({ kind: "uncacheable", reason }, "link");
     return { kind: "run-local", reason, compilerPath: ident.path };
   }
-  return serve(linkServeJob(prepared.plan, req, ident, ctx, performance.now()), store, ctx);
+  const plan = prepared.plan;
+  const done = ctx.writes.begin([plan.outputAbs]);
+  try {
+    return await serve(linkServeJob(plan, req, ident, ctx, performance.now()), store, ctx);
+  } finally {
+    done();
+  }
 }
 
 /**
@@ -66,6 +72,8 @@ function linkServeJob(
     deliverOutput: (store, output, dest) => deliverLinkOutput(store, output, dest),
     replay: (entry) => ok(storedReply(entry)),
     recordHit: (entry, savedMs, outcome) => {
+      // What a hit delivered is this entry's from now on (a later link's hook must not take it).
+      for (const o of entry.outputs) ctx.writes.own(linkDestination(plan, o, entry), plan.outputAbs);
       const inputs = [...plan.keyInputs, ...entry.deps.map((d) => ({ path: resolve(d.path), hash: d.hash }))];
       ctx.stats.record(
         outcome,

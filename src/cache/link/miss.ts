@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { libraryProbes } from "../../compilers/link/search.ts";
-import { isDeploySideFile, isLinkSideFile, isTempName, outputDirOf } from "../../compilers/link/side-files.ts";
+import { isBuildFile, isLinkSideFile, isTempName, outputDirOf } from "../../compilers/link/side-files.ts";
 import { filesFromLinkerDepfile, splitLldVerbose } from "../../compilers/link/reports.ts";
 import { withReentryMarker } from "../../platform/compiler-path.ts";
 import { type Captured, runCapture } from "../../platform/exec.ts";
@@ -16,7 +16,7 @@ import type { DepRecord, NewOutput } from "../../store/store.ts";
 import { groupByDirectory } from "../absence.ts";
 import type { CompilerIdentity } from "../compiler-identity.ts";
 import type { CompileReply, PipelineContext } from "../context.ts";
-import { changedFiles, snapshotDir } from "./dir-snapshot.ts";
+import { changedFiles, type DirSnapshot, snapshotDir } from "./dir-snapshot.ts";
 import { linkDetail } from "./hints.ts";
 import { linkOutput } from "./outputs.ts";
 import type { LinkPlan } from "./plan.ts";
@@ -57,8 +57,10 @@ async function linkAndStore(
   const linking = inv.kind === "link";
   const sideNamed = linking ? [...inv.sideOutputs, ...(inv.userDepfile === null ? [] : [inv.userDepfile])] : [];
   const namedAbs = sideNamed.map((p) => path.resolve(req.cwd, p)).filter((p) => p !== outputAbs);
-  const keep = (name: string): boolean => linking && !isTempName(name) && isLinkSideFile(name, base);
+  // Every file of the output's directory: the link (and its hook) may write any of them.
+  const keep = (name: string): boolean => linking && !isTempName(name);
   const before = snapshotDir(dir, keep);
+  const windowStartMs = Date.now();
 
   const extraArgs: string[] = [];
   const deps = plan.deps;
@@ -114,9 +116,20 @@ async function linkAndStore(
 
   // Nothing the link read is one of its side files (a file it read and rewrote is not cacheable).
   const read = new Set([...inKey, ...readFiles]);
-  const sides = changedFiles(dir, before, snapshotDir(dir, keep)).filter((p) => !namedAbs.includes(p));
+  const afterLink = snapshotDir(dir, keep);
+  const sides = changedFiles(dir, before, afterLink).filter((p) => !namedAbs.includes(p) && p !== outputAbs);
   for (const p of namedAbs) if (writtenSince(p, startNs)) sides.push(p);
   if (sides.some((p) => read.has(p))) return notStored("too-hard");
+  // A file next to the output that another job of ours wrote meanwhile, that another entry
+  // owns, or that only another part of the build writes (an object, a source) is not ours
+  // to replay: such a run is not stored at all, since a hit would be incomplete.
+  const mine = new Set([outputAbs, ...namedAbs]);
+  const foreign = (p: string): boolean => {
+    const owner = ctx.writes.ownerOf(p);
+    if (ctx.writes.writtenByOthers(p, windowStartMs, mine) || (owner !== undefined && owner !== outputAbs)) return true;
+    return !namedAbs.includes(p) && !isLinkSideFile(path.basename(p), base) && isBuildFile(path.basename(p));
+  };
+  if (sides.some(foreign)) return notStored("output-dir-race");
 
   let deployed: string[] = [];
   if (linking && plan.deployProblem !== null) {
@@ -125,10 +138,11 @@ async function linkAndStore(
     return notStored("deploy-failed");
   }
   if (linking && plan.deploy !== null) {
-    const hook = await runDeployHook(plan.deploy, outputAbs, req, dir, base);
+    const hook = await runDeployHook(plan.deploy, outputAbs, req, dir, afterLink, keep);
     if (hook === null) return notStored("deploy-failed");
     deployed = hook.filter((p) => !sides.includes(p) && p !== outputAbs);
     if (deployed.some((p) => read.has(p))) return notStored("too-hard");
+    if (deployed.some(foreign)) return notStored("output-dir-race");
   }
 
   const check = ctx.absence.pass();
@@ -166,23 +180,23 @@ async function linkAndStore(
     outputs,
   );
   if (!put.ok) ctx.stats.error("store-write-failed", put.error.detail);
+  else for (const o of outputs) ctx.writes.own(o.path, outputAbs);
   return result({ kind: "miss", reason: missReason });
 }
 
 /**
  * Runs `hook… <output>` after a successful link, in the output's directory with the build's
- * environment. Returns the files it wrote next to the output (named after it), or null when
- * it failed: the link still succeeds, uncached.
+ * environment. Returns the files it wrote or changed in that directory, or null when it
+ * failed: the link still succeeds, uncached.
  */
 async function runDeployHook(
   words: readonly string[],
   outputAbs: string,
   req: CompileRequest,
   dir: string,
-  base: string,
+  before: DirSnapshot,
+  keep: (name: string) => boolean,
 ): Promise<string[] | null> {
-  const keep = (name: string): boolean => !isTempName(name) && isDeploySideFile(name, base);
-  const before = snapshotDir(dir, keep);
   try {
     // The program as the shell would find it from the output's directory, with the build's PATH.
     const [program, ...rest] = words;

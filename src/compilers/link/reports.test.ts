@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import { filesFromLinkerDepfile, splitLldVerbose } from "./reports.ts";
-import { isDeploySideFile, isLinkSideFile } from "./side-files.ts";
+import { isBuildFile, isLinkSideFile } from "./side-files.ts";
 import { libraryProbes, parseLdSearchDirs, parsePrintSearchDirs, searchDir } from "./search.ts";
 
 test("linker dependency files: absolute, deduplicated, .. kept as written", () => {
@@ -39,11 +39,8 @@ test("side files are the ones named after the output", () => {
   expect(isLinkSideFile("prog.c", "prog")).toBe(false);
   expect(isLinkSideFile("prog.o", "prog")).toBe(false);
   expect(isLinkSideFile("prog.test", "prog")).toBe(false);
-  expect(isDeploySideFile("prog.c", "prog")).toBe(false);
-  expect(isDeploySideFile("prog.o", "prog")).toBe(false);
-  expect(isDeploySideFile("prog.sig", "prog")).toBe(true);
-  expect(isDeploySideFile("prog-stripped", "prog")).toBe(true);
-  expect(isDeploySideFile("program.c", "prog")).toBe(false);
+  for (const f of ["prog.c", "prog.o", "util.h", "libx.a", "x.d", "pch.h.gch", "a.gcno"]) expect({ f, build: isBuildFile(f) }).toEqual({ f, build: true });
+  for (const f of ["prog.sig", "libruntime.so", "runtime.dll", "app.wasm", "data.bin"]) expect({ f, build: isBuildFile(f) }).toEqual({ f, build: false });
 });
 
 test("library search: probes in every directory, tool-reported directories parsed", () => {

@@ -1,8 +1,10 @@
-// Which files next to a link's output count as the link's own side files. A directory is
+// Which files next to a link's output count as the link's own side files: names tied to the
+// output by a known suffix (prog.map, libx.so.debug, app.js.symbols, app.wasm next to
+// app.js) and files named by options (-Map=…, --out-implib=…, taken wherever they are). Any
+// other file the link or its deploy hook writes in the output's directory is taken too, but
+// only when nothing says another part of the build wrote it (link/miss.ts): a directory is
 // shared with the rest of a parallel build, and a file taken by mistake would be written back
-// on every hit, so only names tied to the output by a known suffix are taken: prog.map,
-// libx.so.debug, app.js.symbols, and app.wasm next to app.js. Files named by options
-// (-Map=…, --out-implib=…) are taken wherever they are.
+// on every hit.
 import * as path from "node:path";
 import { isSourceFile } from "./driver-args.ts";
 
@@ -49,18 +51,19 @@ function neverTaken(name: string): boolean {
   return isSourceFile(name) || NEVER.has(path.extname(name));
 }
 
+/**
+ * A file another part of a build writes (a source, header, object, archive, makefile): when
+ * one changes next to a link's output while the link or its hook runs, someone else wrote it.
+ */
+export function isBuildFile(name: string): boolean {
+  return neverTaken(name) || /\.(gch|pch|pcm|gcno|gcda|su|i|ii|s)$/.test(name);
+}
+
 /** A file the link itself may have written next to `outputBase`. */
 export function isLinkSideFile(name: string, outputBase: string): boolean {
   if (name === outputBase || neverTaken(name)) return false;
   const stem = outputStem(outputBase);
   return SIDE_SUFFIXES.some((s) => name === outputBase + s || name === stem + s);
-}
-
-/** A file a post-link deploy hook may have dropped next to the output: one named after it. */
-export function isDeploySideFile(name: string, outputBase: string): boolean {
-  if (name === outputBase || neverTaken(name)) return false;
-  const stem = outputStem(outputBase);
-  return [outputBase, stem].some((s) => name.startsWith(s) && /^[._-]/.test(name.slice(s.length)));
 }
 
 /** Temp files of tools that write through a sibling and a rename (ours included). */
