@@ -117,19 +117,21 @@ async function linkAndStore(
   // Nothing the link read is one of its side files (a file it read and rewrote is not cacheable).
   const read = new Set([...inKey, ...readFiles]);
   const afterLink = snapshotDir(dir, keep);
-  const sides = changedFiles(dir, before, afterLink).filter((p) => !namedAbs.includes(p) && p !== outputAbs);
+  // The directory is shared with the rest of a parallel build: a file another job of ours
+  // wrote meanwhile is never taken, nor a source, header or object the link cannot have
+  // written (it is someone else's); a file another program's entry owns would be fought over
+  // by two entries' hits, so such a run is not stored at all.
+  const mine = new Set([outputAbs, ...namedAbs]);
+  const byOthers = (p: string): boolean => ctx.writes.writtenByOthers(p, windowStartMs, mine);
+  const ownedElsewhere = (p: string): boolean => {
+    const owner = ctx.writes.ownerOf(p);
+    return owner !== undefined && owner !== outputAbs;
+  };
+  const buildFile = (p: string): boolean => !isLinkSideFile(path.basename(p), base) && isBuildFile(path.basename(p));
+  const sides = changedFiles(dir, before, afterLink).filter((p) => !namedAbs.includes(p) && p !== outputAbs && !byOthers(p) && !buildFile(p));
   for (const p of namedAbs) if (writtenSince(p, startNs)) sides.push(p);
   if (sides.some((p) => read.has(p))) return notStored("too-hard");
-  // A file next to the output that another job of ours wrote meanwhile, that another entry
-  // owns, or that only another part of the build writes (an object, a source) is not ours
-  // to replay: such a run is not stored at all, since a hit would be incomplete.
-  const mine = new Set([outputAbs, ...namedAbs]);
-  const foreign = (p: string): boolean => {
-    const owner = ctx.writes.ownerOf(p);
-    if (ctx.writes.writtenByOthers(p, windowStartMs, mine) || (owner !== undefined && owner !== outputAbs)) return true;
-    return !namedAbs.includes(p) && !isLinkSideFile(path.basename(p), base) && isBuildFile(path.basename(p));
-  };
-  if (sides.some(foreign)) return notStored("output-dir-race");
+  if (sides.some(ownedElsewhere)) return notStored("output-dir-race");
 
   let deployed: string[] = [];
   if (linking && plan.deployProblem !== null) {
@@ -140,9 +142,11 @@ async function linkAndStore(
   if (linking && plan.deploy !== null) {
     const hook = await runDeployHook(plan.deploy, outputAbs, req, dir, afterLink, keep);
     if (hook === null) return notStored("deploy-failed");
-    deployed = hook.filter((p) => !sides.includes(p) && p !== outputAbs);
+    deployed = hook.filter((p) => !sides.includes(p) && p !== outputAbs && !byOthers(p));
     if (deployed.some((p) => read.has(p))) return notStored("too-hard");
-    if (deployed.some(foreign)) return notStored("output-dir-race");
+    // A hook may write anything: a source or object it (or someone we cannot tell from it)
+    // wrote there cannot be told apart from the rest of the build's, so the run is not stored.
+    if (deployed.some((p) => ownedElsewhere(p) || buildFile(p))) return notStored("output-dir-race");
   }
 
   const check = ctx.absence.pass();
