@@ -4,7 +4,9 @@
 import * as path from "node:path";
 import { ccHeadersAfterRun, withoutOutputOptions } from "../../compilers/cc/plan.ts";
 import { searchOrder } from "../../compilers/cc/search-path.ts";
-import { CLANG_TIDY_CONFIG, configSearchDirs } from "../../compilers/tidy/config-files.ts";
+import { configCandidate, configSearchDirs } from "../../compilers/tidy/config-files.ts";
+import { joinPhysical } from "../../platform/paths.ts";
+import { compilerCwd } from "../../platform/relative-paths.ts";
 import { runCapture } from "../../platform/exec.ts";
 import { changedSince, readIfExists } from "../../platform/fsx.ts";
 import { withScratch } from "../scratch.ts";
@@ -105,6 +107,10 @@ async function analyseAndStore(
   // What the key holds by content must still be what we hashed, and untouched since the start.
   const source = ctx.files.facts(plan.sourceAbs);
   if (source === null || source.hash !== plan.sourceHash || changedSince(source.snapshot, startNs)) return notStored("racy-input");
+  // As for a C/C++ compile: __DATE__ and friends differ every run; .incbin and
+  // `#pragma GCC dependency` read what no depfile names (the latter compares mtimes).
+  if (source.timeMacros) return notStored("time-macro");
+  if (source.opaqueInputs) return notStored("too-hard");
   for (const input of plan.keyInputs) {
     const f = ctx.files.facts(input.path);
     if (f === null || f.hash !== input.hash || changedSince(f.snapshot, startNs)) return notStored("racy-input");
@@ -113,6 +119,8 @@ async function analyseAndStore(
   for (const h of headers.keys()) {
     const f = ctx.files.facts(h);
     if (f === null || changedSince(f.snapshot, startNs)) return notStored("racy-input");
+    if (f.timeMacros) return notStored("time-macro");
+    if (f.opaqueInputs) return notStored("too-hard");
     deps.push({ path: h, hash: f.hash });
   }
 
@@ -140,12 +148,14 @@ async function analyseAndStore(
     files: ctx.files,
   });
   if (!probes.ok) return notStored(probes.why);
-  const configProbes = inv.readsDirConfig
-    ? configSearchDirs([plan.sourceAbs, ...headers.keys()]).map((d) => path.join(d, CLANG_TIDY_CONFIG))
-    : [];
+  // The tool names files through $PWD when that is the cwd entered by a symlink: look in
+  // the directories it walks then, as spelled, as well as in the real ones.
+  const logicalCwd = compilerCwd(req.cwd, env);
+  const logical = logicalCwd === req.cwd ? [] : [joinPhysical(logicalCwd, inv.source), ...[...headers.keys()].map((h) => relocated(h, req.cwd, logicalCwd))];
+  const configProbes = inv.readsDirConfig ? configSearchDirs([plan.sourceAbs, ...headers.keys(), ...logical]).map(configCandidate) : [];
   const check = ctx.absence.pass();
   const absentPaths: string[] = [];
-  for (const p of new Set([...probes.probes, ...configProbes])) {
+  for (const p of new Set([...probes.probes, ...configProbes, ...plan.absentInputs])) {
     if (check(path.dirname(p), [path.basename(p)])) {
       absentPaths.push(p);
       continue;
@@ -170,4 +180,9 @@ async function analyseAndStore(
   );
   if (!put.ok) ctx.stats.error("store-write-failed", put.error.detail);
   return result({ kind: "miss", reason: missReason });
+}
+
+/** `p` under `logicalCwd` when it is under `realCwd` (a header named relative to the cwd), else as it is. */
+function relocated(p: string, realCwd: string, logicalCwd: string): string {
+  return p.startsWith(`${realCwd}/`) ? `${logicalCwd}${p.slice(realCwd.length)}` : p;
 }

@@ -68,19 +68,27 @@ test("config search directories run from each file's directory to the root", () 
   expect(configSearchDirs(["/p/q/a.c", "/p/r/b.h"])).toEqual(["/p/q", "/p", "/", "/p/r"]);
 });
 
-test("mapping files: references followed next to their referrer, a missing one refused", () => {
+test("mapping files: references found in the cwd first, then next to their referrer; a missing one refused", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zc-imp-"));
   try {
     fs.mkdirSync(path.join(dir, "sub"));
     fs.writeFileSync(path.join(dir, "top.imp"), '[ { ref: "sub/inner.imp" } ]\n');
-    fs.writeFileSync(path.join(dir, "sub", "inner.imp"), "[ { ref: 'leaf.imp' } ]\n");
+    // Every YAML spelling: a quoted key, an unquoted value.
+    fs.writeFileSync(path.join(dir, "sub", "inner.imp"), "[ { \"ref\": leaf.imp } ]\n");
     fs.writeFileSync(path.join(dir, "sub", "leaf.imp"), "[]\n");
-    expect(mappingFileClosure(["top.imp"], dir)?.sort()).toEqual(
-      [path.join(dir, "top.imp"), path.join(dir, "sub", "inner.imp"), path.join(dir, "sub", "leaf.imp")].sort(),
-    );
+    const r = mappingFileClosure(["top.imp"], dir);
+    expect(r?.files.sort()).toEqual([path.join(dir, "top.imp"), path.join(dir, "sub", "inner.imp"), path.join(dir, "sub", "leaf.imp")].sort());
+    // leaf.imp is looked for in the cwd first: it must stay absent there.
+    expect(r?.absent).toEqual([path.join(dir, "leaf.imp")]);
+    fs.writeFileSync(path.join(dir, "leaf.imp"), "[]\n");
+    expect(mappingFileClosure(["top.imp"], dir)?.files).toContain(path.join(dir, "leaf.imp"));
+    fs.rmSync(path.join(dir, "leaf.imp"));
     fs.rmSync(path.join(dir, "sub", "leaf.imp"));
     expect(mappingFileClosure(["top.imp"], dir)).toBeNull();
     expect(mappingFileClosure(["nope.imp"], dir)).toBeNull();
+    // A ref that cannot be followed is refused, not skipped.
+    fs.writeFileSync(path.join(dir, "odd.imp"), "[ { ref:\n    multi-line } ]\n");
+    expect(mappingFileClosure(["odd.imp"], dir)).toBeNull();
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
