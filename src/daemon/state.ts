@@ -347,5 +347,13 @@ export class DaemonState {
     } catch (e) {
       this.log.error(`closing the store failed: ${errorMessage(e)}`);
     }
+    // A verification cut short by the stop leaves its scratch directory: ours, by our pid.
+    try {
+      for (const name of fs.readdirSync(this.ctx.tmpDir)) {
+        if (name.startsWith(`verify-${process.pid}-`)) fs.rmSync(path.join(this.ctx.tmpDir, name), { recursive: true, force: true });
+      }
+    } catch {
+      // no tmp dir (the root is gone): nothing of ours is left there
+    }
   }
 }

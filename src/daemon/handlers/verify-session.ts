@@ -15,7 +15,7 @@ import { loadConfig } from "../../config/config.ts";
 import type { ResponseBody } from "../../protocol/messages.ts";
 import type { VerifiedOutput, VerifyReport } from "../../protocol/verify-report.ts";
 import type { DaemonState } from "../state.ts";
-import { journalGenerations, journalLines } from "../journal.ts";
+import { JOURNAL_ENV_ALLOWLIST, journalGenerations, journalLines } from "../journal.ts";
 import { type ComparedOutput, compareOutputs, describeDifference } from "../verify-compare.ts";
 import { compileFresh, newScratchDir, reproduces } from "../verify.ts";
 
@@ -118,7 +118,10 @@ async function verifyHit(
   state: DaemonState,
 ): Promise<Checked> {
   if (line.language === "rust" || line.language === "link") return skipped("Rust and link outputs are not verified yet");
-  const env: Record<string, string> = { ...askerEnv, ...line.env, PWD: line.cwd };
+  // The build's own values of what the journal records; one it did not have was unset there.
+  const env: Record<string, string> = { ...askerEnv, PWD: line.cwd };
+  for (const k of JOURNAL_ENV_ALLOWLIST) delete env[k];
+  Object.assign(env, line.env);
   const compilerPath = resolveCompiler(line.compiler, line.cwd, env.PATH ?? "", null);
   if (compilerPath === null) return skipped(`compiler ${line.compiler} not found on this PATH`);
   const ident = state.ctx.compilers.identify(compilerPath);
@@ -145,6 +148,13 @@ async function verifyHit(
     env,
   };
   const tmpDir = state.ctx.tmpDir;
+  // The outputs as they are before the fresh compile: one rewritten meanwhile gives no verdict.
+  const stamp = (p: string): string => {
+    const st = fs.statSync(p, { bigint: true, throwIfNoEntry: false });
+    return st === undefined ? "absent" : `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+  };
+  const outputsOnDisk = [job.objectPath, ...(job.userDepfile === null ? [] : [job.userDepfile]), ...job.sideOutputs.map((x) => x.path)];
+  const before = new Map(outputsOnDisk.map((p) => [p, stamp(p)]));
   const dir = newScratchDir(tmpDir);
   try {
     const fresh = await compileFresh(input, dir, []);
@@ -164,6 +174,8 @@ async function verifyHit(
       } catch {
         expected = null;
       }
+      // A rebuild may have rewritten it while the fresh compile ran: that is no verdict.
+      if (before.get(p) !== stamp(p)) return skipped("the output was written again after the hit");
       compared.push({ role, path: p, expected, fresh: bytes });
     }
     const differences = compareOutputs(compared);

@@ -193,13 +193,15 @@ export class IndexDb {
     return { entries: t?.entries ?? 0, bytes: t?.bytes ?? 0, uncompressedBytes: t?.raw ?? 0 };
   }
 
-  /** `zccache clear`: entries and blobs, the toolchain fingerprints and the quarantine (a clean slate). */
+  /**
+   * `zccache clear`: entries and blobs and the toolchain fingerprints. The quarantine stays: a
+   * remote tier may still hold an entry a verification proved wrong.
+   */
   clearEntries(): void {
     this.db.transaction(() => {
       this.db.exec("DELETE FROM entries");
       this.db.exec("DELETE FROM blobs");
       this.db.exec("DELETE FROM fingerprints");
-      this.db.exec("DELETE FROM quarantine");
     })();
   }
 

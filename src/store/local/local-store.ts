@@ -323,7 +323,7 @@ export class LocalStore implements LocalTier {
 
   clear(): void {
     this.cache.clear();
-    this.barred.clear();
+    // The quarantine (barred) stays, as in the index: a remote may still serve the wrong entry.
     this.pendingTouches.clear();
     this.index.clearEntries();
     this.blobs.clear();
