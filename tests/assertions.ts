@@ -46,6 +46,19 @@ export function diff(a: Status, b: Status): Delta {
   };
 }
 
+/** Hits, misses, uncacheable invocations and reasons between two statuses. */
+export interface OutcomeCounts {
+  hits: number;
+  misses: number;
+  uncacheable: number;
+  reasons: Record<string, number>;
+}
+
+export function outcomeCounts(a: Status, b: Status): OutcomeCounts {
+  const d = diff(a, b);
+  return { hits: d.hits, misses: d.misses, uncacheable: d.uncacheable, reasons: d.reasons };
+}
+
 /** "hit", "miss:<reason>", "uncacheable:<reason>", or a description of anything else. */
 export function outcomeOf(d: Delta): string {
   const total = d.hits + d.misses + d.uncacheable + d.errors;

@@ -4,7 +4,8 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { bare, CacheEnv, requireTool, type RunResult, type Status } from "../helpers.ts";
+import { bare, CacheEnv, requireTool, type RunResult } from "../helpers.ts";
+import { type OutcomeCounts, outcomeCounts } from "../assertions.ts";
 
 const env = new CacheEnv();
 afterAll(() => CacheEnv.stopAll());
@@ -13,21 +14,8 @@ const HAVE_TIDY = requireTool("clang-tidy", "clang-tidy suite");
 const HAVE_IWYU = requireTool("include-what-you-use", "include-what-you-use suite");
 const HAVE_CMAKE = HAVE_TIDY && HAVE_IWYU && requireTool("cmake", "CMake co-compile test") && requireTool("ninja", "CMake co-compile test");
 
-interface Delta {
-  hits: number;
-  misses: number;
-  uncacheable: number;
-  reasons: Record<string, number>;
-}
-
-function diff(a: Status, b: Status): Delta {
-  const reasons: Record<string, number> = {};
-  for (const k of new Set([...Object.keys(a.reasons), ...Object.keys(b.reasons)])) {
-    const d = (b.reasons[k] ?? 0) - (a.reasons[k] ?? 0);
-    if (d !== 0) reasons[k] = d;
-  }
-  return { hits: b.hits - a.hits, misses: b.misses - a.misses, uncacheable: b.uncacheable - a.uncacheable, reasons };
-}
+type Delta = OutcomeCounts;
+const diff = outcomeCounts;
 
 function zc(argv: readonly string[], cwd: string): { r: RunResult; d: Delta } {
   const before = env.status();
