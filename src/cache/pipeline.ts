@@ -129,9 +129,14 @@ async function handleCc(
   const written = jobs.flatMap((j) => [j.objectPath, ...(j.userDepfile === null ? [] : [j.userDepfile])]);
   // x/a.c and y/a.c both write a.o: only an in-order compile gets the last one right.
   if (new Set(written).size !== written.length) return runLocal(ctx, "too-hard", compilerPath, "other");
-  const results = await Promise.all(
-    jobs.map((job) => runJob(job, inv, ident, family, invokedName, terminal, req, ctx)),
-  );
+  // The files these jobs write are this daemon's while they run (output-writes.ts).
+  const done = ctx.writes.begin([...written, ...jobs.flatMap((j) => j.sideOutputs.map((side) => side.path))]);
+  let results: JobResult[];
+  try {
+    results = await Promise.all(jobs.map((job) => runJob(job, inv, ident, family, invokedName, terminal, req, ctx)));
+  } finally {
+    done();
+  }
   const handBack = results.find((r) => r.outcome.kind === "uncacheable" && r.outcome.reason === "terminal-width");
   if (handBack !== undefined) return { kind: "run-local", reason: "terminal-width", compilerPath };
   let exitCode = 0;
@@ -145,26 +150,7 @@ async function handleCc(
   };
 }
 
-/** One job, with the files it writes registered as this daemon's while it runs (output-writes.ts). */
 async function runJob(
-  job: CcJob,
-  inv: CcInvocation,
-  ident: CompilerIdentity,
-  family: CcFamily,
-  invokedName: string,
-  terminal: Terminal,
-  req: CompileRequest,
-  ctx: PipelineContext,
-): Promise<JobResult> {
-  const done = ctx.writes.begin([job.objectPath, ...(job.userDepfile === null ? [] : [job.userDepfile]), ...job.sideOutputs.map((s) => s.path)]);
-  try {
-    return await serveJob(job, inv, ident, family, invokedName, terminal, req, ctx);
-  } finally {
-    done();
-  }
-}
-
-async function serveJob(
   job: CcJob,
   inv: CcInvocation,
   ident: CompilerIdentity,
