@@ -34,15 +34,34 @@ build_ts "$out/zccache-core"
 version="$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$root/package.json" | head -n 1)"
 sources=("$root"/src/launcher/*.c)
 flags=(-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror "-DZCCACHE_VERSION=\"$version\"")
-# Built to a temp name and renamed: a running build never sees a half-written launcher.
-"$cc" "${flags[@]}" -O2 -o "$out/zccache.tmp.$$" "${sources[@]}"
-mv -f "$out/zccache.tmp.$$" "$out/zccache"
+# The launcher and the guard are exec'd once per compile: linked statically they skip the
+# dynamic loader (about 0.2-0.5 ms a start here). static-pie keeps address randomisation;
+# without a static C library (Fedora without glibc-static, musl-less setups) the link is the
+# ordinary dynamic one. Warnings are errors in every attempt; only the last one's are shown.
+# Built to a temp name and renamed: a running build never sees a half-written binary.
+native() {
+  local dest="$1"
+  shift
+  local link
+  for link in -static-pie -static ""; do
+    if [ -z "$link" ]; then
+      "$cc" "${flags[@]}" -O2 -o "$dest.tmp.$$" "$@"
+    elif ! "$cc" "${flags[@]}" -O2 "$link" -o "$dest.tmp.$$" "$@" 2>/dev/null; then
+      rm -f "$dest.tmp.$$"
+      continue
+    fi
+    mv -f "$dest.tmp.$$" "$dest"
+    linked="${link:-dynamic}"
+    return 0
+  done
+}
+native "$out/zccache" "${sources[@]}"
+launcher_link="$linked"
 if [ "${ZCCACHE_BUILD_ASAN:-1}" != 0 ]; then
   "$cc" "${flags[@]}" -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \
     -o "$out/zccache-asan.tmp.$$" "${sources[@]}"
   mv -f "$out/zccache-asan.tmp.$$" "$out/zccache-asan"
 fi
 # The daemon runs every compiler through this guard (src/platform/exec.ts).
-"$cc" "${flags[@]}" -O2 -o "$out/zccache-pdeathsig.tmp.$$" "$root/src/exec-guard/pdeathsig.c"
-mv -f "$out/zccache-pdeathsig.tmp.$$" "$out/zccache-pdeathsig"
-echo "build: $out/zccache (native launcher) -> $out/zccache-core"
+native "$out/zccache-pdeathsig" "$root/src/exec-guard/pdeathsig.c"
+echo "build: $out/zccache (native launcher, ${launcher_link#-} link) -> $out/zccache-core"

@@ -3,7 +3,7 @@
 import { afterAll, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { REPO_ROOT, run, tempDir } from "../helpers.ts";
+import { REPO_ROOT, run, tempDir, ZCCACHE } from "../helpers.ts";
 
 const out = tempDir("zc-build-nocc-");
 afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
@@ -19,4 +19,40 @@ test("without cc the build says so once and installs the TypeScript program as z
   expect(v.code).toBe(0);
   expect(v.out).toStartWith("zccache ");
   expect(fs.statSync(path.join(out, "zccache")).size).toBeGreaterThan(1 << 20);
+});
+
+/** Whether an ELF executable asks for a dynamic loader (has a PT_INTERP program header). */
+function hasInterpreter(file: string): boolean {
+  const b = fs.readFileSync(file);
+  const phoff = Number(b.readBigUInt64LE(0x20));
+  const phentsize = b.readUInt16LE(0x36);
+  const phnum = b.readUInt16LE(0x38);
+  for (let i = 0; i < phnum; i++) if (b.readUInt32LE(phoff + i * phentsize) === 3) return true;
+  return false;
+}
+
+const dynamicOut = tempDir("zc-build-dynamic-");
+afterAll(() => fs.rmSync(dynamicOut, { recursive: true, force: true }));
+
+test("the launcher and the guard are linked statically where the C library allows it", () => {
+  // gcc prints the bare name back when it has no static C library to offer.
+  const libc = run(["cc", "-print-file-name=libc.a"]).out.trim();
+  const staticLibc = path.isAbsolute(libc) && fs.existsSync(libc);
+  const dist = path.dirname(ZCCACHE);
+  for (const name of ["zccache", "zccache-pdeathsig"]) expect(`${name}: ${hasInterpreter(path.join(dist, name))}`).toBe(`${name}: ${!staticLibc}`);
+});
+
+test("a C compiler that cannot link statically still gives a working dynamic launcher", () => {
+  // A cc that refuses every static link, as one without a static C library does.
+  const wrapper = path.join(dynamicOut, "cc-no-static");
+  fs.writeFileSync(wrapper, '#!/bin/sh\nfor a; do case "$a" in -static*) echo "cannot find -lc" >&2; exit 1;; esac; done\nexec cc "$@"\n', { mode: 0o755 });
+  const out = path.join(dynamicOut, "dist");
+  const r = run(["bash", path.join(REPO_ROOT, "scripts", "build.sh"), out], { env: { ...process.env, CC: wrapper, ZCCACHE_BUILD_ASAN: "0" } });
+  if (r.code !== 0) throw new Error(`build.sh failed:\n${r.out}${r.err}`);
+  expect(r.out).toContain("dynamic link");
+  expect(r.err).not.toContain("cannot find");
+  for (const name of ["zccache", "zccache-pdeathsig"]) expect(hasInterpreter(path.join(out, name))).toBe(true);
+  const v = run([path.join(out, "zccache"), "version"]);
+  expect(v.code).toBe(0);
+  expect(v.out).toStartWith("zccache ");
 });
