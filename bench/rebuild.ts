@@ -7,6 +7,35 @@ import { type Bench, clearCommand, hitCount, hyperfine, launcherFor, sh, TOOLS, 
 import type { Project } from "./projects.ts";
 import type { ProjectResult } from "./report.ts";
 
+/**
+ * Builds bench/instant-cache.c (the floor under any cache: objects and depfiles copied from a
+ * stash, no decisions) into the bench's work dir; null without a C compiler.
+ */
+function buildInstantCache(b: Bench): string | null {
+  const src = path.join(import.meta.dir, "instant-cache.c");
+  const out = path.join(b.work, "instant-cache");
+  for (const link of [["-static"], []]) {
+    if (sh(["cc", "-O2", "-Wall", "-Wextra", "-Werror", ...link, "-o", out, src], b.env).code === 0) return out;
+  }
+  return null;
+}
+
+/** Every .o and .d under the project, copied to stash + its absolute path (what instant-cache reads). */
+function stashOutputs(p: Project, stash: string): void {
+  fs.rmSync(stash, { recursive: true, force: true });
+  const walk = (d: string): void => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const f = path.join(d, e.name);
+      if (e.isDirectory()) walk(f);
+      else if (e.isFile() && /\.(o|d)$/.test(e.name)) {
+        fs.mkdirSync(path.join(stash, path.dirname(f)), { recursive: true });
+        fs.copyFileSync(f, path.join(stash, f));
+      }
+    }
+  };
+  walk(p.dir);
+}
+
 function relObjects(p: Project): Map<string, Buffer> {
   return new Map(p.objects().map((f) => [path.relative(p.dir, f), fs.readFileSync(f)]));
 }
@@ -14,12 +43,13 @@ function relObjects(p: Project): Map<string, Buffer> {
 export function measureProjects(b: Bench, projects: Project[], runs: number, progress: (what: string) => void): ProjectResult[] {
   const results: ProjectResult[] = [];
   sh(["sccache", "--start-server"], b.env);
+  const instant = buildInstantCache(b);
   try {
     for (const p of projects) {
       const run = (cmd: string): ReturnType<typeof sh> => sh(["sh", "-c", cmd], b.env, p.dir);
-      const configure = (tool: Tool): void => {
+      const configure = (tool: Tool | "instant", launcher = tool === "instant" ? "" : launcherFor(b, tool)): void => {
         if (p.configure === undefined) return;
-        const r = run(p.configure(launcherFor(b, tool)));
+        const r = run(p.configure(launcher));
         if (r.code !== 0) throw new Error(`configuring ${p.name} for ${tool} failed: ${r.err}`);
       };
       progress(`project: ${p.name}`);
@@ -29,6 +59,30 @@ export function measureProjects(b: Bench, projects: Project[], runs: number, pro
       if (bareBuild.code !== 0) throw new Error(`bare build of ${p.name} failed: ${bareBuild.err}`);
       const refOut = run(p.check).out;
       const refObjs = relObjects(p);
+      if (instant !== null) {
+        // The floor: the same rebuild with every compile answered by a plain copy of the bare
+        // build's object and depfile (make, CMake's own steps, links and archives still run).
+        const stash = path.join(b.work, "instant-stash");
+        stashOutputs(p, stash);
+        const env = { ...b.env, INSTANT_CACHE_STASH: stash };
+        configure("instant", instant);
+        const cc = `${instant} gcc`;
+        const buildCmd = `sh -c '${p.build(cc, "ar").replace(/'/g, "'\\''")}'`;
+        const t = hyperfine(b, buildCmd, { runs: runs, prepare: `sh -c '${p.clean}'`, cwd: p.dir, env });
+        const objs = relObjects(p);
+        let same = objs.size === refObjs.size;
+        for (const [k, v] of objs) if (!refObjs.get(k)?.equals(v)) same = false;
+        const out = run(p.check).out;
+        results.push({
+          project: p.name,
+          tool: "instant",
+          medianMs: t.median,
+          minMs: t.min,
+          maxMs: t.max,
+          verified: `${same ? `${objs.size} objects identical` : "OBJECTS DIFFER"}; output ${out === refOut ? "same" : "DIFFERS"}; floor: copies from a stash`,
+        });
+        fs.rmSync(stash, { recursive: true, force: true });
+      }
       for (const tool of TOOLS) {
         const cc = tool === "bare" ? "gcc" : `${launcherFor(b, tool)} gcc`;
         const ar = tool === "zccache" ? `${b.zccache} ar` : "ar";

@@ -19,7 +19,8 @@ export interface Measurement {
 
 export interface ProjectResult {
   project: string;
-  tool: Tool;
+  /** "instant": the floor, every compile a copy from a stash (bench/instant-cache.c). */
+  tool: Tool | "instant";
   medianMs: number;
   minMs: number;
   maxMs: number;
@@ -73,7 +74,7 @@ const ratio = (a: number | undefined, b: number | undefined): string => (a === u
 function targets(r: Results): string[] {
   const single = (c: string, mode: Measurement["mode"], tool: Tool): number | undefined =>
     r.singleFile.find((x) => x.case === c && x.mode === mode && x.tool === tool)?.medianMs;
-  const project = (p: string, tool: Tool): number | undefined => r.projects.find((x) => x.project === p && x.tool === tool)?.medianMs;
+  const project = (p: string, tool: Tool | "instant"): number | undefined => r.projects.find((x) => x.project === p && x.tool === tool)?.medianMs;
   const line = (what: string, z: number | undefined, base: number | undefined, baseName: string, max: number): string => {
     if (z === undefined || base === undefined) return `- ${what}: not measured in this run (target ≤ ${max}x ${baseName})`;
     const x = z / base;
@@ -91,6 +92,11 @@ function targets(r: Results): string[] {
   ];
   for (const p of [...new Set(r.projects.map((x) => x.project))]) {
     out.push(line(`clean rebuild with a warm cache, ${p}`, project(p, "zccache"), project(p, "ccache"), "ccache", 0.8));
+    const floor = project(p, "instant");
+    const cc = project(p, "ccache");
+    if (floor !== undefined && cc !== undefined) {
+      out.push(`  - the floor of this rebuild (every compile a plain copy from a stash): ${floor.toFixed(0)} ms = ${(floor / cc).toFixed(2)}x ccache`);
+    }
   }
   out.push(line("cold miss, trivial C", single("trivial C", "cold-miss", "zccache"), single("trivial C", "cold-miss", "bare"), "bare gcc", 1.15));
   const realCrates = r.cargo.filter((x) => x.project.startsWith("serde"));
@@ -108,6 +114,11 @@ function targets(r: Results): string[] {
 
 export function markdown(r: Results): string {
   const lines = [`# zccache benchmark`, "", r.header, "", "## Single files", ""];
+  lines.push(
+    "cold-miss: before each run the source gets one new constant (a source no cache has seen, as after an edit); caches, daemons and servers stay up. " +
+      "warm-hit: the same command again after one priming run.",
+    "",
+  );
   lines.push("| case | mode | tool | median ms | min–max ms | ratio to ccache | check |", "|---|---|---|---:|---:|---:|---|");
   for (const m of r.singleFile) {
     const c = r.singleFile.find((x) => x.case === m.case && x.mode === m.mode && x.tool === "ccache");
