@@ -2,8 +2,11 @@
  * instant-cache COMPILER ARG...: the floor under any compiler cache in a rebuild. It decides
  * nothing and keeps no index: the object (-o) and the depfile (-MF) of a compile are copied
  * from INSTANT_CACHE_STASH/<absolute output path>, where the bench put a bare build's files.
- * When either is not in the stash it runs the compiler instead. Built by the bench with the
- * machine's cc (linked statically when it can be, as the zccache launcher is); never shipped.
+ * When either is not in the stash it runs the compiler instead, and for a compile (-c, not a
+ * link) appends a line to INSTANT_CACHE_PASSED (when set), so the bench can tell a floor from
+ * a partial one. Built by
+ * the bench with the machine's cc (linked statically when it can be, as the zccache launcher
+ * is); never shipped.
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -73,6 +76,17 @@ int main(int argc, char **argv) {
         if (outs[k] != NULL) ok = copy_file(from[k], outs[k]) == 0;
       }
       if (ok) return 0;
+    }
+  }
+  /* Links (no -c) run the linker in every build, the floor's included. */
+  int compile = 0;
+  for (int i = 2; i < argc; i++) compile |= strcmp(argv[i], "-c") == 0;
+  const char *passed = getenv("INSTANT_CACHE_PASSED");
+  if (passed != NULL && compile) {
+    int fd = open(passed, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+      (void)!write(fd, "passed\n", 7);
+      close(fd);
     }
   }
   execvp(argv[1], argv + 1);
