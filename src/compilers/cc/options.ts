@@ -284,34 +284,42 @@ export const SIDE_FILE_OPTIONS: readonly RegExp[] = [
  */
 export const EMCC_OVERRIDES: ReadonlyMap<string, OptionSpec> = new Map<string, OptionSpec>([["-s", s("separate-only", "plain")]]);
 
-/** Looks an option up: exact first, then the longest matching prefix. */
+/** Exact options that may also be written with their value joined (-Idir, -DFOO, -MFfile). */
+const JOINABLE = new Map<string, OptionSpec>();
+for (const [name, spec] of EXACT_OPTIONS) {
+  if (spec.style === "joined-or-separate" || spec.style === "separate") JOINABLE.set(name, spec);
+}
+const LONGEST_JOINABLE = Math.max(...[...JOINABLE.keys()].map((n) => n.length));
+
+/**
+ * PREFIX_OPTIONS by their first two characters (every prefix has at least two), each list in
+ * the table's order: the first prefix of the table that a word starts with is in its list.
+ */
+const PREFIXES_BY_HEAD = new Map<string, (readonly [string, OptionSpec])[]>();
+for (const entry of PREFIX_OPTIONS) {
+  const head = entry[0].slice(0, 2);
+  const list = PREFIXES_BY_HEAD.get(head);
+  if (list === undefined) PREFIXES_BY_HEAD.set(head, [entry]);
+  else list.push(entry);
+}
+
+/**
+ * Looks an option up: exact first, then the longest exact option written with its value
+ * joined (-MF before -M, -isystem before -I), then the first matching prefix of the table.
+ * Runs for every argument of every compile: map lookups, not a scan of the tables.
+ */
 export function lookupOption(arg: string): { name: string; spec: OptionSpec } | null {
   const exact = EXACT_OPTIONS.get(arg);
   if (exact) return { name: arg, spec: exact };
-  // Joined forms of exact options that take an argument: -Idir, -DFOO, -ofile, -MFfile.
-  for (const [name, spec] of EXACT_OPTIONS) {
-    if ((spec.style === "joined-or-separate" || spec.style === "separate") && arg.startsWith(name) && arg.length > name.length) {
-      // Prefer the longest name: -MF before -M, -isystem before -I.
-      const longer = longestExactPrefix(arg);
-      if (longer) return longer;
-      return { name, spec };
-    }
+  for (let n = Math.min(LONGEST_JOINABLE, arg.length - 1); n >= 1; n--) {
+    const name = arg.slice(0, n);
+    const spec = JOINABLE.get(name);
+    if (spec !== undefined) return { name, spec };
   }
-  for (const [prefix, spec] of PREFIX_OPTIONS) {
+  for (const [prefix, spec] of PREFIXES_BY_HEAD.get(arg.slice(0, 2)) ?? []) {
     if (arg.startsWith(prefix)) return { name: prefix, spec };
   }
   return null;
-}
-
-function longestExactPrefix(arg: string): { name: string; spec: OptionSpec } | null {
-  let best: { name: string; spec: OptionSpec } | null = null;
-  for (const [name, spec] of EXACT_OPTIONS) {
-    if (spec.style !== "joined-or-separate" && spec.style !== "separate") continue;
-    if (arg.startsWith(name) && arg.length > name.length && (best === null || name.length > best.name.length)) {
-      best = { name, spec };
-    }
-  }
-  return best;
 }
 
 /**
