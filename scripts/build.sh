@@ -36,7 +36,7 @@ sources=("$root"/src/launcher/*.c)
 flags=(-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror "-DZCCACHE_VERSION=\"$version\"")
 # The launcher and the guard are exec'd once per compile: linked statically they skip the
 # dynamic loader (about 0.2-0.5 ms a start here). static-pie keeps address randomisation;
-# without a static C library (Fedora without glibc-static, musl-less setups) the link is the
+# without a static C library (Fedora without glibc-static, for one) the link is the
 # ordinary dynamic one. Warnings are errors in every attempt; only the last one's are shown.
 # Built to a temp name and renamed: a running build never sees a half-written binary.
 native() {
