@@ -3,7 +3,7 @@
 // with the bare build's, and hits are read from the tool's own statistics.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { type Bench, clearCommand, hitCount, hyperfine, launcherFor, sh, TOOLS, type Tool } from "./harness.ts";
+import { type Bench, clearCommand, type Env, hitCount, hyperfine, launcherFor, sh, TOOLS, type Tool } from "./harness.ts";
 import type { Project } from "./projects.ts";
 import type { ProjectResult } from "./report.ts";
 
@@ -59,6 +59,15 @@ export function measureProjects(b: Bench, projects: Project[], runs: number, pro
       if (bareBuild.code !== 0) throw new Error(`bare build of ${p.name} failed: ${bareBuild.err}`);
       const refOut = run(p.check).out;
       const refObjs = relObjects(p);
+      /** n timed clean rebuilds with CC=cc, then what they left compared with the bare build. */
+      const timedRebuild = (cc: string, ar: string, n: number, env: Env = b.env): { t: ReturnType<typeof hyperfine>; checks: string } => {
+        const buildCmd = `sh -c '${p.build(cc, ar).replace(/'/g, "'\\''")}'`;
+        const t = hyperfine(b, buildCmd, { runs: n, prepare: `sh -c '${p.clean}'`, cwd: p.dir, env });
+        const objs = relObjects(p);
+        const same = objs.size === refObjs.size && [...objs].every(([k, v]) => refObjs.get(k)?.equals(v) === true);
+        const out = run(p.check).out;
+        return { t, checks: `${same ? `${objs.size} objects identical` : "OBJECTS DIFFER"}; output ${out === refOut ? "same" : "DIFFERS"}` };
+      };
       if (instant !== null) {
         // The floor: the same rebuild with every compile answered by a plain copy of the bare
         // build's object and depfile (make, CMake's own steps, links and archives still run).
@@ -66,15 +75,12 @@ export function measureProjects(b: Bench, projects: Project[], runs: number, pro
         stashOutputs(p, stash);
         const passedLog = path.join(b.work, "instant-passed");
         fs.rmSync(passedLog, { force: true });
-        const env = { ...b.env, INSTANT_CACHE_STASH: stash, INSTANT_CACHE_PASSED: passedLog };
         configure("instant", instant);
-        const cc = `${instant} gcc`;
-        const buildCmd = `sh -c '${p.build(cc, "ar").replace(/'/g, "'\\''")}'`;
-        const t = hyperfine(b, buildCmd, { runs: runs, prepare: `sh -c '${p.clean}'`, cwd: p.dir, env });
-        const objs = relObjects(p);
-        let same = objs.size === refObjs.size;
-        for (const [k, v] of objs) if (!refObjs.get(k)?.equals(v)) same = false;
-        const out = run(p.check).out;
+        const { t, checks } = timedRebuild(`${instant} gcc`, "ar", Math.min(p.runs ?? runs, runs), {
+          ...b.env,
+          INSTANT_CACHE_STASH: stash,
+          INSTANT_CACHE_PASSED: passedLog,
+        });
         // Compiles it could not answer ran the compiler: then this row is no floor.
         const passed = fs.existsSync(passedLog) ? fs.readFileSync(passedLog, "utf8").split("\n").filter((l) => l !== "").length : 0;
         results.push({
@@ -83,9 +89,8 @@ export function measureProjects(b: Bench, projects: Project[], runs: number, pro
           medianMs: t.median,
           minMs: t.min,
           maxMs: t.max,
-          verified: `${same ? `${objs.size} objects identical` : "OBJECTS DIFFER"}; output ${out === refOut ? "same" : "DIFFERS"}; ${
-            passed === 0 ? "floor: every compile a copy" : `NO FLOOR: ${passed} compiles ran the compiler`
-          }`,
+          verified: `${checks}; ${passed === 0 ? "floor: every compile a copy" : `NO FLOOR: ${passed} compiles ran the compiler`}`,
+          floor: passed === 0,
         });
         fs.rmSync(stash, { recursive: true, force: true });
       }
@@ -102,20 +107,15 @@ export function measureProjects(b: Bench, projects: Project[], runs: number, pro
         // Bare builds are the slowest and compared against by no target: fewer runs.
         const n = Math.min(p.runs ?? runs, tool === "bare" ? 3 : runs);
         const before = hitCount(b, tool);
-        const buildCmd = `sh -c '${p.build(cc, ar).replace(/'/g, "'\\''")}'`;
-        const t = hyperfine(b, buildCmd, { runs: n, prepare: `sh -c '${p.clean}'`, cwd: p.dir });
+        const { t, checks } = timedRebuild(cc, ar, n);
         const hits = hitCount(b, tool) - before;
-        const out = run(p.check).out;
-        const objs = relObjects(p);
-        let same = objs.size === refObjs.size;
-        for (const [k, v] of objs) if (!refObjs.get(k)?.equals(v)) same = false;
         results.push({
           project: p.name,
           tool,
           medianMs: t.median,
           minMs: t.min,
           maxMs: t.max,
-          verified: `${same ? `${objs.size} objects identical` : "OBJECTS DIFFER"}; output ${out === refOut ? "same" : "DIFFERS"}; ${tool === "bare" ? "-" : `${(hits / n).toFixed(0)} hits/run`}`,
+          verified: `${checks}; ${tool === "bare" ? "-" : `${(hits / n).toFixed(0)} hits/run`}`,
         });
       }
     }

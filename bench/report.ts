@@ -21,6 +21,8 @@ export interface ProjectResult {
   project: string;
   /** "instant": the floor, every compile a copy from a stash (bench/instant-cache.c). */
   tool: Tool | "instant";
+  /** For "instant": every compile was a copy (a compile it could not answer makes it no floor). */
+  floor?: boolean;
   medianMs: number;
   minMs: number;
   maxMs: number;
@@ -93,7 +95,7 @@ function targets(r: Results): string[] {
   for (const p of [...new Set(r.projects.map((x) => x.project))]) {
     out.push(line(`clean rebuild with a warm cache, ${p}`, project(p, "zccache"), project(p, "ccache"), "ccache", 0.8));
     const floorRow = r.projects.find((x) => x.project === p && x.tool === "instant");
-    const floor = floorRow?.verified.includes("floor: every compile a copy") === true ? floorRow.medianMs : undefined;
+    const floor = floorRow?.floor === true ? floorRow.medianMs : undefined;
     const cc = project(p, "ccache");
     if (floor !== undefined && cc !== undefined) {
       out.push(`  - the floor of this rebuild (every compile a plain copy from a stash): ${floor.toFixed(0)} ms = ${(floor / cc).toFixed(2)}x ccache`);
