@@ -101,23 +101,35 @@ describe("include search: paths the compiler resolves differently from a lexical
 describe("outputs someone else writes", () => {
   test("an object rewritten by a concurrent writer before the daemon reads it is never served", async () => {
     const c = new CacheEnv();
-    // Two builds of one tree at once: while the daemon is still busy with our miss (here: a
-    // slow `-v` query for the system include dirs), another compile of the same command
-    // has truncated the object and is rewriting it. What the daemon reads then is not what
-    // our compiler wrote.
+    // Two builds of one tree at once: after our compiler has exited, while the daemon is still
+    // busy with our miss (here: its `-v` query for the system include dirs), another compile
+    // of the same command truncates the object and later rewrites it. What the daemon would
+    // read then is not what our compiler wrote.
+    //
+    // The steps are ordered by marker files, not by sleeps: the daemon also runs the wrapper
+    // before the compile (-print-prog-name), and a compile slower than a sleep would let the
+    // truncation land while the compiler still runs, where no one can tell it from the
+    // compiler's own writes. Each wait is bounded, so a changed daemon cannot hang the test.
     const bin = tempDir("zc-clobber-");
     const wrapper = path.join(bin, "gcc");
     fs.writeFileSync(
       wrapper,
       [
         "#!/bin/sh",
-        'case " $* " in *" -v "*) if [ -n "$ZC_REL_SLOW_V" ]; then sleep 1; fi ;; esac',
+        'm="$ZC_REL_CLOBBER"',
+        'wait_for() { i=0; while [ ! -e "$1" ] && [ $i -lt 300 ]; do sleep 0.05; i=$((i+1)); done; }',
+        'case " $* " in *" -v "*)',
+        // The daemon's query after the compile: let the other writer in, and wait for it.
+        '  if [ -n "$m" ] && [ -e "$m.started" ] && [ ! -e "$m.querying" ]; then touch "$m.querying"; wait_for "$m.truncated"; fi ;;',
+        "esac",
         '/usr/bin/gcc "$@"',
         "rc=$?",
-        'if [ -n "$ZC_REL_CLOBBER" ] && [ ! -e "$ZC_REL_CLOBBER.started" ]; then',
-        '  touch "$ZC_REL_CLOBBER.started"',
-        '  ( sleep 0.2; truncate -s 64 "$ZC_REL_CLOBBER"; sleep 1.5; /usr/bin/gcc "$@"; touch "$ZC_REL_CLOBBER.finished" ) </dev/null >/dev/null 2>&1 &',
-        "fi",
+        'case " $* " in *" -c "*)',
+        '  if [ -n "$m" ] && [ ! -e "$m.started" ]; then',
+        '    touch "$m.started"',
+        '    ( wait_for "$m.querying"; truncate -s 64 "$m"; touch "$m.truncated"; sleep 1; /usr/bin/gcc "$@"; touch "$m.finished" ) </dev/null >/dev/null 2>&1 &',
+        "  fi ;;",
+        "esac",
         "exit $rc",
         "",
       ].join("\n"),
@@ -126,11 +138,17 @@ describe("outputs someone else writes", () => {
     c.write("r.c", Array.from({ length: 60 }, (_, i) => `int r_${i}(int x) { return x * ${i + 3}; }`).join("\n"));
     const obj = path.join(c.work, "r.o");
     const argv = [wrapper, "-O1", "-c", "r.c", "-o", "r.o"];
-    const r = c.zc(argv, { env: { ZC_REL_SLOW_V: "1", ZC_REL_CLOBBER: obj } });
+    const before = c.status();
+    const r = c.zc(argv, { env: { ZC_REL_CLOBBER: obj } });
     expect(r.code).toBe(0);
-    const deadline = Date.now() + 15_000;
+    const deadline = Date.now() + 30_000;
     while (!fs.existsSync(`${obj}.finished`) && Date.now() < deadline) await sleepMs(50);
     expect(fs.existsSync(`${obj}.finished`)).toBe(true);
+    // The truncation came while the daemon was querying, after the compiler had exited.
+    expect(fs.existsSync(`${obj}.querying`)).toBe(true);
+    const after = c.status();
+    expect(after.hits).toBe(before.hits);
+    expect((after.reasons["racy-input"] ?? 0) - (before.reasons["racy-input"] ?? 0)).toBe(1);
     // Every later compile of that command must give what the compiler gives.
     expect(compareOnce(c, argv, ["r.o"])).toBe("");
     expect(compareOnce(c, argv, ["r.o"])).toBe("");
