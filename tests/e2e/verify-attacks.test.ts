@@ -88,10 +88,14 @@ function processesNaming(needle: string): number[] {
 /**
  * A compiler wrapper that notes each run (a file named by its PID in `runs`) and sleeps
  * `secs` before running gcc: a verification of its hits stays running long enough to race.
+ * The daemon's questions about the toolchain (-print-prog-name=…, the -v search-path query)
+ * are answered at once and not counted: they are no compile, and sleeping in each of them
+ * only made every miss take several times `secs`.
  */
 function slowCompiler(c: CacheEnv, name: string, runs: string, secs: number): string {
   fs.mkdirSync(runs, { recursive: true });
-  const p = c.write(name, `#!/bin/sh\ntouch '${runs}'/$$\nsleep ${secs}\nexec gcc "$@"\n`);
+  const query = `case " $* " in *" -print-prog-name="*|*" -v "*) exec gcc "$@" ;; esac\n`;
+  const p = c.write(name, `#!/bin/sh\n${query}touch '${runs}'/$$\nsleep ${secs}\nexec gcc "$@"\n`);
   fs.chmodSync(p, 0o755);
   backDate(p);
   return p;
