@@ -5,7 +5,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { bareObject, compileIn, expectOk } from "../assertions.ts";
+import { bareObject, compileIn, expectOk, waitUntil } from "../assertions.ts";
 import { CacheEnv, run } from "../helpers.ts";
 
 afterAll(() => CacheEnv.stopAll());
@@ -201,6 +201,9 @@ describe("the start lock", () => {
       const starts = Array.from({ length: 12 }, () => c.zcAsync(["start"]));
       await stopping;
       for (const r of await Promise.all(starts)) expect(r.code).toBe(0);
+      // A start returns once any daemon answers; a daemon that lost the race for the lock
+      // may still be on its way out.
+      await waitUntil(() => c.daemonPids().length <= 1, 15_000);
       const st = c.status();
       expect(c.daemonPids()).toEqual([st.pid]);
       expect(fs.readFileSync(st.socket.replace(/\.sock$/, ".lock"), "utf8").trim()).toBe(String(st.pid));

@@ -119,13 +119,14 @@ for (const build of BUILDS) {
       "progress frames keep a slow daemon's answer alive past the deadline",
       withBox(async () => {
         box.serve(async (reply) => {
-          for (let i = 0; i < 10; i++) {
+          // 4.5 s in all, a frame every 0.3 s, against a 3 s deadline.
+          for (let i = 0; i < 15; i++) {
             await sleep(300);
             reply.send(frame(KIND.progress, new Uint8Array(0)));
           }
           reply.send(frame(KIND.reply, resultPayload(0, "slow but fine\n", "")));
         });
-        const r = await box.run([box.launcher, "gcc", "-c", "a.c"], { ZCCACHE_CLIENT_TIMEOUT_SECS: "1" });
+        const r = await box.run([box.launcher, "gcc", "-c", "a.c"], { ZCCACHE_CLIENT_TIMEOUT_SECS: "3" });
         expectClean(r);
         expect(r.out).toBe("slow but fine\n");
       }),
