@@ -15,7 +15,7 @@ import type { StoredEntry } from "../store/store.ts";
 import { deliverCcOutput, writeRenderedOutput } from "./cc-deliver.ts";
 import { type MissInput, runCcMiss } from "./cc-miss.ts";
 import { missByText } from "./cc-preprocessed.ts";
-import type { CcKeyInputs } from "../compilers/cc/plan.ts";
+import { CC_KEY_ENV_VARS, type CcKeyInputs } from "../compilers/cc/plan.ts";
 import { ccFacts } from "./facts.ts";
 import type { CacheKey } from "./key.ts";
 import type { JobResult } from "./pipeline.ts";
@@ -83,11 +83,18 @@ export function ccServeJob(c: CcServeInput): ServeJob<JobResult> {
       return ok({ exitCode: entry.exitCode, stdout: stdio(entry.stdout), stderr: stdio(entry.stderr), outcome: { kind: "hit" } });
     },
     recordHit: (entry, savedMs, outcome) => {
-      const deps = entry.deps.map((d) => ({ path: resolve(d.path), hash: d.hash }));
+      // The facts are the entry's deps resolved in this cwd plus what the key was made of:
+      // the key, the entry's digest and what the key leaves out (paths, the cwd) name them.
+      const env = CC_KEY_ENV_VARS.filter((v) => c.req.env[v] !== undefined).map((v) => `${v}=${c.req.env[v]}`);
+      const fingerprint = [c.key, entry.digest, c.ident.path, cwd, job.sourceAbs, String(job.args.length), ...job.args, ...env].join("\u0000");
+      const facts = {
+        fingerprint,
+        get: () => ccFacts(job, c.ident, c.req, c.sourceHash, entry.deps.map((d) => ({ path: resolve(d.path), hash: d.hash }))),
+      };
       ctx.stats.record(outcome, c.lang, {
         output: job.objectPath,
         savedMs,
-        facts: ccFacts(job, c.ident, c.req, c.sourceHash, deps),
+        facts,
         // References only: a verification (verify_rate) reads them after the reply has gone.
         verify: {
           key: c.key,

@@ -17,11 +17,22 @@ export interface OutcomeDetail {
   /** For a hit: how long the compile it replaced took, minus the hit's own time. */
   readonly savedMs?: number;
   /** For a hit or a miss of C/C++: the inputs, so `explain` can say what changed. */
-  readonly facts?: CompileFacts;
+  readonly facts?: CompileFacts | LazyFacts;
   /** Notes about a stored or delivered result that is not reproducible bit for bit (counted as hint.<name>). */
   readonly hints?: readonly string[];
   /** For a C/C++ hit: what compiling it again needs, for a verification (verify_rate, daemon/verify.ts). */
   readonly verify?: CcVerifyTarget;
+}
+
+/**
+ * Facts built only when the history needs them: a hit that repeats the compile its output's
+ * history row already describes (equal `fingerprint`) only updates the row's time, so its
+ * ~270 dependency records for STL code are never copied. Equal fingerprints must mean equal
+ * facts.
+ */
+export interface LazyFacts {
+  readonly fingerprint: string;
+  get(): CompileFacts;
 }
 
 /** The inputs of one compile, recorded per output for `zccache explain`. */

@@ -4,7 +4,7 @@
 // log of their own (bounded by rows), which `explain --session` matches to journal lines.
 import { Database } from "bun:sqlite";
 import { precreate } from "../store/local/root-modes.ts";
-import type { CompileFacts } from "../cache/context.ts";
+import type { CompileFacts, LazyFacts } from "../cache/context.ts";
 import type { Outcome } from "../stats/outcomes.ts";
 import { type Cause, diffFacts } from "./explain.ts";
 
@@ -70,6 +70,10 @@ interface Row {
  * A hit repeating the last recorded compile of an output then costs one small UPDATE instead
  * of reading, parsing and rewriting its whole dependency list (~270 headers for STL code).
  */
+function isLazy(f: CompileFacts | LazyFacts): f is LazyFacts {
+  return "get" in f;
+}
+
 function factsFingerprint(f: CompileFacts): string {
   const parts = [f.compiler, f.compilerHash, f.cwd, f.source.path, f.source.hash, String(f.args.length), ...f.args, String(f.env.length), ...f.env];
   for (const d of f.deps) parts.push(d.path, d.hash);
@@ -108,7 +112,7 @@ export class CompileHistory {
    * waited for. Anything that reads the history (explain, clear, close) writes the queue
    * first, so no answer ever misses a row.
    */
-  recordLater(output: string, outcome: Outcome, facts: CompileFacts | undefined, onError: (e: unknown) => void, atMs: number = Date.now()): void {
+  recordLater(output: string, outcome: Outcome, facts: CompileFacts | LazyFacts | undefined, onError: (e: unknown) => void, atMs: number = Date.now()): void {
     // Stamped with the compile's journal line's time (the caller's): the session rollup pairs
     // the two by output and time, so the stamp must not wait for the queue.
     this.pending.push({ write: () => this.record(output, outcome, facts, atMs), onError });
@@ -136,8 +140,9 @@ export class CompileHistory {
     }
   }
 
-  record(output: string, outcome: Outcome, facts: CompileFacts | undefined, atMs: number = Date.now()): void {
-    const fingerprint = facts === undefined ? null : factsFingerprint(facts);
+  record(output: string, outcome: Outcome, given: CompileFacts | LazyFacts | undefined, atMs: number = Date.now()): void {
+    // The two kinds of fingerprint never equal each other: a lazy one repeats only itself.
+    const fingerprint = given === undefined ? null : isLazy(given) ? `lazy\u0000${given.fingerprint}` : factsFingerprint(given);
     if (outcome.kind === "hit" && fingerprint !== null && this.stored.get(output) === fingerprint) {
       // Same inputs as the row already says: only the outcome and time change.
       const updated = this.db
@@ -146,6 +151,7 @@ export class CompileHistory {
       // Zero rows: pruned (or cleared) since; write it whole again below.
       if (updated.changes > 0) return;
     }
+    const facts = given === undefined ? undefined : isLazy(given) ? given.get() : given;
     const prev = this.db.query<Row, [string]>("SELECT ts, outcome, reason, facts, causes FROM history WHERE output = ?").get(output);
     const prevFacts = prev?.facts ? (JSON.parse(prev.facts) as CompileFacts) : null;
     let causes: Cause[] = [];
