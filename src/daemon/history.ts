@@ -65,15 +65,15 @@ interface Row {
   causes: string;
 }
 
+function isLazy(f: CompileFacts | LazyFacts): f is LazyFacts {
+  return "get" in f;
+}
+
 /**
  * Identifies a compile's inputs without serialising them: equal fingerprints mean equal facts.
  * A hit repeating the last recorded compile of an output then costs one small UPDATE instead
  * of reading, parsing and rewriting its whole dependency list (~270 headers for STL code).
  */
-function isLazy(f: CompileFacts | LazyFacts): f is LazyFacts {
-  return "get" in f;
-}
-
 function factsFingerprint(f: CompileFacts): string {
   const parts = [f.compiler, f.compilerHash, f.cwd, f.source.path, f.source.hash, String(f.args.length), ...f.args, String(f.env.length), ...f.env];
   for (const d of f.deps) parts.push(d.path, d.hash);
@@ -116,7 +116,8 @@ export class CompileHistory {
     // Stamped with the compile's journal line's time (the caller's): the session rollup pairs
     // the two by output and time, so the stamp must not wait for the queue.
     this.pending.push({ write: () => this.record(output, outcome, facts, atMs), onError });
-    if (this.pending.length >= MAX_QUEUED) this.flush();
+    // A long queue is written on the next turn, still after this compile's reply.
+    if (this.pending.length === MAX_QUEUED) setImmediate(() => this.flush());
     else if (this.pending.length === 1) setTimeout(() => this.flush(), FLUSH_DELAY_MS).unref();
   }
 
@@ -135,7 +136,9 @@ export class CompileHistory {
         }
       })();
     } catch (e) {
-      // The commit itself failed (a full disk): the batch is lost, said once.
+      // The commit itself failed (a full disk): the batch is lost, said once. What the batch
+      // remembered as written is not: the next hit of each output writes its row whole.
+      this.stored.clear();
       queued[0]?.onError(e);
     }
   }
@@ -210,8 +213,9 @@ export class CompileHistory {
   }
 
   clear(): void {
-    this.pending.length = 0;
-    // The miss log stays: like the journal, it says what happened, not what is cached.
+    // The miss log stays: like the journal, it says what happened, not what is cached. So
+    // the queue's miss rows are written first; their history rows go with the rest.
+    this.flush();
     this.db.exec("DELETE FROM history");
     this.stored.clear();
   }

@@ -202,3 +202,45 @@ test("the history logs every miss with what its causes were computed from, and k
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("queued rows: clear keeps their misses in the log; a lazy hit repeating the row only restamps it", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zc-missqueue-"));
+  try {
+    const h = new CompileHistory(path.join(dir, "history.sqlite"), undefined);
+    const noError = (e: unknown): void => {
+      throw e;
+    };
+    h.recordLater("/proj/q.o", { kind: "miss", reason: "new-source" }, facts(), noError, 1_000);
+    h.clear();
+    expect(h.missesBetween(0, 10_000).map((m) => [m.output, m.atMs, m.basis])).toEqual([["/proj/q.o", 1_000, "first"]]);
+
+    // Lazy facts: built for the first hit (its fingerprint is new), not for a repeat.
+    let built = 0;
+    const lazy = (fingerprint: string, f: CompileFacts) => ({
+      fingerprint,
+      get: () => {
+        built++;
+        return f;
+      },
+    });
+    h.record("/proj/q.o", { kind: "miss", reason: "new-source" }, facts(), 2_000);
+    h.recordLater("/proj/q.o", { kind: "hit" }, lazy("k1", facts()), noError, 3_000);
+    h.recordLater("/proj/q.o", { kind: "hit" }, lazy("k1", facts()), noError, 4_000);
+    expect(h.explain("/proj/q.o")?.at).toBe(new Date(4_000).toISOString());
+    expect(built).toBe(1);
+    // Another fingerprint (another entry): its facts are what the row says now.
+    const other = facts({ deps: [{ path: "/proj/inc/a.h", hash: "a9" }] });
+    h.recordLater("/proj/q.o", { kind: "hit" }, lazy("k2", other), noError, 5_000);
+    h.recordLater("/proj/q.o", { kind: "miss", reason: "inputs-changed" }, facts(), noError, 6_000);
+    const last = h.missesBetween(6_000, 6_000)[0];
+    expect(built).toBe(2);
+    expect(last?.causes.map((c) => [c.path, c.change])).toEqual([
+      ["/proj/inc/a.h", "changed"],
+      ["/proj/inc/b.h", "now-read"],
+      ["/usr/include/stdio.h", "now-read"],
+    ]);
+    h.close();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -343,9 +343,14 @@ export class DaemonState {
     this.closeRetired();
     try {
       this.store?.close();
-      this.history?.close();
     } catch (e) {
       this.log.error(`closing the store failed: ${errorMessage(e)}`);
+    }
+    try {
+      // Writes the history's queued rows first.
+      this.history?.close();
+    } catch (e) {
+      this.log.error(`closing the compile history failed: ${errorMessage(e)}`);
     }
     // A verification cut short by the stop leaves its scratch directory: ours, by our pid.
     try {
