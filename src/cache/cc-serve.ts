@@ -15,7 +15,7 @@ import type { StoredEntry } from "../store/store.ts";
 import { deliverCcOutput, writeRenderedOutput } from "./cc-deliver.ts";
 import { type MissInput, runCcMiss } from "./cc-miss.ts";
 import { missByText } from "./cc-preprocessed.ts";
-import { CC_KEY_ENV_VARS, type CcKeyInputs } from "../compilers/cc/plan.ts";
+import { type CcKeyInputs, keyEnvPairs } from "../compilers/cc/plan.ts";
 import { ccFacts } from "./facts.ts";
 import type { CacheKey } from "./key.ts";
 import type { JobResult } from "./pipeline.ts";
@@ -85,7 +85,7 @@ export function ccServeJob(c: CcServeInput): ServeJob<JobResult> {
     recordHit: (entry, savedMs, outcome) => {
       // The facts are the entry's deps resolved in this cwd plus what the key was made of:
       // the key, the entry's digest and what the key leaves out (paths, the cwd) name them.
-      const env = CC_KEY_ENV_VARS.filter((v) => c.req.env[v] !== undefined).map((v) => `${v}=${c.req.env[v]}`);
+      const env = keyEnvPairs(c.req.env);
       const fingerprint = [c.key, entry.digest, c.ident.path, cwd, job.sourceAbs, String(job.args.length), ...job.args, ...env].join("\u0000");
       const facts = {
         fingerprint,

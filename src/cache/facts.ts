@@ -1,6 +1,6 @@
 // The inputs of a C/C++ compile as `zccache explain` compares them between two compiles.
 import type { CcJob } from "../compilers/cc/plan.ts";
-import { CC_KEY_ENV_VARS } from "../compilers/cc/plan.ts";
+import { keyEnvPairs } from "../compilers/cc/plan.ts";
 import type { CompileRequest } from "../protocol/messages.ts";
 import type { CompilerIdentity } from "./compiler-identity.ts";
 import type { CompileFacts } from "./context.ts";
@@ -18,7 +18,7 @@ export function ccFacts(
     compilerHash: ident.hash,
     cwd: req.cwd,
     args: job.args,
-    env: CC_KEY_ENV_VARS.filter((v) => req.env[v] !== undefined).map((v) => `${v}=${req.env[v]}`),
+    env: keyEnvPairs(req.env),
     source: { path: job.sourceAbs, hash: sourceHash },
     deps: deps.map((d) => ({ path: d.path, hash: d.hash })),
   };

@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import { joinPhysical } from "../../platform/paths.ts";
 import { compilerCwd } from "../../platform/relative-paths.ts";
-import { CC_KEY_ENV_VARS, CC_UNCACHEABLE_ENV_VARS } from "../../compilers/cc/plan.ts";
+import { CC_UNCACHEABLE_ENV_VARS, keyEnvPairs } from "../../compilers/cc/plan.ts";
 import type { AnalyzerFamily } from "../../compilers/family.ts";
 import { type AnalysisInvocation, classifyAnalysis } from "../../compilers/tidy/args.ts";
 import { mappingFileClosure } from "../../compilers/tidy/config-files.ts";
@@ -83,7 +83,7 @@ async function planAnalysis(req: CompileRequest, ident: CompilerIdentity, tool: 
     if (f === null) return local("missing-input");
     keyInputs.push({ path: p, hash: f.hash });
   }
-  const env = CC_KEY_ENV_VARS.filter((v) => req.env[v] !== undefined).map((v) => `${v}=${req.env[v]}`);
+  const env = keyEnvPairs(req.env);
   const key = cacheKey("analysis", [
     { name: "tool", value: tool },
     { name: "tool-hash", value: ident.hash },

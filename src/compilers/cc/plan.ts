@@ -112,8 +112,13 @@ export function usesNativeCpu(args: readonly string[]): boolean {
   return args.some((a) => /^-m(arch|cpu|tune)=native(\+|$)/.test(a) || a === "-mnative");
 }
 
+/** The set ones of CC_KEY_ENV_VARS as NAME=value, in that list's order. */
+export function keyEnvPairs(env: Readonly<Record<string, string | undefined>>): string[] {
+  return CC_KEY_ENV_VARS.filter((v) => env[v] !== undefined).map((v) => `${v}=${env[v]}`);
+}
+
 export function ccKeyFields(k: CcKeyInputs): KeyField[] {
-  const envPairs = CC_KEY_ENV_VARS.filter((v) => k.env[v] !== undefined).map((v) => `${v}=${k.env[v]}`);
+  const envPairs = keyEnvPairs(k.env);
   return [
     { name: "compiler", value: k.compilerHash },
     { name: "invoked-as", value: k.invokedName },
