@@ -160,6 +160,20 @@ export function exited(pid: number): boolean {
   }
 }
 
+/**
+ * True once every thread of `pid` has finished exiting. The group leader turns zombie while
+ * its other threads may still be running their exit, and the descriptor table they share
+ * (a daemon's listening socket among them) is closed only when the last of them is gone.
+ */
+export function exitedAllThreads(pid: number): boolean {
+  if (!exited(pid)) return false;
+  try {
+    return fs.readdirSync(`/proc/${pid}/task`).every((tid) => tid === String(pid));
+  } catch {
+    return true;
+  }
+}
+
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

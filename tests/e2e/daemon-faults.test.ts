@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CacheEnv, daemonPidsFor, exited, tempDir } from "../helpers.ts";
+import { CacheEnv, daemonPidsFor, exitedAllThreads, tempDir } from "../helpers.ts";
 import { bareObject, compileIn, expectOk, waitUntil } from "../assertions.ts";
 
 afterAll(() => CacheEnv.stopAll());
@@ -60,8 +60,8 @@ describe("faults never fail a build", () => {
     const pids = c.daemonPids();
     expect(pids.length).toBe(1);
     process.kill(pids[0] as number, "SIGKILL");
-    // Zombie state, not a vanished command line: see daemon-lifecycle's kill -9 test.
-    expect(await waitUntil(() => exited(pids[0] as number), 10_000)).toBe(true);
+    // Every thread gone, not a vanished command line: see daemon-lifecycle's kill -9 test.
+    expect(await waitUntil(() => exitedAllThreads(pids[0] as number), 10_000)).toBe(true);
 
     c.write("k2.c", "int killed2(int x) { return x * 5; }\n");
     fs.rmSync(path.join(c.work, "k.o"));

@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CacheEnv, daemonPidsFor, exited, isAlive, type Status } from "../helpers.ts";
+import { CacheEnv, daemonPidsFor, exited, exitedAllThreads, isAlive, type Status } from "../helpers.ts";
 import { bareObject, compileIn, expectOk, waitUntil } from "../assertions.ts";
 
 afterAll(() => CacheEnv.stopAll());
@@ -265,10 +265,12 @@ describe("daemon lifecycle", () => {
     const pid = st.pid;
     expect(c.daemonPids()).toEqual([pid]);
     process.kill(pid, "SIGKILL");
-    // Wait for the zombie state, not for the command line to vanish: a dying process loses
-    // its command line before its descriptors are closed, and a compile in that window
-    // connects to the old listener and is dropped (it then compiles locally, as it should).
-    expect(await waitUntil(() => exited(pid), 10_000)).toBe(true);
+    // Wait until every thread has exited, not for the command line to vanish or the leader to
+    // turn zombie: a dying process loses its command line before its descriptors are closed,
+    // and its other threads keep the shared descriptor table (the listener) open after the
+    // leader is a zombie. A compile in that window connects to the old listener and is
+    // dropped (it then compiles locally, as it should, and starts no daemon).
+    expect(await waitUntil(() => exitedAllThreads(pid), 10_000)).toBe(true);
     expect(c.daemonPids()).toEqual([]);
     // Nobody cleaned up after it.
     expect(fs.existsSync(st.socket)).toBe(true);

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Subprocess } from "bun";
-import { CacheEnv, exited } from "../helpers.ts";
+import { CacheEnv, exited, exitedAllThreads } from "../helpers.ts";
 import { bareObject, compileIn, expectOk, waitUntil } from "../assertions.ts";
 
 /** The daemon checks its owners every 2 s; generous for a loaded machine. */
@@ -179,7 +179,8 @@ describe("lifecycle log", () => {
     const killed = onlyDaemon(c);
     expect(c.status().start_reason).toBe("auto");
     process.kill(killed, "SIGKILL");
-    expect(await waitUntil(() => exited(killed), EXIT_WAIT_MS)).toBe(true);
+    // Every thread gone, so its listener is closed: see daemon-lifecycle's kill -9 test.
+    expect(await waitUntil(() => exitedAllThreads(killed), EXIT_WAIT_MS)).toBe(true);
 
     expectOk(c.zc(["start"]));
     const next = onlyDaemon(c);
