@@ -319,9 +319,15 @@ export class CacheEnv {
     }
     // A daemon stopped gracefully removes its own lock file; one killed (here, or by a test
     // that kill -9s it) cannot. These two names belong to this env's cache root alone.
+    const sock = this.socketPath();
+    for (const p of [sock.replace(/\.sock$/, ".lock"), sock]) fs.rmSync(p, { force: true });
+  }
+
+  /** Where this env's daemon listens (as `status` reports it), worked out without asking one. */
+  socketPath(): string {
     const runtime = this.env.ZCCACHE_RUNTIME_DIR || `/tmp/zccache-${this.runAs?.uid ?? process.getuid?.() ?? 0}`;
     const id = new Bun.CryptoHasher("sha256").update(this.env.ZCCACHE_CACHE_DIR ?? this.root).digest("hex").slice(0, 20);
-    for (const ext of [".lock", ".sock"]) fs.rmSync(path.join(runtime, id + ext), { force: true });
+    return path.join(runtime, `${id}.sock`);
   }
 
   private remove(): void {

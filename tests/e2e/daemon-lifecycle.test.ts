@@ -131,20 +131,29 @@ describe("daemon lifecycle", () => {
     const c = new CacheEnv({ ZCCACHE_IDLE_TIMEOUT_SECS: "1" });
     c.write("i.c", SOURCE(7));
     expectOk(compileIn(c, "i.c"));
-    const pids = c.daemonPids();
-    expect(pids.length).toBe(1);
-    const pid = pids[0] as number;
-    const socket = c.status().socket;
+    // Learnt from its own records, not by asking it: on a loaded machine the daemon may
+    // already have gone idle (and a status request would start another).
+    const lifecycle = (): { event: string; pid: number; idle_secs?: number }[] =>
+      fs
+        .readFileSync(path.join(c.root, "logs", "lifecycle.jsonl"), "utf8")
+        .split("\n")
+        .filter((l) => l !== "")
+        .map((l) => JSON.parse(l) as { event: string; pid: number; idle_secs?: number });
+    const started = lifecycle().filter((e) => e.event === "start");
+    expect(started.length).toBe(1);
+    const pid = (started[0] as { pid: number }).pid;
     const gone = await waitUntil(() => c.daemonPids().length === 0, 15_000);
     expect(gone).toBe(true);
     expect(isAlive(pid) && daemonPidsFor(c.root).includes(pid)).toBe(false);
-    expect(fs.existsSync(socket)).toBe(false);
-    // And the next compile brings a new one up.
-    expectOk(compileIn(c, "i.c"));
+    expect(lifecycle().find((e) => e.event === "idle-exit")).toMatchObject({ pid, idle_secs: 1 });
+    expect(fs.existsSync(c.socketPath())).toBe(false);
+    // And the next compile brings a new one up (one that stays, so it can be looked at).
+    expectOk(compileIn(c, "i.c", { ZCCACHE_IDLE_TIMEOUT_SECS: "600" }));
     expect(c.read("i.o").equals(bareObject(c.work, "i.c"))).toBe(true);
     const again = c.daemonPids();
     expect(again.length).toBe(1);
     expect(again[0]).not.toBe(pid);
+    expect(c.status().socket).toBe(c.socketPath());
   });
 
   test("an older daemon is replaced by the first compile of a newer client", async () => {

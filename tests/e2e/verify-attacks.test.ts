@@ -103,6 +103,21 @@ function slowCompiler(c: CacheEnv, name: string, runs: string, secs: number): st
 
 const runCount = (runs: string): number => fs.readdirSync(runs).length;
 
+/**
+ * Like slowCompiler, but each compile waits for the file `gate` to exist instead of sleeping
+ * (for at most 120 s, so a broken test cannot hang a build): the test decides when the
+ * compile reads its inputs, whatever the machine's load.
+ */
+function gatedCompiler(c: CacheEnv, name: string, runs: string, gate: string): string {
+  fs.mkdirSync(runs, { recursive: true });
+  const query = `case " $* " in *" -print-prog-name="*|*" -v "*) exec gcc "$@" ;; esac\n`;
+  const wait = `n=0\nwhile [ ! -e '${gate}' ] && [ $n -lt 2400 ]; do sleep 0.05; n=$((n+1)); done\n`;
+  const p = c.write(name, `#!/bin/sh\n${query}touch '${runs}'/$$\n${wait}exec gcc "$@"\n`);
+  fs.chmodSync(p, 0o755);
+  backDate(p);
+  return p;
+}
+
 describe.if(HAVE_GCC)("verified hits under attack", () => {
   const c = new CacheEnv({ ZCCACHE_VERIFY_RATE: undefined, ZCCACHE_SESSION_ID: undefined });
 
@@ -161,17 +176,22 @@ describe.if(HAVE_GCC)("verified hits under attack", () => {
 
   test("a source rewritten while its verification runs is not a mismatch, and the next compile uses the new source", async () => {
     const runs = tempDir("zc-verify-runs-");
-    slowCompiler(c, "slow-gcc", runs, 3);
+    const gate = path.join(tempDir("zc-verify-gate-"), "go");
+    gatedCompiler(c, "slow-gcc", runs, gate);
     const src = c.write("race.c", "int race_fn(void) { return 1; }\n");
     backDate(src);
+    fs.writeFileSync(gate, "");
     expect(compile(["./slow-gcc", "-c", "race.c", "-o", "race.o"])).toBe("miss:new-source");
+    fs.rmSync(gate);
     const start = c.status();
     const ranBefore = runCount(runs);
     expect(compile(["./slow-gcc", "-c", "race.c", "-o", "race.o"], { ZCCACHE_VERIFY_RATE: "1" })).toBe("hit");
-    // The verification's compile has started (it sleeps before reading the source): the rebuild edits it now.
+    // The verification's compile has started and waits at the gate before reading the source:
+    // the rebuild edits it now, then lets the compile go on.
     expect(await eventually(() => runCount(runs) > ranBefore)).toBe(true);
     fs.writeFileSync(src, "int race_fn(void) { return 2222; }\n");
     backDate(src);
+    fs.writeFileSync(gate, "");
     expect(await eventually(() => verificationsDone(c.status()) > verificationsDone(start))).toBe(true);
     const end = c.status();
     expect(verifyCounts(end)["verify-mismatch"] ?? 0).toBe(verifyCounts(start)["verify-mismatch"] ?? 0);
@@ -184,17 +204,21 @@ describe.if(HAVE_GCC)("verified hits under attack", () => {
 
   test("a header rewritten while its verification runs is not a mismatch", async () => {
     const runs = tempDir("zc-verify-runs-");
-    slowCompiler(c, "hslow-gcc", runs, 3);
+    const gate = path.join(tempDir("zc-verify-gate-"), "go");
+    gatedCompiler(c, "hslow-gcc", runs, gate);
     const hdr = c.write("hrace.h", "#define HV 1\n");
     const src = c.write("hrace.c", '#include "hrace.h"\nint hrace_fn(void) { return HV; }\n');
     backDate(src, hdr);
+    fs.writeFileSync(gate, "");
     expect(compile(["./hslow-gcc", "-c", "hrace.c", "-o", "hrace.o"])).toBe("miss:new-source");
+    fs.rmSync(gate);
     const start = c.status();
     const ranBefore = runCount(runs);
     expect(compile(["./hslow-gcc", "-c", "hrace.c", "-o", "hrace.o"], { ZCCACHE_VERIFY_RATE: "1" })).toBe("hit");
     expect(await eventually(() => runCount(runs) > ranBefore)).toBe(true);
     fs.writeFileSync(hdr, "#define HV 4242\n");
     backDate(hdr);
+    fs.writeFileSync(gate, "");
     expect(await eventually(() => verificationsDone(c.status()) > verificationsDone(start))).toBe(true);
     const end = c.status();
     expect(verifyCounts(end)["verify-mismatch"] ?? 0).toBe(verifyCounts(start)["verify-mismatch"] ?? 0);

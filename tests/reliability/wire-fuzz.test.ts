@@ -259,8 +259,14 @@ test(
     // Warm up, so the baseline includes what a served daemon normally holds.
     await runCases(Math.min(300, FRAMES));
     expect(await healthy()).toBe("");
-    await sleepMs(300);
-    const fd0 = fdCount(pid);
+    // The baseline once the warm-up's connections are closed: the same count three times in a row.
+    let fd0 = fdCount(pid);
+    for (let same = 0, deadline = Date.now() + 10_000; same < 3 && Date.now() < deadline; ) {
+      await sleepMs(100);
+      const now = fdCount(pid);
+      same = now === fd0 ? same + 1 : 0;
+      fd0 = now;
+    }
     const rss0 = vmRssKb(pid);
 
     // Clients that connect and never send, and clients holding part of a frame.
