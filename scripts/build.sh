@@ -6,7 +6,8 @@
 #               OUT/zccache-pdeathsig = the guard the daemon runs compilers through
 #   without cc: OUT/zccache = the TypeScript program
 # ZCCACHE_BUILD_BUN names the Bun to build with (default: bun on PATH, else node_modules/.bin/bun);
-# ZCCACHE_BUILD_ASAN=0 skips the sanitizer build (the npm package's install step does).
+# ZCCACHE_BUILD_ASAN=0 skips the sanitizer build (the npm package's install step does);
+# ZCCACHE_BUILD_MUSL=0 builds the launcher and the guard with cc even where musl-gcc is installed.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -39,10 +40,31 @@ flags=(-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror "-DZCCACHE_VERSION=\"$versio
 # without a static C library (Fedora without glibc-static, for one) the link is the
 # ordinary dynamic one. Warnings are errors in every attempt; only the last one's are shown.
 # Built to a temp name and renamed: a running build never sees a half-written binary.
+#
+# Where musl-gcc is installed (Debian: musl-tools) and CC was not named, both are linked
+# statically against musl instead: glibc's static start-up takes ~0.8 ms of every exec on
+# our test VM (an empty program: 1.75 ms from fork to exit against 0.92 ms with musl and
+# 0.90 ms with no C library at all; 26 page faults against 2), which is a quarter of a
+# warm hit. musl-gcc's specs turn -static-pie into a dynamic link against musl's loader, so
+# these two are plain -static there: no address randomisation for two small programs whose
+# only untrusted-looking input is a reply from the user's own daemon. A musl link that fails
+# falls back to cc. The sanitizer build always uses cc (the sanitizers need glibc).
+static_cc=""
+if [ -z "${CC:-}" ] && [ "${ZCCACHE_BUILD_MUSL:-1}" != 0 ] && command -v musl-gcc >/dev/null 2>&1; then
+  static_cc="musl-gcc"
+fi
 native() {
   local dest="$1"
   shift
   local link
+  if [ -n "$static_cc" ]; then
+    if "$static_cc" "${flags[@]}" -O2 -static -o "$dest.tmp.$$" "$@" 2>/dev/null; then
+      mv -f "$dest.tmp.$$" "$dest"
+      linked="static link, musl"
+      return 0
+    fi
+    rm -f "$dest.tmp.$$"
+  fi
   for link in -static-pie -static ""; do
     if [ -z "$link" ]; then
       "$cc" "${flags[@]}" -O2 -o "$dest.tmp.$$" "$@"
@@ -52,6 +74,7 @@ native() {
     fi
     mv -f "$dest.tmp.$$" "$dest"
     linked="${link:-dynamic}"
+    linked="${linked#-} link"
     return 0
   done
 }
@@ -64,4 +87,4 @@ if [ "${ZCCACHE_BUILD_ASAN:-1}" != 0 ]; then
 fi
 # The daemon runs every compiler through this guard (src/platform/exec.ts).
 native "$out/zccache-pdeathsig" "$root/src/exec-guard/pdeathsig.c"
-echo "build: $out/zccache (native launcher, ${launcher_link#-} link) -> $out/zccache-core"
+echo "build: $out/zccache (native launcher, $launcher_link) -> $out/zccache-core"

@@ -11,6 +11,9 @@ command -v clang >/dev/null 2>&1 || need+=(clang)
 command -v clang-tidy >/dev/null 2>&1 || need+=(clang-tidy)
 command -v include-what-you-use >/dev/null 2>&1 || need+=(iwyu)
 command -v make >/dev/null 2>&1 || need+=(make)
+# The launcher and the compilers' guard are built against musl where it is installed
+# (scripts/build.sh): the suites test that build, and the sanitizer twin the glibc one.
+command -v musl-gcc >/dev/null 2>&1 || need+=(musl-tools)
 command -v ar >/dev/null 2>&1 || need+=(binutils)
 # Link and archive suites: lld (ld.lld, wasm-ld), llvm-ar, and Emscripten (emcc, em++).
 command -v ld.lld >/dev/null 2>&1 || need+=(lld)

@@ -3,7 +3,7 @@
 import { afterAll, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { REPO_ROOT, run, tempDir, ZCCACHE } from "../helpers.ts";
+import { REPO_ROOT, requireTool, run, tempDir, ZCCACHE } from "../helpers.ts";
 
 const out = tempDir("zc-build-nocc-");
 afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
@@ -55,4 +55,40 @@ test("a C compiler that cannot link statically still gives a working dynamic lau
   const v = run([path.join(out, "zccache"), "version"]);
   expect(v.code).toBe(0);
   expect(v.out).toStartWith("zccache ");
+});
+
+const muslOut = tempDir("zc-build-musl-");
+afterAll(() => fs.rmSync(muslOut, { recursive: true, force: true }));
+
+/** Static glibc carries its tunables' names; musl has none. */
+const hasGlibc = (file: string): boolean => fs.readFileSync(file).includes("GLIBC_TUNABLES");
+
+test("with musl-gcc installed the launcher and the guard are static musl programs; ZCCACHE_BUILD_MUSL=0 keeps cc's C library", () => {
+  if (!requireTool("musl-gcc", "the musl launcher build")) return;
+  const dist = path.dirname(ZCCACHE);
+  // The build under test (npm run build, CC unset) chose musl.
+  for (const name of ["zccache", "zccache-pdeathsig"]) {
+    const f = path.join(dist, name);
+    expect({ name, interp: hasInterpreter(f), glibc: hasGlibc(f) }).toEqual({ name, interp: false, glibc: false });
+  }
+  // The sanitizer twin is always cc's (the sanitizers need glibc).
+  expect(hasGlibc(path.join(dist, "zccache-asan")) || hasInterpreter(path.join(dist, "zccache-asan"))).toBe(true);
+
+  const env = { ...process.env, CC: undefined, ZCCACHE_BUILD_ASAN: "0" };
+  for (const [musl, want] of [
+    ["1", "static link, musl"],
+    ["0", "static-pie link"],
+  ] as const) {
+    const out = path.join(muslOut, `musl-${musl}`);
+    const r = run(["bash", path.join(REPO_ROOT, "scripts", "build.sh"), out], { env: { ...env, ZCCACHE_BUILD_MUSL: musl } });
+    if (r.code !== 0) throw new Error(`build.sh failed:\n${r.out}${r.err}`);
+    expect(r.out).toContain(`(native launcher, ${want})`);
+    for (const name of ["zccache", "zccache-pdeathsig"]) {
+      const f = path.join(out, name);
+      expect({ musl, name, interp: hasInterpreter(f), glibc: hasGlibc(f) }).toEqual({ musl, name, interp: false, glibc: musl === "0" });
+    }
+    const v = run([path.join(out, "zccache"), "version"]);
+    expect(v.code).toBe(0);
+    expect(v.out).toStartWith("zccache ");
+  }
 });
