@@ -16,6 +16,16 @@ export interface FloorResult {
   verified: string;
 }
 
+/** How an ELF executable is linked: dynamic (it names a loader), else static with musl or glibc. */
+function linkOf(file: string): string {
+  const bytes = fs.readFileSync(file);
+  const phoff = Number(bytes.readBigUInt64LE(0x20));
+  const phentsize = bytes.readUInt16LE(0x36);
+  for (let i = 0; i < bytes.readUInt16LE(0x38); i++) if (bytes.readUInt32LE(phoff + i * phentsize) === 3) return "dynamic";
+  // Static glibc carries its tunables' names; musl has none.
+  return bytes.includes("GLIBC_TUNABLES") ? "static, glibc" : "static, musl";
+}
+
 export function measureFloor(b: Bench, runs: number): FloorResult[] {
   const dir = path.join(b.work, "floor");
   fs.mkdirSync(dir, { recursive: true });
@@ -23,6 +33,10 @@ export function measureFloor(b: Bench, runs: number): FloorResult[] {
   fs.writeFileSync(path.join(dir, "empty.c"), "");
   backdate(path.join(dir, "empty.c"));
   if (sh(["cc", "-O2", "-o", "empty", "empty_main.c"], b.env, dir).code !== 0) throw new Error("cannot build the empty program");
+  // The same program linked statically, against glibc and (where installed) musl: what the
+  // launcher's own start-up costs with each C library.
+  const staticGlibc = sh(["cc", "-O2", "-static", "-o", "empty-static", "empty_main.c"], b.env, dir).code === 0;
+  const staticMusl = sh(["musl-gcc", "-O2", "-static", "-o", "empty-musl", "empty_main.c"], b.env, dir).code === 0;
   const compile = (out: string): string => `gcc -O2 -c empty.c -o ${out}`;
   sh(["sh", "-c", compile("bare.o")], b.env, dir);
   const reference = fs.readFileSync(path.join(dir, "bare.o"));
@@ -43,9 +57,14 @@ export function measureFloor(b: Bench, runs: number): FloorResult[] {
   };
   try {
     row("exec of an empty C program (process floor)", "./empty", null, null);
+    if (staticGlibc) row("exec of an empty C program, static glibc", "./empty-static", null, null);
+    if (staticMusl) row("exec of an empty C program, static musl", "./empty-musl", null, null);
     if (hasLauncher) {
       // A launcher test hook: derives and prints the socket path, never connects.
-      row("native launcher alone: start, socket path derived, no connect", b.zccache, null, null, ["ZCCACHE_LAUNCHER_PRINT_ENDPOINT", "1"]);
+      row(`native launcher alone (${linkOf(b.zccache)}): start, socket path derived, no connect`, b.zccache, null, null, [
+        "ZCCACHE_LAUNCHER_PRINT_ENDPOINT",
+        "1",
+      ]);
     }
     row(
       hasLauncher ? "warm hit of an empty file: native launcher + daemon" : "warm hit of an empty file: zccache (no native launcher built)",
