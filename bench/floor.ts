@@ -36,7 +36,7 @@ export function measureFloor(b: Bench, runs: number): FloorResult[] {
   // The same program linked statically, against glibc and (where installed) musl: what the
   // launcher's own start-up costs with each C library.
   const staticGlibc = sh(["cc", "-O2", "-static", "-o", "empty-static", "empty_main.c"], b.env, dir).code === 0;
-  const staticMusl = sh(["musl-gcc", "-O2", "-static", "-o", "empty-musl", "empty_main.c"], b.env, dir).code === 0;
+  const staticMusl = Bun.which("musl-gcc") !== null && sh(["musl-gcc", "-O2", "-static", "-o", "empty-musl", "empty_main.c"], b.env, dir).code === 0;
   const compile = (out: string): string => `gcc -O2 -c empty.c -o ${out}`;
   sh(["sh", "-c", compile("bare.o")], b.env, dir);
   const reference = fs.readFileSync(path.join(dir, "bare.o"));

@@ -17,6 +17,7 @@ function buildInstantCache(b: Bench): string | null {
   const src = path.join(import.meta.dir, "instant-cache.c");
   const out = path.join(b.work, "instant-cache");
   for (const [cc, ...link] of [["musl-gcc", "-static"], ["cc", "-static"], ["cc"]] as const) {
+    if (Bun.which(cc) === null) continue;
     if (sh([cc, "-O2", "-Wall", "-Wextra", "-Werror", ...link, "-o", out, src], b.env).code === 0) return out;
   }
   return null;

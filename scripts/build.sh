@@ -64,6 +64,7 @@ native() {
       return 0
     fi
     rm -f "$dest.tmp.$$"
+    echo "build: musl-gcc could not link $(basename "$dest"); building it with $cc instead"
   fi
   for link in -static-pie -static ""; do
     if [ -z "$link" ]; then
@@ -87,4 +88,5 @@ if [ "${ZCCACHE_BUILD_ASAN:-1}" != 0 ]; then
 fi
 # The daemon runs every compiler through this guard (src/platform/exec.ts).
 native "$out/zccache-pdeathsig" "$root/src/exec-guard/pdeathsig.c"
-echo "build: $out/zccache (native launcher, $launcher_link) -> $out/zccache-core"
+guard_link="$linked"
+echo "build: $out/zccache (native launcher, $launcher_link; guard $guard_link) -> $out/zccache-core"

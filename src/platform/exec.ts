@@ -3,6 +3,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { withReentryMarker } from "./compiler-path.ts";
+import { withoutDaemonOnly } from "./daemon-env.ts";
 
 export interface Captured {
   readonly exitCode: number;
@@ -29,7 +30,7 @@ function guardPrefix(): readonly string[] {
 
 function chooseGuard(): readonly string[] {
   const works = (prefix: readonly string[]): boolean =>
-    Bun.spawnSync([...prefix, "true"], { stdin: "ignore", stdout: "ignore", stderr: "ignore" }).exitCode === 0;
+    Bun.spawnSync([...prefix, "true"], { stdin: "ignore", stdout: "ignore", stderr: "ignore", env: withoutDaemonOnly(process.env) }).exitCode === 0;
   const own = path.join(path.dirname(process.execPath), "zccache-pdeathsig");
   if (fs.existsSync(own) && works([own, String(process.pid)])) return [own, String(process.pid)];
   const setpriv = Bun.which("setpriv");

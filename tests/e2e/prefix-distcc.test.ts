@@ -146,6 +146,31 @@ describe("ZCCACHE_PREFIX=distcc", () => {
   });
 });
 
+describe("a prefix that is a shell script without #!", () => {
+  // The kernel will not run it (ENOEXEC); a build's shell would, and so does the compile
+  // through the cache (the guard the daemon runs compilers through falls back to /bin/sh).
+  test("by path and by name on PATH: it runs, the miss is stored, the object is identical", () => {
+    const marks = path.join(env.work, "prefix-runs");
+    const script = env.write("plain-prefix", `echo "$*" >> '${marks}'\nexec "$@"\n`);
+    fs.chmodSync(script, 0o755);
+    const cases: [string, Record<string, string>][] = [
+      ["lambda", { ZCCACHE_PREFIX: script }],
+      ["mu", { ZCCACHE_PREFIX: "plain-prefix", PATH: `${env.work}:${process.env.PATH ?? "/usr/bin:/bin"}` }],
+    ];
+    for (const [name, prefixEnv] of cases) {
+      const src = source(`${name}.c`, `int ${name}(int v) { return v * 7; }`);
+      const bareObj = bareObject(src);
+      rm(path.join(env.work, `${name}.o`));
+      const miss = zcMeasured(ARGS(src), prefixEnv);
+      expect({ name, code: miss.r.code, err: miss.r.err }).toEqual({ name, code: 0, err: "" });
+      expect(outcome(miss.d)).toEqual({ hits: 0, misses: 1, uncacheable: 0, errors: 0 });
+      expect(objectOf(src)?.equals(bareObj)).toBe(true);
+      // The prefix ran the compile.
+      expect(fs.readFileSync(marks, "utf8")).toContain(`${name}.c`);
+    }
+  });
+});
+
 describe("an unusable prefix is left out", () => {
   test("a prefix that is not on PATH: the compile runs without it, once reported, exit 0, object identical", () => {
     const bad = { ZCCACHE_PREFIX: "zccache-test-no-such-prefix --flag" };

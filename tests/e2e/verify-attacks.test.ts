@@ -105,13 +105,13 @@ const runCount = (runs: string): number => fs.readdirSync(runs).length;
 
 /**
  * Like slowCompiler, but each compile waits for the file `gate` to exist instead of sleeping
- * (for at most 120 s, so a broken test cannot hang a build): the test decides when the
+ * (for at most 30 s, so a broken test cannot hang a build): the test decides when the
  * compile reads its inputs, whatever the machine's load.
  */
 function gatedCompiler(c: CacheEnv, name: string, runs: string, gate: string): string {
   fs.mkdirSync(runs, { recursive: true });
   const query = `case " $* " in *" -print-prog-name="*|*" -v "*) exec gcc "$@" ;; esac\n`;
-  const wait = `n=0\nwhile [ ! -e '${gate}' ] && [ $n -lt 2400 ]; do sleep 0.05; n=$((n+1)); done\n`;
+  const wait = `n=0\nwhile [ ! -e '${gate}' ] && [ $n -lt 600 ]; do sleep 0.05; n=$((n+1)); done\n`;
   const p = c.write(name, `#!/bin/sh\n${query}touch '${runs}'/$$\n${wait}exec gcc "$@"\n`);
   fs.chmodSync(p, 0o755);
   backDate(p);
@@ -183,23 +183,28 @@ describe.if(HAVE_GCC)("verified hits under attack", () => {
     fs.writeFileSync(gate, "");
     expect(compile(["./slow-gcc", "-c", "race.c", "-o", "race.o"])).toBe("miss:new-source");
     fs.rmSync(gate);
-    const start = c.status();
-    const ranBefore = runCount(runs);
-    expect(compile(["./slow-gcc", "-c", "race.c", "-o", "race.o"], { ZCCACHE_VERIFY_RATE: "1" })).toBe("hit");
-    // The verification's compile has started and waits at the gate before reading the source:
-    // the rebuild edits it now, then lets the compile go on.
-    expect(await eventually(() => runCount(runs) > ranBefore)).toBe(true);
-    fs.writeFileSync(src, "int race_fn(void) { return 2222; }\n");
-    backDate(src);
-    fs.writeFileSync(gate, "");
-    expect(await eventually(() => verificationsDone(c.status()) > verificationsDone(start))).toBe(true);
-    const end = c.status();
-    expect(verifyCounts(end)["verify-mismatch"] ?? 0).toBe(verifyCounts(start)["verify-mismatch"] ?? 0);
-    expect(verifyCounts(end).verified ?? 0).toBe(verifyCounts(start).verified ?? 0);
-    expect(verifyCounts(end)["not-verifiable"] ?? 0).toBe((verifyCounts(start)["not-verifiable"] ?? 0) + 1);
-    expect(end.quarantined ?? 0).toBe(start.quarantined ?? 0);
-    expect(compile(["./slow-gcc", "-c", "race.c", "-o", "race.o"])).toMatch(/^miss:/);
-    expect(c.read("race.o").equals(bareObject(c.work, "race.c"))).toBe(true);
+    try {
+      const start = c.status();
+      const ranBefore = runCount(runs);
+      expect(compile(["./slow-gcc", "-c", "race.c", "-o", "race.o"], { ZCCACHE_VERIFY_RATE: "1" })).toBe("hit");
+      // The verification's compile has started and waits at the gate before reading the source:
+      // the rebuild edits it now, then lets the compile go on.
+      expect(await eventually(() => runCount(runs) > ranBefore)).toBe(true);
+      fs.writeFileSync(src, "int race_fn(void) { return 2222; }\n");
+      backDate(src);
+      fs.writeFileSync(gate, "");
+      expect(await eventually(() => verificationsDone(c.status()) > verificationsDone(start))).toBe(true);
+      const end = c.status();
+      expect(verifyCounts(end)["verify-mismatch"] ?? 0).toBe(verifyCounts(start)["verify-mismatch"] ?? 0);
+      expect(verifyCounts(end).verified ?? 0).toBe(verifyCounts(start).verified ?? 0);
+      expect(verifyCounts(end)["not-verifiable"] ?? 0).toBe((verifyCounts(start)["not-verifiable"] ?? 0) + 1);
+      expect(end.quarantined ?? 0).toBe(start.quarantined ?? 0);
+      expect(compile(["./slow-gcc", "-c", "race.c", "-o", "race.o"])).toMatch(/^miss:/);
+      expect(c.read("race.o").equals(bareObject(c.work, "race.c"))).toBe(true);
+    } finally {
+      // Whatever failed above, no verification is left waiting at the gate.
+      fs.writeFileSync(gate, "");
+    }
   });
 
   test("a header rewritten while its verification runs is not a mismatch", async () => {
@@ -212,18 +217,22 @@ describe.if(HAVE_GCC)("verified hits under attack", () => {
     fs.writeFileSync(gate, "");
     expect(compile(["./hslow-gcc", "-c", "hrace.c", "-o", "hrace.o"])).toBe("miss:new-source");
     fs.rmSync(gate);
-    const start = c.status();
-    const ranBefore = runCount(runs);
-    expect(compile(["./hslow-gcc", "-c", "hrace.c", "-o", "hrace.o"], { ZCCACHE_VERIFY_RATE: "1" })).toBe("hit");
-    expect(await eventually(() => runCount(runs) > ranBefore)).toBe(true);
-    fs.writeFileSync(hdr, "#define HV 4242\n");
-    backDate(hdr);
-    fs.writeFileSync(gate, "");
-    expect(await eventually(() => verificationsDone(c.status()) > verificationsDone(start))).toBe(true);
-    const end = c.status();
-    expect(verifyCounts(end)["verify-mismatch"] ?? 0).toBe(verifyCounts(start)["verify-mismatch"] ?? 0);
-    expect(end.quarantined ?? 0).toBe(start.quarantined ?? 0);
-    expect(compile(["./hslow-gcc", "-c", "hrace.c", "-o", "hrace.o"])).toMatch(/^miss:/);
+    try {
+      const start = c.status();
+      const ranBefore = runCount(runs);
+      expect(compile(["./hslow-gcc", "-c", "hrace.c", "-o", "hrace.o"], { ZCCACHE_VERIFY_RATE: "1" })).toBe("hit");
+      expect(await eventually(() => runCount(runs) > ranBefore)).toBe(true);
+      fs.writeFileSync(hdr, "#define HV 4242\n");
+      backDate(hdr);
+      fs.writeFileSync(gate, "");
+      expect(await eventually(() => verificationsDone(c.status()) > verificationsDone(start))).toBe(true);
+      const end = c.status();
+      expect(verifyCounts(end)["verify-mismatch"] ?? 0).toBe(verifyCounts(start)["verify-mismatch"] ?? 0);
+      expect(end.quarantined ?? 0).toBe(start.quarantined ?? 0);
+      expect(compile(["./hslow-gcc", "-c", "hrace.c", "-o", "hrace.o"])).toMatch(/^miss:/);
+    } finally {
+      fs.writeFileSync(gate, "");
+    }
   });
 
   test("ZCCACHE_VERIFY_RATE: '0.10', ' 1', '0' are taken; '1e-3', 'NaN', '-1', 'Infinity', '.' are refused with one line", async () => {

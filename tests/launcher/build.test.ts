@@ -71,8 +71,9 @@ test("with musl-gcc installed the launcher and the guard are static musl program
     const f = path.join(dist, name);
     expect({ name, interp: hasInterpreter(f), glibc: hasGlibc(f) }).toEqual({ name, interp: false, glibc: false });
   }
-  // The sanitizer twin is always cc's (the sanitizers need glibc).
-  expect(hasGlibc(path.join(dist, "zccache-asan")) || hasInterpreter(path.join(dist, "zccache-asan"))).toBe(true);
+  // The sanitizer twin is always cc's (the sanitizers need glibc): glibc's loader, not musl's.
+  const asan = fs.readFileSync(path.join(dist, "zccache-asan"));
+  expect({ glibcLoader: asan.includes("ld-linux"), muslLoader: asan.includes("ld-musl") }).toEqual({ glibcLoader: true, muslLoader: false });
 
   const env = { ...process.env, CC: undefined, ZCCACHE_BUILD_ASAN: "0" };
   for (const [musl, want] of [
@@ -82,7 +83,7 @@ test("with musl-gcc installed the launcher and the guard are static musl program
     const out = path.join(muslOut, `musl-${musl}`);
     const r = run(["bash", path.join(REPO_ROOT, "scripts", "build.sh"), out], { env: { ...env, ZCCACHE_BUILD_MUSL: musl } });
     if (r.code !== 0) throw new Error(`build.sh failed:\n${r.out}${r.err}`);
-    expect(r.out).toContain(`(native launcher, ${want})`);
+    expect(r.out).toContain(`(native launcher, ${want}; guard ${want})`);
     for (const name of ["zccache", "zccache-pdeathsig"]) {
       const f = path.join(out, name);
       expect({ musl, name, interp: hasInterpreter(f), glibc: hasGlibc(f) }).toEqual({ musl, name, interp: false, glibc: musl === "0" });

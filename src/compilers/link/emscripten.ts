@@ -5,6 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { withReentryMarker } from "../../platform/compiler-path.ts";
+import { withoutDaemonOnly } from "../../platform/daemon-env.ts";
 import { type StatSnapshot, snapshotOf } from "../../platform/fsx.ts";
 import { sha256Hex } from "../../platform/hash.ts";
 import { stillTrusted } from "../../platform/stat-trust.ts";
@@ -209,7 +210,7 @@ export class EmscriptenFingerprints {
         stdout: "pipe",
         stderr: "pipe",
         timeout: VERSION_TIMEOUT_MS,
-        env: withReentryMarker(process.env),
+        env: withReentryMarker(withoutDaemonOnly(process.env)),
       });
       if (r.exitCode !== 0) return null;
       version = Buffer.from(r.stdout ?? new Uint8Array()).toString("utf8");
