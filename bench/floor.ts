@@ -5,6 +5,7 @@
 // a real compile request that the daemon answers from the cache.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { linkOf } from "../tests/fixtures/elf.ts";
 import { backdate, type Bench, hitCount, hyperfine, sh } from "./harness.ts";
 
 export interface FloorResult {
@@ -14,16 +15,6 @@ export interface FloorResult {
   minMs: number;
   maxMs: number;
   verified: string;
-}
-
-/** How an ELF executable is linked: dynamic (it names a loader), else static with musl or glibc. */
-function linkOf(file: string): string {
-  const bytes = fs.readFileSync(file);
-  const phoff = Number(bytes.readBigUInt64LE(0x20));
-  const phentsize = bytes.readUInt16LE(0x36);
-  for (let i = 0; i < bytes.readUInt16LE(0x38); i++) if (bytes.readUInt32LE(phoff + i * phentsize) === 3) return "dynamic";
-  // Static glibc carries its tunables' names; musl has none.
-  return bytes.includes("GLIBC_TUNABLES") ? "static, glibc" : "static, musl";
 }
 
 export function measureFloor(b: Bench, runs: number): FloorResult[] {

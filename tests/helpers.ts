@@ -323,6 +323,17 @@ export class CacheEnv {
     for (const p of [sock.replace(/\.sock$/, ".lock"), sock]) fs.rmSync(p, { force: true });
   }
 
+  /** The daemon's lifecycle log (<root>/logs/lifecycle.jsonl), one record per line; [] before any. */
+  lifecycleEvents(): (Record<string, unknown> & { event: string })[] {
+    const file = path.join(this.root, "logs", "lifecycle.jsonl");
+    if (!fs.existsSync(file)) return [];
+    return fs
+      .readFileSync(file, "utf8")
+      .split("\n")
+      .filter((l) => l !== "")
+      .map((l) => JSON.parse(l) as Record<string, unknown> & { event: string });
+  }
+
   /** Where this env's daemon listens (as `status` reports it), worked out without asking one. */
   socketPath(): string {
     const runtime = this.env.ZCCACHE_RUNTIME_DIR || `/tmp/zccache-${this.runAs?.uid ?? process.getuid?.() ?? 0}`;

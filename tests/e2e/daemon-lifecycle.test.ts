@@ -133,19 +133,13 @@ describe("daemon lifecycle", () => {
     expectOk(compileIn(c, "i.c"));
     // Learnt from its own records, not by asking it: on a loaded machine the daemon may
     // already have gone idle (and a status request would start another).
-    const lifecycle = (): { event: string; pid: number; idle_secs?: number }[] =>
-      fs
-        .readFileSync(path.join(c.root, "logs", "lifecycle.jsonl"), "utf8")
-        .split("\n")
-        .filter((l) => l !== "")
-        .map((l) => JSON.parse(l) as { event: string; pid: number; idle_secs?: number });
-    const started = lifecycle().filter((e) => e.event === "start");
+    const started = c.lifecycleEvents().filter((e) => e.event === "start");
     expect(started.length).toBe(1);
-    const pid = (started[0] as { pid: number }).pid;
+    const pid = started[0]?.pid as number;
     const gone = await waitUntil(() => c.daemonPids().length === 0, 15_000);
     expect(gone).toBe(true);
     expect(isAlive(pid) && daemonPidsFor(c.root).includes(pid)).toBe(false);
-    expect(lifecycle().find((e) => e.event === "idle-exit")).toMatchObject({ pid, idle_secs: 1 });
+    expect(c.lifecycleEvents().find((e) => e.event === "idle-exit")).toMatchObject({ pid, idle_secs: 1 });
     expect(fs.existsSync(c.socketPath())).toBe(false);
     // And the next compile brings a new one up (one that stays, so it can be looked at).
     expectOk(compileIn(c, "i.c", { ZCCACHE_IDLE_TIMEOUT_SECS: "600" }));

@@ -33,17 +33,7 @@ async function deadPid(): Promise<number> {
   return p.pid;
 }
 
-type Event = Record<string, unknown> & { event: string };
-
-function events(c: CacheEnv): Event[] {
-  const file = path.join(c.root, "logs", "lifecycle.jsonl");
-  if (!fs.existsSync(file)) return [];
-  return fs
-    .readFileSync(file, "utf8")
-    .split("\n")
-    .filter((l) => l !== "")
-    .map((l) => JSON.parse(l) as Event);
-}
+const events = (c: CacheEnv): ReturnType<CacheEnv["lifecycleEvents"]> => c.lifecycleEvents();
 
 function onlyDaemon(c: CacheEnv): number {
   const pids = c.daemonPids();

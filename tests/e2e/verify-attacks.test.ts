@@ -92,10 +92,12 @@ function processesNaming(needle: string): number[] {
  * are answered at once and not counted: they are no compile, and sleeping in each of them
  * only made every miss take several times `secs`.
  */
+/** The daemon's toolchain questions (-print-prog-name=…, the -v search-path query), answered at once. */
+const TOOLCHAIN_QUERY = `case " $* " in *" -print-prog-name="*|*" -v "*) exec gcc "$@" ;; esac\n`;
+
 function slowCompiler(c: CacheEnv, name: string, runs: string, secs: number): string {
   fs.mkdirSync(runs, { recursive: true });
-  const query = `case " $* " in *" -print-prog-name="*|*" -v "*) exec gcc "$@" ;; esac\n`;
-  const p = c.write(name, `#!/bin/sh\n${query}touch '${runs}'/$$\nsleep ${secs}\nexec gcc "$@"\n`);
+  const p = c.write(name, `#!/bin/sh\n${TOOLCHAIN_QUERY}touch '${runs}'/$$\nsleep ${secs}\nexec gcc "$@"\n`);
   fs.chmodSync(p, 0o755);
   backDate(p);
   return p;
@@ -110,9 +112,8 @@ const runCount = (runs: string): number => fs.readdirSync(runs).length;
  */
 function gatedCompiler(c: CacheEnv, name: string, runs: string, gate: string): string {
   fs.mkdirSync(runs, { recursive: true });
-  const query = `case " $* " in *" -print-prog-name="*|*" -v "*) exec gcc "$@" ;; esac\n`;
   const wait = `n=0\nwhile [ ! -e '${gate}' ] && [ $n -lt 600 ]; do sleep 0.05; n=$((n+1)); done\n`;
-  const p = c.write(name, `#!/bin/sh\n${query}touch '${runs}'/$$\n${wait}exec gcc "$@"\n`);
+  const p = c.write(name, `#!/bin/sh\n${TOOLCHAIN_QUERY}touch '${runs}'/$$\n${wait}exec gcc "$@"\n`);
   fs.chmodSync(p, 0o755);
   backDate(p);
   return p;

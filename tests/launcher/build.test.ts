@@ -4,6 +4,7 @@ import { afterAll, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { REPO_ROOT, requireTool, run, tempDir, ZCCACHE } from "../helpers.ts";
+import { hasGlibc, hasInterpreter } from "../fixtures/elf.ts";
 
 const out = tempDir("zc-build-nocc-");
 afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
@@ -21,15 +22,6 @@ test("without cc the build says so once and installs the TypeScript program as z
   expect(fs.statSync(path.join(out, "zccache")).size).toBeGreaterThan(1 << 20);
 });
 
-/** Whether an ELF executable asks for a dynamic loader (has a PT_INTERP program header). */
-function hasInterpreter(file: string): boolean {
-  const b = fs.readFileSync(file);
-  const phoff = Number(b.readBigUInt64LE(0x20));
-  const phentsize = b.readUInt16LE(0x36);
-  const phnum = b.readUInt16LE(0x38);
-  for (let i = 0; i < phnum; i++) if (b.readUInt32LE(phoff + i * phentsize) === 3) return true;
-  return false;
-}
 
 const dynamicOut = tempDir("zc-build-dynamic-");
 afterAll(() => fs.rmSync(dynamicOut, { recursive: true, force: true }));
@@ -60,8 +52,6 @@ test("a C compiler that cannot link statically still gives a working dynamic lau
 const muslOut = tempDir("zc-build-musl-");
 afterAll(() => fs.rmSync(muslOut, { recursive: true, force: true }));
 
-/** Static glibc carries its tunables' names; musl has none. */
-const hasGlibc = (file: string): boolean => fs.readFileSync(file).includes("GLIBC_TUNABLES");
 
 test("with musl-gcc installed the launcher and the guard are static musl programs; ZCCACHE_BUILD_MUSL=0 keeps cc's C library", () => {
   if (!requireTool("musl-gcc", "the musl launcher build")) return;
