@@ -489,6 +489,32 @@ for (const cc of ["gcc", "clang"]) {
   });
 }
 
+test("5. the __FILE__ check preprocesses a miss only when an input is spelled with the tree's path, not for an absolute -o", () => {
+  const c = new CacheEnv();
+  // A gcc (by name, so the daemon takes it as one) that notes every run it is asked for.
+  const log = path.join(c.work, "runs.txt");
+  const gcc = c.write("bin/gcc", `#!/bin/sh\necho "$*" >> '${log}'\nexec /usr/bin/gcc "$@"\n`);
+  fs.chmodSync(gcc, 0o755);
+  const runsOf = (src: string): string[] => fs.readFileSync(log, "utf8").split("\n").filter((l) => l.includes(src));
+  const checks = (src: string): string[] => runsOf(src).filter((l) => l.endsWith(" -E -P -o -"));
+  writeFile(c.work, "out.c", "int out(void) { return __LINE__; }\n");
+  writeFile(c.work, "abs.c", "int abs_(void) { return __LINE__; }\n");
+  backdateTree(c.work);
+
+  // Only the output is named by its absolute path: no input is, so no name of this tree
+  // can reach the code and nothing is preprocessed, beside the compile or after it.
+  const out = zcRun(c, { argv: [gcc, "-c", "out.c", "-o", path.join(c.work, "out.o")], cwd: c.work, outputs: ["out.o"] });
+  expectOutcome(out, "miss", "out.c");
+  expectSameSnapshot(out, bareRun({ argv: ["gcc", "-c", "out.c", "-o", path.join(c.work, "out.o")], cwd: c.work, outputs: ["out.o"] }), "out.c");
+  expect({ runs: runsOf("out.c").length, checks: checks("out.c") }).toEqual({ runs: 1, checks: [] });
+
+  // The source named by its absolute path (CMake's spelling): __FILE__ would name this tree,
+  // so the preprocessed text is looked at, once.
+  const abs = zcRun(c, { argv: [gcc, "-c", path.join(c.work, "abs.c"), "-o", "abs.o"], cwd: c.work, outputs: ["abs.o"] });
+  expectOutcome(abs, "miss", "abs.c");
+  expect(checks("abs.c").length).toBe(1);
+});
+
 // ---------------------------------------------------------------------------------------
 // Diagnostics naming the checkout
 
