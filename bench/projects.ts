@@ -14,6 +14,11 @@ export interface Project {
    * launcher is "" for the bare compiler.
    */
   readonly configure?: (launcher: string) => string;
+  /**
+   * With `configure`: points the configured tree at another launcher, keeping what it has
+   * built ("" for the bare compiler). The rounds switch tools with it (not measured).
+   */
+  readonly relaunch?: (launcher: string) => string;
   /** make arguments that build everything, given CC and AR (ignored by CMake projects). */
   readonly build: (cc: string, ar: string) => string;
   readonly clean: string;
@@ -189,6 +194,8 @@ int main(void) {
       "rm -rf build && cmake -S . -B build -G 'Unix Makefiles' -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF -DCMAKE_C_COMPILER=gcc" +
       (launcher === "" ? "" : ` -DCMAKE_C_COMPILER_LAUNCHER=${launcher}`) +
       " >/dev/null",
+    relaunch: (launcher) =>
+      (launcher === "" ? "cmake -U CMAKE_C_COMPILER_LAUNCHER build" : `cmake -D CMAKE_C_COMPILER_LAUNCHER=${launcher} build`) + " >/dev/null",
     // The default target: the shared and the static library, each source compiled for both.
     build: () => "make -s -j2 -C build",
     clean: "make -s -C build clean",

@@ -1,6 +1,7 @@
-// Clean rebuilds of whole projects with a warm cache: per tool a fresh cache, one priming
-// build, then measured `make clean` + build runs. Objects and program output are compared
-// with the bare build's, and hits are read from the tool's own statistics.
+// Clean rebuilds of whole projects with a warm cache: per tool a fresh cache and one priming
+// build, then rounds of `make clean` + a timed build with every tool in turn (the order
+// rotating). Objects and program output are compared with the bare build's after every
+// build, and hits are read from the tool's own statistics.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { type Bench, clearCommand, type Env, hitCount, hyperfine, launcherFor, sh, TOOLS, type Tool } from "./harness.ts";
@@ -49,82 +50,125 @@ export function measureProjects(b: Bench, projects: Project[], runs: number, pro
   const instant = buildInstantCache(b);
   try {
     for (const p of projects) {
-      const run = (cmd: string): ReturnType<typeof sh> => sh(["sh", "-c", cmd], b.env, p.dir);
-      const configure = (tool: Tool | "instant", launcher = tool === "instant" ? "" : launcherFor(b, tool)): void => {
+      const run = (cmd: string, env: Env = b.env): ReturnType<typeof sh> => sh(["sh", "-c", cmd], env, p.dir);
+      const launch = (tool: Tool | "instant", launcher: string): void => {
         if (p.configure === undefined) return;
-        const r = run(p.configure(launcher));
+        const r = run(p.relaunch === undefined ? p.configure(launcher) : p.relaunch(launcher));
         if (r.code !== 0) throw new Error(`configuring ${p.name} for ${tool} failed: ${r.err}`);
       };
       progress(`project: ${p.name}`);
-      configure("bare");
+      if (p.configure !== undefined) {
+        const r = run(p.configure(""));
+        if (r.code !== 0) throw new Error(`configuring ${p.name} failed: ${r.err}`);
+      }
       run(p.clean);
       const bareBuild = run(p.build("gcc", "ar"));
       if (bareBuild.code !== 0) throw new Error(`bare build of ${p.name} failed: ${bareBuild.err}`);
       const refOut = run(p.check).out;
       const refObjs = relObjects(p);
-      /** n timed clean rebuilds with CC=cc, then what they left compared with the bare build. */
-      const timedRebuild = (cc: string, ar: string, n: number, env: Env = b.env): { t: ReturnType<typeof hyperfine>; checks: string } => {
-        const buildCmd = `sh -c '${p.build(cc, ar).replace(/'/g, "'\\''")}'`;
-        const t = hyperfine(b, buildCmd, { runs: n, prepare: `sh -c '${p.clean}'`, cwd: p.dir, env });
+      /** What a build left, compared with the bare build's. */
+      const compare = (): { same: boolean; count: number; outSame: boolean } => {
         const objs = relObjects(p);
         const same = objs.size === refObjs.size && [...objs].every(([k, v]) => refObjs.get(k)?.equals(v) === true);
-        const out = run(p.check).out;
-        return { t, checks: `${same ? `${objs.size} objects identical` : "OBJECTS DIFFER"}; output ${out === refOut ? "same" : "DIFFERS"}` };
+        return { same, count: objs.size, outSame: run(p.check).out === refOut };
       };
+      /** One timed clean rebuild (the clean not timed). */
+      const timedOnce = (cc: string, ar: string, env: Env): number => {
+        const buildCmd = `sh -c '${p.build(cc, ar).replace(/'/g, "'\\''")}'`;
+        return hyperfine(b, buildCmd, { runs: 1, prepare: `sh -c '${p.clean}'`, cwd: p.dir, env }).median;
+      };
+      const checksOf = (c: { same: boolean; count: number; outSame: boolean }[]): string => {
+        const objects = c.every((x) => x.same) ? `${c[0]?.count ?? 0} objects identical` : `OBJECTS DIFFER in ${c.filter((x) => !x.same).length} of ${c.length} builds`;
+        return `${objects}; output ${c.every((x) => x.outSame) ? "same" : "DIFFERS"}`;
+      };
+      const n = Math.min(p.runs ?? runs, runs);
+
+      // Bare builds are the slowest and compared against by no target: a few, one after another.
+      {
+        const times: number[] = [];
+        const checks: ReturnType<typeof compare>[] = [];
+        for (let i = 0; i < Math.min(n, 3); i++) {
+          times.push(timedOnce("gcc", "ar", b.env));
+          checks.push(compare());
+        }
+        results.push({ project: p.name, tool: "bare", ...spread(times), verified: `${checksOf(checks)}; -` });
+      }
+
+      // The caches (and the floor) in rounds: each round builds once with every one of them,
+      // the order rotating from round to round. This machine's speed drifts by a third within
+      // minutes; measured one tool after another, a slow spell lands on one tool's runs.
+      interface Contender {
+        readonly tool: Tool | "instant";
+        readonly cc: string;
+        readonly ar: string;
+        readonly launcher: string;
+        readonly env: Env;
+        readonly times: number[];
+        readonly checks: ReturnType<typeof compare>[];
+        hits: number;
+      }
+      const contenders: Contender[] = [];
+      const stash = path.join(b.work, "instant-stash");
+      const passedLog = path.join(b.work, "instant-passed");
       if (instant !== null) {
-        // The floor: the same rebuild with every compile answered by a plain copy of the bare
-        // build's object and depfile (make, CMake's own steps, links and archives still run).
-        const stash = path.join(b.work, "instant-stash");
+        // The floor: every compile answered by a plain copy of the bare build's object and
+        // depfile (make, CMake's own steps, links and archives still run).
         stashOutputs(p, stash);
-        const passedLog = path.join(b.work, "instant-passed");
         fs.rmSync(passedLog, { force: true });
-        configure("instant", instant);
-        const { t, checks } = timedRebuild(`${instant} gcc`, "ar", Math.min(p.runs ?? runs, runs), {
-          ...b.env,
-          INSTANT_CACHE_STASH: stash,
-          INSTANT_CACHE_PASSED: passedLog,
-        });
-        // Compiles it could not answer ran the compiler: then this row is no floor.
-        const passed = fs.existsSync(passedLog) ? fs.readFileSync(passedLog, "utf8").split("\n").filter((l) => l !== "").length : 0;
-        results.push({
-          project: p.name,
-          tool: "instant",
-          medianMs: t.median,
-          minMs: t.min,
-          maxMs: t.max,
-          verified: `${checks}; ${passed === 0 ? "floor: every compile a copy" : `NO FLOOR: ${passed} compiles ran the compiler`}`,
-          floor: passed === 0,
-        });
-        fs.rmSync(stash, { recursive: true, force: true });
+        const env = { ...b.env, INSTANT_CACHE_STASH: stash, INSTANT_CACHE_PASSED: passedLog };
+        contenders.push({ tool: "instant", cc: `${instant} gcc`, ar: "ar", launcher: instant, env, times: [], checks: [], hits: 0 });
       }
       for (const tool of TOOLS) {
-        const cc = tool === "bare" ? "gcc" : `${launcherFor(b, tool)} gcc`;
-        const ar = tool === "zccache" ? `${b.zccache} ar` : "ar";
-        // The reference build above is bare's first build.
-        if (tool !== "bare") {
-          run(clearCommand(b, tool));
-          configure(tool);
-          const prime = run(`${p.clean} && ${p.build(cc, ar)}`);
-          if (prime.code !== 0) throw new Error(`${tool} build of ${p.name} failed: ${prime.err}`);
-        }
-        // Bare builds are the slowest and compared against by no target: fewer runs.
-        const n = Math.min(p.runs ?? runs, tool === "bare" ? 3 : runs);
-        const before = hitCount(b, tool);
-        const { t, checks } = timedRebuild(cc, ar, n);
-        const hits = hitCount(b, tool) - before;
-        results.push({
-          project: p.name,
-          tool,
-          medianMs: t.median,
-          minMs: t.min,
-          maxMs: t.max,
-          verified: `${checks}; ${tool === "bare" ? "-" : `${(hits / n).toFixed(0)} hits/run`}`,
-        });
+        if (tool === "bare") continue;
+        const launcher = launcherFor(b, tool);
+        const c: Contender = { tool, cc: `${launcher} gcc`, ar: tool === "zccache" ? `${b.zccache} ar` : "ar", launcher, env: b.env, times: [], checks: [], hits: 0 };
+        // A fresh cache, filled by one build.
+        run(clearCommand(b, tool));
+        launch(tool, launcher);
+        const prime = run(`${p.clean} && ${p.build(c.cc, c.ar)}`);
+        if (prime.code !== 0) throw new Error(`${tool} build of ${p.name} failed: ${prime.err}`);
+        contenders.push(c);
       }
+      for (let round = 0; round < n; round++) {
+        progress(`project: ${p.name}, round ${round + 1}/${n}`);
+        for (let i = 0; i < contenders.length; i++) {
+          const c = contenders[(round + i) % contenders.length] as Contender;
+          launch(c.tool, c.launcher);
+          const before = c.tool === "instant" ? 0 : hitCount(b, c.tool);
+          c.times.push(timedOnce(c.cc, c.ar, c.env));
+          if (c.tool !== "instant") c.hits += hitCount(b, c.tool) - before;
+          c.checks.push(compare());
+        }
+      }
+      for (const c of contenders) {
+        if (c.tool === "instant") {
+          // Compiles it could not answer ran the compiler: then this row is no floor.
+          const passed = fs.existsSync(passedLog) ? fs.readFileSync(passedLog, "utf8").split("\n").filter((l) => l !== "").length : 0;
+          results.push({
+            project: p.name,
+            tool: "instant",
+            ...spread(c.times),
+            verified: `${checksOf(c.checks)}; ${passed === 0 ? "floor: every compile a copy" : `NO FLOOR: ${passed} compiles ran the compiler`}`,
+            floor: passed === 0,
+          });
+        } else {
+          results.push({ project: p.name, tool: c.tool, ...spread(c.times), verified: `${checksOf(c.checks)}; ${(c.hits / n).toFixed(0)} hits/run` });
+        }
+      }
+      fs.rmSync(stash, { recursive: true, force: true });
+      fs.rmSync(passedLog, { force: true });
     }
   } finally {
     sh(["sccache", "--stop-server"], b.env);
     sh([b.zccache, "stop"], b.env);
   }
   return results;
+}
+
+/** Median, min and max of some timings. */
+function spread(times: readonly number[]): { medianMs: number; minMs: number; maxMs: number } {
+  const sorted = [...times].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const medianMs = sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return { medianMs, minMs: sorted[0] as number, maxMs: sorted[sorted.length - 1] as number };
 }

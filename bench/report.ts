@@ -150,6 +150,12 @@ export function markdown(r: Results): string {
     );
   }
   lines.push("", "## Clean rebuild with a warm cache (make -j2)", "");
+  lines.push(
+    "Each tool's cache is filled by one build; then rounds of `make clean` and a timed build, each round building once with every cache and the floor (instant), " +
+      "the order rotating from round to round, so a machine whose speed drifts moves every tool alike. Bare builds, the reference, run first, one after another. " +
+      "Objects and program output are compared with the first bare build after every build.",
+    "",
+  );
   lines.push("| project | tool | median ms | min–max ms | ratio to ccache | check |", "|---|---|---:|---:|---:|---|");
   for (const p of r.projects) {
     const c = r.projects.find((x) => x.project === p.project && x.tool === "ccache");

@@ -253,8 +253,8 @@ try {
       results.push({ case: name, mode: "warm-hit", tool, medianMs: warm.median, minMs: warm.min, maxMs: warm.max, verified });
       if (tool !== "bare") {
         // The same again once the tool has answered LATER_HITS more: zccache's daemon started
-        // in this section's cold runs, and its first few hundred hits run on code not yet
-        // compiled by the JIT. ccache and sccache have no such start to get past.
+        // in this section's cold runs, and a daemon answers its first few hundred hits more
+        // slowly (README, "A fresh daemon"). ccache and sccache have no such start to get past.
         hyperfine(b, cmd, { runs: LATER_HITS });
         const beforeLater = hitCount(b, tool);
         const later = hyperfine(b, cmd, { runs: RUNS });
@@ -400,7 +400,7 @@ for (const n of scaleEntries) {
 const cpu = (os.cpus()[0]?.model ?? "unknown CPU").trim();
 const header =
   `${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, ${cpu}; \`npm run bench${quick ? " -- --quick" : ""}\`; ` +
-  `hyperfine medians over ${RUNS} runs (cold and bare: ${COLD_RUNS}; projects and cargo: ${PROJECT_RUNS}, lz4 and bare builds: ${Math.min(PROJECT_RUNS, 3)}); total ${((Date.now() - startedAt) / 60_000).toFixed(1)} min.`;
+  `hyperfine medians over ${RUNS} runs (cold and bare: ${COLD_RUNS}; projects: ${PROJECT_RUNS} interleaved rounds, cargo: ${PROJECT_RUNS}, lz4 and bare builds: ${Math.min(PROJECT_RUNS, 3)}); total ${((Date.now() - startedAt) / 60_000).toFixed(1)} min.`;
 const all: Results = { header, singleFile: results, floor: floorResults, projects: projectResults, cargo: cargoResults, scale: scaleResults };
 if (relocationResults !== null) {
   all.relocation = relocationResults.rows;
