@@ -123,6 +123,15 @@ export function hyperfine(b: Bench, cmd: string, o: HyperfineOptions): Timing & 
   return { median: res.median * 1000, min: res.min * 1000, max: res.max * 1000, times: res.times.map((t) => t * 1000) };
 }
 
+/** Median (of an even count, the mean of the middle two), min and max of some timings, ms. */
+export function timingOf(times: readonly number[]): Timing {
+  const sorted = [...times].sort((a, b) => a - b);
+  if (sorted.length === 0) throw new Error("no timings");
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return { median, min: sorted[0] as number, max: sorted[sorted.length - 1] as number };
+}
+
 /** Sets a file's times into the past: zccache does not store inputs written in the last ~2 s. */
 export function backdate(file: string): void {
   const t = new Date(Date.now() - 60_000);

@@ -4,7 +4,7 @@
 // build, and hits are read from the tool's own statistics.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { type Bench, clearCommand, type Env, hitCount, hyperfine, launcherFor, sh, TOOLS, type Tool } from "./harness.ts";
+import { type Bench, clearCommand, type Env, hitCount, hyperfine, launcherFor, sh, timingOf, TOOLS, type Tool } from "./harness.ts";
 import type { Project } from "./projects.ts";
 import type { ProjectResult } from "./report.ts";
 
@@ -91,7 +91,7 @@ export function measureProjects(b: Bench, projects: Project[], runs: number, pro
           times.push(timedOnce("gcc", "ar", b.env));
           checks.push(compare());
         }
-        results.push({ project: p.name, tool: "bare", ...spread(times), verified: `${checksOf(checks)}; -` });
+        results.push({ project: p.name, tool: "bare", ...msOf(times), verified: `${checksOf(checks)}; -` });
       }
 
       // The caches (and the floor) in rounds: each round builds once with every one of them,
@@ -147,12 +147,12 @@ export function measureProjects(b: Bench, projects: Project[], runs: number, pro
           results.push({
             project: p.name,
             tool: "instant",
-            ...spread(c.times),
+            ...msOf(c.times),
             verified: `${checksOf(c.checks)}; ${passed === 0 ? "floor: every compile a copy" : `NO FLOOR: ${passed} compiles ran the compiler`}`,
             floor: passed === 0,
           });
         } else {
-          results.push({ project: p.name, tool: c.tool, ...spread(c.times), verified: `${checksOf(c.checks)}; ${(c.hits / n).toFixed(0)} hits/run` });
+          results.push({ project: p.name, tool: c.tool, ...msOf(c.times), verified: `${checksOf(c.checks)}; ${(c.hits / n).toFixed(0)} hits/run` });
         }
       }
       fs.rmSync(stash, { recursive: true, force: true });
@@ -165,10 +165,8 @@ export function measureProjects(b: Bench, projects: Project[], runs: number, pro
   return results;
 }
 
-/** Median, min and max of some timings. */
-function spread(times: readonly number[]): { medianMs: number; minMs: number; maxMs: number } {
-  const sorted = [...times].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  const medianMs = sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-  return { medianMs, minMs: sorted[0] as number, maxMs: sorted[sorted.length - 1] as number };
+
+function msOf(times: readonly number[]): { medianMs: number; minMs: number; maxMs: number } {
+  const t = timingOf(times);
+  return { medianMs: t.median, minMs: t.min, maxMs: t.max };
 }

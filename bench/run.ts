@@ -18,7 +18,7 @@ import { CARGO_BIN, debianHasCrate, writeSerdeProgram, writeWorkspace } from "..
 import { populate } from "./scale.ts";
 import { measureFloor } from "./floor.ts";
 import { measureProjects } from "./rebuild.ts";
-import { backdate, type Env, hitCount, hyperfine, launcherFor, makeBench, sh, SINGLE_FILES, type Tool, TOOLS } from "./harness.ts";
+import { backdate, type Env, hitCount, hyperfine, launcherFor, makeBench, sh, SINGLE_FILES, type Timing, timingOf, type Tool, TOOLS } from "./harness.ts";
 import { type CargoResult, markdown, type Measurement, type Results, type ScaleResult } from "./report.ts";
 import { CASES, measureRelocation, type RelocationResult } from "./relocation.ts";
 import { measureRemote, type RemoteResult } from "./remote.ts";
@@ -36,6 +36,8 @@ if (only !== null && !(SECTIONS as readonly string[]).includes(only)) {
 }
 const RUNS = quick ? 10 : 30;
 const COLD_RUNS = Math.max(5, Math.floor(RUNS / 3));
+/** Measured warm runs per tool and round (RUNS in all); the rounds interleave the tools. */
+const WARM_PER_ROUND = 5;
 /** Hits between the warm-hit runs and the warm-hit-later runs of a single file. */
 const LATER_HITS = quick ? 100 : 300;
 const PROJECT_RUNS = quick ? 3 : 5;
@@ -232,44 +234,76 @@ try {
     const bareOut = path.join(work, "bare.o");
     sh(["sh", "-c", commandFor("bare", s.compiler, s.file, bareOut)], env, work);
     const reference = fs.readFileSync(bareOut);
-    for (const tool of TOOLS) {
-      const out = path.join(work, `${tool}.o`);
-      const cmd = commandFor(tool, s.compiler, s.file, out);
-      const hitsBeforeCold = hitCount(b, tool);
-      const cold = hyperfine(b, cmd, { runs: COLD_RUNS, prepare: freshSource });
-      // A cold run the cache answered would not be a cold miss: expected "0/N hits".
-      const coldHits = tool === "bare" ? "-" : `${hitCount(b, tool) - hitsBeforeCold}/${COLD_RUNS} hits`;
-      results.push({ case: name, mode: "cold-miss", tool, medianMs: cold.median, minMs: cold.min, maxMs: cold.max, verified: coldHits });
-      writeSource();
-      // warm hit: prime once, then count hits across the measured runs
-      sh(["sh", "-c", cmd], env, work);
-      const before = hitCount(b, tool);
-      // bare has no cache: its "warm" run is the cold one again, so fewer runs do.
-      const warmRuns = tool === "bare" ? COLD_RUNS : RUNS;
-      const warm = hyperfine(b, cmd, { runs: warmRuns });
-      const hits = hitCount(b, tool) - before;
-      const same = fs.readFileSync(out).equals(reference);
-      const verified = `${same ? "object identical" : "OBJECT DIFFERS"}; ${tool === "bare" ? "-" : `${hits}/${RUNS + 3} hits`}`;
-      results.push({ case: name, mode: "warm-hit", tool, medianMs: warm.median, minMs: warm.min, maxMs: warm.max, verified });
-      if (tool !== "bare") {
-        // The same again once the tool has answered LATER_HITS more: zccache's daemon started
-        // in this section's cold runs, and a daemon answers its first few hundred hits more
-        // slowly (README, "A fresh daemon"). ccache and sccache have no such start to get past.
-        hyperfine(b, cmd, { runs: LATER_HITS });
-        const beforeLater = hitCount(b, tool);
-        const later = hyperfine(b, cmd, { runs: RUNS });
-        const laterHits = hitCount(b, tool) - beforeLater;
-        const laterSame = fs.readFileSync(out).equals(reference);
-        results.push({
-          case: name,
-          mode: "warm-hit-later",
-          tool,
-          medianMs: later.median,
-          minMs: later.min,
-          maxMs: later.max,
-          verified: `${laterSame ? "object identical" : "OBJECT DIFFERS"}; ${laterHits}/${RUNS + 3} hits`,
-        });
+    const outOf = (tool: Tool): string => path.join(work, `${tool}.o`);
+    const cmdOf = (tool: Tool): string => commandFor(tool, s.compiler, s.file, outOf(tool));
+    const caches = TOOLS.filter((t) => t !== "bare");
+    /**
+     * `rounds` rounds, each measuring every tool once (`perRound` runs), the order rotating
+     * from round to round: a machine whose speed drifts moves every tool alike. Medians over
+     * all runs; hits by each tool's own count.
+     */
+    const inRounds = (tools: readonly Tool[], rounds: number, opts: { perRound: number; prepare?: string }): Map<Tool, { t: Timing; hits: number }> => {
+      const times = new Map<Tool, number[]>(tools.map((t) => [t, []]));
+      const hits = new Map<Tool, number>(tools.map((t) => [t, 0]));
+      for (let round = 0; round < rounds; round++) {
+        for (let i = 0; i < tools.length; i++) {
+          const tool = tools[(round + i) % tools.length] as Tool;
+          const before = tool === "bare" ? 0 : hitCount(b, tool);
+          const t = hyperfine(b, cmdOf(tool), { runs: opts.perRound, prepare: opts.prepare });
+          (times.get(tool) as number[]).push(...t.times);
+          if (tool !== "bare") hits.set(tool, (hits.get(tool) as number) + hitCount(b, tool) - before);
+        }
       }
+      return new Map(tools.map((t) => [t, { t: timingOf(times.get(t) as number[]), hits: hits.get(t) as number }]));
+    };
+    const objectCheck = (tool: Tool): string => (fs.readFileSync(outOf(tool)).equals(reference) ? "object identical" : "OBJECT DIFFERS");
+
+    // Cold misses: one run per tool and round, each after a fresh constant.
+    const cold = inRounds(TOOLS, COLD_RUNS, { perRound: 1, prepare: freshSource });
+    for (const tool of TOOLS) {
+      const c = cold.get(tool) as { t: Timing; hits: number };
+      // A cold run the cache answered would not be a cold miss: expected "0/N hits".
+      const verified = tool === "bare" ? "-" : `${c.hits}/${COLD_RUNS} hits`;
+      results.push({ case: name, mode: "cold-miss", tool, medianMs: c.t.median, minMs: c.t.min, maxMs: c.t.max, verified });
+    }
+
+    // Warm hits: the source back as it was, each cache primed once; then rounds of 3 warm-up
+    // and WARM_PER_ROUND measured runs per tool. Bare has no cache: its "warm" run is the cold
+    // one again, measured alone with fewer runs.
+    writeSource();
+    const bareWarm = hyperfine(b, cmdOf("bare"), { runs: COLD_RUNS });
+    results.push({ case: name, mode: "warm-hit", tool: "bare", medianMs: bareWarm.median, minMs: bareWarm.min, maxMs: bareWarm.max, verified: `${objectCheck("bare")}; -` });
+    for (const tool of caches) sh(["sh", "-c", cmdOf(tool)], env, work);
+    const rounds = RUNS / WARM_PER_ROUND;
+    const expected = rounds * (WARM_PER_ROUND + 3);
+    const warm = inRounds(caches, rounds, { perRound: WARM_PER_ROUND });
+    for (const tool of caches) {
+      const w = warm.get(tool) as { t: Timing; hits: number };
+      results.push({ case: name, mode: "warm-hit", tool, medianMs: w.t.median, minMs: w.t.min, maxMs: w.t.max, verified: `${objectCheck(tool)}; ${w.hits}/${expected} hits` });
+    }
+    // The same again once every cache has answered LATER_HITS more: zccache's daemon started
+    // in this section's cold runs, and a daemon answers its first few hundred hits more
+    // slowly (README, "A fresh daemon"). ccache and sccache have no such start to get past.
+    for (const tool of caches) hyperfine(b, cmdOf(tool), { runs: LATER_HITS });
+    const later = inRounds(caches, rounds, { perRound: WARM_PER_ROUND });
+    for (const tool of caches) {
+      const w = later.get(tool) as { t: Timing; hits: number };
+      results.push({
+        case: name,
+        mode: "warm-hit-later",
+        tool,
+        medianMs: w.t.median,
+        minMs: w.t.min,
+        maxMs: w.t.max,
+        verified: `${objectCheck(tool)}; ${w.hits}/${expected} hits`,
+      });
+    }
+    // And the cold misses again, now that zccache's daemon has answered a few hundred requests.
+    const coldLater = inRounds(TOOLS, COLD_RUNS, { perRound: 1, prepare: freshSource });
+    for (const tool of TOOLS) {
+      const c = coldLater.get(tool) as { t: Timing; hits: number };
+      const verified = tool === "bare" ? "-" : `${c.hits}/${COLD_RUNS} hits`;
+      results.push({ case: name, mode: "cold-miss-later", tool, medianMs: c.t.median, minMs: c.t.min, maxMs: c.t.max, verified });
     }
   }
 } finally {
