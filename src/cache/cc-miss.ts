@@ -103,13 +103,14 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
   // Whether a name of this tree reaches the code is read from the preprocessed text
   // (cc-relocation.ts); when the arguments that reach the preprocessor already name the tree
   // (a source or include dir, not only an output name such as `-o /abs/x.o`), it runs beside
-  // the compile. Started here or not, it runs whenever the inputs' spellings need it.
+  // the compile, as it does for assembler, whose `.include`s it always looks for below.
+  // Started here or not, it runs whenever the inputs' spellings need it.
   let preprocessed: Promise<Captured> | null = null;
   const preprocess = (): Promise<Captured> =>
     (preprocessed ??= runCapture([ident.path, ...withoutOutputOptions(runArgs), "-E", "-P", "-o", "-"], { cwd: req.cwd, env: runEnv }));
   // Strings that name this tree (nothing to look for when the key holds the location anyway).
   const markers = m.mode.locationBound ? [] : locationMarkers(req.cwd, ctx.relocation, logicalCwd);
-  if (m.key !== null && withoutOutputOptions(job.args).some((a) => markers.some((mk) => a.includes(mk)))) void preprocess();
+  if (m.key !== null && (isAssembler(job.language) || withoutOutputOptions(job.args).some((a) => markers.some((mk) => a.includes(mk))))) void preprocess();
   // Only the compile that writes the outputs goes through the prefix (distcc, …): the helper
   // runs beside it read this machine's headers and must stay here.
   const prefix = prefixFor(ctx.prefixCommand, req, ctx.stats);
