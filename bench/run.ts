@@ -282,8 +282,9 @@ try {
       results.push({ case: name, mode: "warm-hit", tool, medianMs: w.t.median, minMs: w.t.min, maxMs: w.t.max, verified: `${objectCheck(tool)}; ${w.hits}/${expected} hits` });
     }
     // The same again once every cache has answered LATER_HITS more: zccache's daemon started
-    // in this section's cold runs, and a daemon answers its first few hundred hits more
-    // slowly (README, "A fresh daemon"). ccache and sccache have no such start to get past.
+    // in this section's first cold run, and a daemon answers its first few hundred hits (of a
+    // path: the C++ case's follow the trivial one's) more slowly (README, "A fresh daemon").
+    // ccache and sccache have no such start to get past.
     for (const tool of caches) hyperfine(b, cmdOf(tool), { runs: LATER_HITS });
     const later = inRounds(caches, rounds, { perRound: WARM_PER_ROUND });
     for (const tool of caches) {
