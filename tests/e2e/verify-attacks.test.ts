@@ -175,65 +175,62 @@ describe.if(HAVE_GCC)("verified hits under attack", () => {
     expect(scratchDirs(c)).toEqual([]);
   });
 
-  test("a source rewritten while its verification runs is not a mismatch, and the next compile uses the new source", async () => {
+  /**
+   * Compiles `src` (and its `inputs`, all backdated) through a compiler that waits at a gate,
+   * then hits it with every hit verified: the verification's compile starts, waits before it
+   * reads anything, `rewrite` changes an input, and the gate opens. The counters before the
+   * hit and after the verification.
+   */
+  async function raceVerification(compiler: string, src: string, inputs: readonly string[], rewrite: () => void): Promise<{ start: Status; end: Status }> {
     const runs = tempDir("zc-verify-runs-");
     const gate = path.join(tempDir("zc-verify-gate-"), "go");
-    gatedCompiler(c, "slow-gcc", runs, gate);
-    const src = c.write("race.c", "int race_fn(void) { return 1; }\n");
-    backDate(src);
+    gatedCompiler(c, compiler, runs, gate);
+    backDate(...inputs);
+    const argv = [`./${compiler}`, "-c", src, "-o", src.replace(/\.c$/, ".o")];
     fs.writeFileSync(gate, "");
-    expect(compile(["./slow-gcc", "-c", "race.c", "-o", "race.o"])).toBe("miss:new-source");
+    expect(compile(argv)).toBe("miss:new-source");
     fs.rmSync(gate);
     try {
       const start = c.status();
       const ranBefore = runCount(runs);
-      expect(compile(["./slow-gcc", "-c", "race.c", "-o", "race.o"], { ZCCACHE_VERIFY_RATE: "1" })).toBe("hit");
+      expect(compile(argv, { ZCCACHE_VERIFY_RATE: "1" })).toBe("hit");
       // The verification's compile has started and waits at the gate before reading the source:
-      // the rebuild edits it now, then lets the compile go on.
+      // the rebuild edits an input now, then lets the compile go on.
       expect(await eventually(() => runCount(runs) > ranBefore)).toBe(true);
-      fs.writeFileSync(src, "int race_fn(void) { return 2222; }\n");
-      backDate(src);
+      rewrite();
       fs.writeFileSync(gate, "");
       expect(await eventually(() => verificationsDone(c.status()) > verificationsDone(start))).toBe(true);
-      const end = c.status();
-      expect(verifyCounts(end)["verify-mismatch"] ?? 0).toBe(verifyCounts(start)["verify-mismatch"] ?? 0);
-      expect(verifyCounts(end).verified ?? 0).toBe(verifyCounts(start).verified ?? 0);
-      expect(verifyCounts(end)["not-verifiable"] ?? 0).toBe((verifyCounts(start)["not-verifiable"] ?? 0) + 1);
-      expect(end.quarantined ?? 0).toBe(start.quarantined ?? 0);
-      expect(compile(["./slow-gcc", "-c", "race.c", "-o", "race.o"])).toMatch(/^miss:/);
-      expect(c.read("race.o").equals(bareObject(c.work, "race.c"))).toBe(true);
+      return { start, end: c.status() };
     } finally {
       // Whatever failed above, no verification is left waiting at the gate.
       fs.writeFileSync(gate, "");
     }
+  }
+
+  test("a source rewritten while its verification runs is not a mismatch, and the next compile uses the new source", async () => {
+    const src = c.write("race.c", "int race_fn(void) { return 1; }\n");
+    const { start, end } = await raceVerification("slow-gcc", "race.c", [src], () => {
+      fs.writeFileSync(src, "int race_fn(void) { return 2222; }\n");
+      backDate(src);
+    });
+    expect(verifyCounts(end)["verify-mismatch"] ?? 0).toBe(verifyCounts(start)["verify-mismatch"] ?? 0);
+    expect(verifyCounts(end).verified ?? 0).toBe(verifyCounts(start).verified ?? 0);
+    expect(verifyCounts(end)["not-verifiable"] ?? 0).toBe((verifyCounts(start)["not-verifiable"] ?? 0) + 1);
+    expect(end.quarantined ?? 0).toBe(start.quarantined ?? 0);
+    expect(compile(["./slow-gcc", "-c", "race.c", "-o", "race.o"])).toMatch(/^miss:/);
+    expect(c.read("race.o").equals(bareObject(c.work, "race.c"))).toBe(true);
   });
 
   test("a header rewritten while its verification runs is not a mismatch", async () => {
-    const runs = tempDir("zc-verify-runs-");
-    const gate = path.join(tempDir("zc-verify-gate-"), "go");
-    gatedCompiler(c, "hslow-gcc", runs, gate);
     const hdr = c.write("hrace.h", "#define HV 1\n");
     const src = c.write("hrace.c", '#include "hrace.h"\nint hrace_fn(void) { return HV; }\n');
-    backDate(src, hdr);
-    fs.writeFileSync(gate, "");
-    expect(compile(["./hslow-gcc", "-c", "hrace.c", "-o", "hrace.o"])).toBe("miss:new-source");
-    fs.rmSync(gate);
-    try {
-      const start = c.status();
-      const ranBefore = runCount(runs);
-      expect(compile(["./hslow-gcc", "-c", "hrace.c", "-o", "hrace.o"], { ZCCACHE_VERIFY_RATE: "1" })).toBe("hit");
-      expect(await eventually(() => runCount(runs) > ranBefore)).toBe(true);
+    const { start, end } = await raceVerification("hslow-gcc", "hrace.c", [src, hdr], () => {
       fs.writeFileSync(hdr, "#define HV 4242\n");
       backDate(hdr);
-      fs.writeFileSync(gate, "");
-      expect(await eventually(() => verificationsDone(c.status()) > verificationsDone(start))).toBe(true);
-      const end = c.status();
-      expect(verifyCounts(end)["verify-mismatch"] ?? 0).toBe(verifyCounts(start)["verify-mismatch"] ?? 0);
-      expect(end.quarantined ?? 0).toBe(start.quarantined ?? 0);
-      expect(compile(["./hslow-gcc", "-c", "hrace.c", "-o", "hrace.o"])).toMatch(/^miss:/);
-    } finally {
-      fs.writeFileSync(gate, "");
-    }
+    });
+    expect(verifyCounts(end)["verify-mismatch"] ?? 0).toBe(verifyCounts(start)["verify-mismatch"] ?? 0);
+    expect(end.quarantined ?? 0).toBe(start.quarantined ?? 0);
+    expect(compile(["./hslow-gcc", "-c", "hrace.c", "-o", "hrace.o"])).toMatch(/^miss:/);
   });
 
   test("ZCCACHE_VERIFY_RATE: '0.10', ' 1', '0' are taken; '1e-3', 'NaN', '-1', 'Infinity', '.' are refused with one line", async () => {
