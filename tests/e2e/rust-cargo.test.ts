@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { CacheEnv, missing, run } from "../helpers.ts";
-import { CARGO_BIN, cargo, cargoMeasured, compilerMessages, hasClippy, writeWorkspace } from "../fixtures/rust/cargo.ts";
+import { CARGO_BIN, cargo, cargoEnv, cargoMeasured, compilerMessages, hasClippy, writeWorkspace } from "../fixtures/rust/cargo.ts";
 
 const env = new CacheEnv();
 afterAll(() => CacheEnv.stopAll());
@@ -319,5 +319,66 @@ describe.skipIf(skip)("cargo through zccache", () => {
     expect(conf.d.misses).toBeGreaterThan(0);
     fs.rmSync(path.join(ws, "clippy.toml"));
     edit("mid/src/lib.rs", 'pub fn mid() -> String { return format!("mid({})", base::base()); }', 'pub fn mid() -> String { format!("mid({})", base::base()) }');
+  });
+});
+
+describe.skipIf(skip)("rustc -vV answered from the toolchain probe", () => {
+  // A logging shim around the real toolchain rustc: every run (the daemon's probes, the
+  // client's own run) leaves a line. It names a sysroot of its own whose compiler library the
+  // test can change; what it prints for -vV is the real rustc's.
+  test("9: byte for byte and without running rustc; an override variable or a changed library makes rustc answer or re-probe", () => {
+    const sysroot = run([path.join(CARGO_BIN ?? "", "rustc"), "--print", "sysroot"], { env: cargoEnv(env) }).out.trim();
+    const real = path.join(sysroot, "bin", "rustc");
+    const want = run([real, "-vV"]);
+    expect(want.code).toBe(0);
+    const log = path.join(env.work, "vv", "runs.log");
+    const lib = env.write("vv/sysroot/lib/librustc_driver-zctest.so", "one");
+    const shim = env.write(
+      "vv/bin/rustc",
+      `#!/bin/sh\necho "$*" >> '${log}'\nif [ "$1 $2" = "--print sysroot" ]; then echo '${path.join(env.work, "vv", "sysroot")}'; exit 0; fi\nexec '${real}' "$@"\n`,
+    );
+    fs.chmodSync(shim, 0o755);
+    const runs = (): string[] => (fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n").sort() : []);
+    /** What `zccache <shim> -vV` prints; it must exit 0, print nothing else and count one info query. */
+    const ask = (extra: Record<string, string | undefined> = {}): string => {
+      const before = env.status().reasons["info-query"] ?? 0;
+      const r = env.zc([shim, "-vV"], { env: extra });
+      expect({ code: r.code, err: r.err }).toEqual({ code: 0, err: "" });
+      expect((env.status().reasons["info-query"] ?? 0) - before).toBe(1);
+      return r.out;
+    };
+
+    // The first ask probes the toolchain (the daemon's two runs) and is answered from it.
+    expect(ask()).toBe(want.out);
+    expect(runs()).toEqual(["--print sysroot", "-vV"]);
+    expect(ask()).toBe(want.out);
+    expect(runs()).toEqual(["--print sysroot", "-vV"]);
+
+    // A RUSTC_* variable can change what rustc prints: rustc answers, with the override.
+    expect(ask({ RUSTC_OVERRIDE_VERSION_STRING: "7.7.7-zctest" }).split("\n")[0]).toBe("rustc 7.7.7-zctest");
+    expect(runs()).toEqual(["--print sysroot", "-vV", "-vV"]);
+    expect(ask()).toBe(want.out);
+    expect(runs().length).toBe(3);
+
+    // The compiler library changes under the same binary: the daemon probes again, then answers.
+    fs.writeFileSync(lib, "two");
+    expect(ask()).toBe(want.out);
+    expect(runs()).toEqual(["--print sysroot", "--print sysroot", "-vV", "-vV", "-vV"]);
+    expect(ask()).toBe(want.out);
+    expect(runs().length).toBe(5);
+
+    // A toolchain first probed for a compile run with a RUSTC_* variable set: what it printed
+    // then is not replayed (another binary, so that the daemon probes it afresh).
+    fs.appendFileSync(shim, "# another binary\n");
+    env.write("vv/lib.rs", "pub fn f() -> u8 { 1 }\n");
+    const compile = env.zc([shim, "--crate-name", "vv", "--crate-type", "lib", "--edition=2021", "lib.rs", "--out-dir", "out"], {
+      cwd: path.join(env.work, "vv"),
+      env: { RUSTC_BOOTSTRAP: "1" },
+    });
+    expect(compile.code).toBe(0);
+    const probed = runs().length;
+    expect(ask()).toBe(want.out);
+    expect(runs().length).toBe(probed + 1);
+    expect(runs().filter((r) => r === "-vV").length).toBe(5);
   });
 });

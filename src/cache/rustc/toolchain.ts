@@ -1,6 +1,7 @@
 // Fingerprints a Rust toolchain: `rustc -vV`, the sysroot, and the content of the shared
 // libraries that are the compiler (the rustc binary itself is a small launcher). Memoised
-// by the binary's identity; the libraries are re-checked by stat on every use.
+// by the binary's identity; the libraries are re-checked by stat on every use. The probe's
+// `-vV` text also answers cargo's own `rustc -vV` while the libraries are the ones it ran with.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { runCapture } from "../../platform/exec.ts";
@@ -15,6 +16,11 @@ export interface Toolchain {
   /** The host triple from `-vV`. */
   readonly host: string;
   readonly sysroot: string;
+  /**
+   * What `rustc -vV` prints, byte for byte, when this toolchain is still the one the probe
+   * ran (same binary, same library contents) and the probe printed nothing else; else null.
+   */
+  readonly versionText: string | null;
 }
 
 interface Probe {
@@ -22,6 +28,25 @@ interface Probe {
   readonly host: string;
   readonly sysroot: string;
   readonly libs: readonly string[];
+  /**
+   * `-vV` exited 0 with nothing on stderr, printed ASCII only, and ran without RUSTC_*
+   * variables: its text may be replayed.
+   */
+  readonly replayable: boolean;
+  /** The libraries' content hashes when the probe ran (filled by the first identify after a fresh probe). */
+  libHashes: Record<string, string> | null;
+}
+
+/** RUSTC_* variables that configure cargo's wrappers, not the compiler. */
+const WRAPPER_ENV = new Set(["RUSTC_WRAPPER", "RUSTC_WORKSPACE_WRAPPER"]);
+
+/**
+ * Whether `env` sets a RUSTC_* variable that may change what rustc prints of itself
+ * (RUSTC_OVERRIDE_VERSION_STRING, RUSTC_LOG, or one a wrapper script reads): a probe run
+ * with one is not replayed, and a `-vV` asked with one is left to rustc.
+ */
+export function setsRustcVariables(env: Readonly<Record<string, string>>): boolean {
+  return Object.keys(env).some((n) => n.startsWith("RUSTC_") && !WRAPPER_ENV.has(n));
 }
 
 const CHUNK_BYTES = 4 * 1024 * 1024;
@@ -60,14 +85,43 @@ function sysrootLibs(sysroot: string): string[] {
 /** A probe a daemon before this one ran for the same binary (by path and content hash). */
 function keptProbe(memoKey: string): Probe | null {
   const [binPath = "", binHash = "", via = ""] = memoKey.split("\u0000");
-  const text = remembered(`rust-probe:${binPath}\u0000${via}`);
+  const text = remembered(`${PROBE_MEMO}${binPath}\u0000${via}`);
   if (text === null) return null;
   try {
-    const v = JSON.parse(text) as { verbose?: unknown; host?: unknown; sysroot?: unknown; binary?: unknown };
+    const v = JSON.parse(text) as { verbose?: unknown; host?: unknown; sysroot?: unknown; binary?: unknown; replayable?: unknown; libs?: unknown };
     if (typeof v.verbose !== "string" || typeof v.host !== "string" || typeof v.sysroot !== "string" || v.binary !== binHash) return null;
-    return { verbose: v.verbose, host: v.host, sysroot: v.sysroot, libs: sysrootLibs(v.sysroot) };
+    if (!isStringRecord(v.libs)) return null;
+    return { verbose: v.verbose, host: v.host, sysroot: v.sysroot, libs: sysrootLibs(v.sysroot), replayable: v.replayable === true, libHashes: v.libs };
   } catch {
     return null;
+  }
+}
+
+/** The memo's name prefix; "2": probes since `-vV` replay record their libraries and whether they may be replayed. */
+const PROBE_MEMO = "rust-probe2:";
+
+function isStringRecord(v: unknown): v is Record<string, string> {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === "string");
+}
+
+function sameHashes(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
+}
+
+/**
+ * A rustup proxy picks its toolchain per call (RUSTUP_TOOLCHAIN, rust-toolchain files), so
+ * nothing it says of itself may be memoised. Installed as a symlink to `rustup`, or (older
+ * rustup) as a hard link to the `rustup` beside it.
+ */
+export function isRustupProxy(compiler: CompilerIdentity): boolean {
+  if (compiler.realName === "rustup") return true;
+  try {
+    const me = fs.statSync(compiler.path);
+    const rustup = fs.statSync(path.join(path.dirname(compiler.path), "rustup"), { throwIfNoEntry: false });
+    return rustup !== undefined && rustup.ino === me.ino && rustup.dev === me.dev;
+  } catch {
+    return false;
   }
 }
 
@@ -82,34 +136,48 @@ export class RustToolchains {
     env: Readonly<Record<string, string>>,
     cwd: string,
   ): Promise<Result<Toolchain, string>> {
-    const isProxy = compiler.realName === "rustup";
+    const isProxy = isRustupProxy(compiler);
     const memoKey = `${compiler.path}\u0000${compiler.hash}\u0000${viaRustc ?? ""}`;
-    let probe = isProxy ? undefined : this.probes.get(memoKey);
-    if (probe === undefined) {
-      // The binary is named by its content hash: what it said of itself holds while that does.
-      const kept = isProxy ? null : keptProbe(memoKey);
-      probe = kept !== null ? Promise.resolve(ok(kept)) : this.runProbe(compiler.path, viaRustc, env, cwd);
-      if (!isProxy) this.probes.set(memoKey, probe);
+    for (let attempt = 0; ; attempt++) {
+      let probe = isProxy ? undefined : this.probes.get(memoKey);
+      if (probe === undefined) {
+        // The binary is named by its content hash: what it said of itself holds while that
+        // does, and while the libraries it loads keep the content they had (checked below).
+        const kept = isProxy || attempt > 0 ? null : keptProbe(memoKey);
+        probe = kept !== null ? Promise.resolve(ok(kept)) : this.runProbe(compiler.path, viaRustc, env, cwd);
+        if (!isProxy) this.probes.set(memoKey, probe);
+      }
+      const p = await probe;
+      if (!p.ok) {
+        this.probes.delete(memoKey);
+        return p;
+      }
+      const libHashes: Record<string, string> = {};
+      for (const lib of p.value.libs) {
+        const hash = this.libHash(lib);
+        if (hash === null) return err(`cannot read ${lib}`);
+        libHashes[lib] = hash;
+      }
+      if (p.value.libHashes === null) {
+        // A fresh probe: its libraries are hashed here, right after it ran.
+        p.value.libHashes = libHashes;
+        if (!isProxy) {
+          const { verbose, host, sysroot, replayable } = p.value;
+          remember(`${PROBE_MEMO}${compiler.path}\u0000${viaRustc ?? ""}`, JSON.stringify({ verbose, host, sysroot, binary: compiler.hash, replayable, libs: libHashes }));
+        }
+      } else if (!sameHashes(p.value.libHashes, libHashes) && attempt === 0) {
+        // The compiler's libraries changed under the same binary: what it printed may have too.
+        this.probes.delete(memoKey);
+        continue;
+      }
+      const h = new KeyHasher("rust-toolchain");
+      h.field("binary", isProxy ? "rustup-proxy" : compiler.hash);
+      h.field("verbose", p.value.verbose);
+      h.field("sysroot", p.value.sysroot);
+      for (const lib of p.value.libs) h.field(path.basename(lib), libHashes[lib] as string);
+      const current = !isProxy && p.value.replayable && sameHashes(p.value.libHashes, libHashes);
+      return ok({ digest: h.hex(), host: p.value.host, sysroot: p.value.sysroot, versionText: current ? p.value.verbose : null });
     }
-    const p = await probe;
-    if (!p.ok) {
-      this.probes.delete(memoKey);
-      return p;
-    }
-    if (!isProxy) {
-      const { verbose, host, sysroot } = p.value;
-      remember(`rust-probe:${compiler.path}\u0000${viaRustc ?? ""}`, JSON.stringify({ verbose, host, sysroot, binary: compiler.hash }));
-    }
-    const h = new KeyHasher("rust-toolchain");
-    h.field("binary", isProxy ? "rustup-proxy" : compiler.hash);
-    h.field("verbose", p.value.verbose);
-    h.field("sysroot", p.value.sysroot);
-    for (const lib of p.value.libs) {
-      const hash = this.libHash(lib);
-      if (hash === null) return err(`cannot read ${lib}`);
-      h.field(path.basename(lib), hash);
-    }
-    return ok({ digest: h.hex(), host: p.value.host, sysroot: p.value.sysroot });
   }
 
   private async runProbe(
@@ -130,8 +198,9 @@ export class RustToolchains {
       const host = /^host: (\S+)$/m.exec(verbose)?.[1];
       const sysroot = sr.stdout.toString("utf8").trim();
       if (host === undefined || sysroot === "") return err(`${compilerPath}: no host or sysroot`);
+      const replayable = vv.stderr.length === 0 && /^[\x20-\x7e\n]*$/.test(verbose) && !setsRustcVariables(env);
       countComputed();
-      return ok({ verbose, host, sysroot, libs: sysrootLibs(sysroot) });
+      return ok({ verbose, host, sysroot, libs: sysrootLibs(sysroot), replayable, libHashes: null });
     } catch (e) {
       return err(errorMessage(e));
     }

@@ -47,6 +47,11 @@ test("output locations, the jobserver and PATH are not in the key; sources, env 
   expect(k(ARGS("/ws/target"), { ...INPUTS, cwd: "/copy", env: { ...INPUTS.env, CARGO_MANIFEST_DIR: "/copy/mid" } })).not.toBe(base);
   expect(k([...ARGS("/ws/target"), "-C", "opt-level=3"])).not.toBe(base);
   expect(k(ARGS("/ws/target"), { ...INPUTS, driver: "clippy-driver=x" })).not.toBe(base);
+  // Variables rustc reads that change its output; the probe that fingerprints the toolchain
+  // runs without them (toolchain.ts), so the key is where they count.
+  for (const v of ["RUSTC_BOOTSTRAP", "RUSTC_FORCE_RUSTC_VERSION", "RUSTC_OVERRIDE_VERSION_STRING", "RUST_TARGET_PATH"]) {
+    expect(k(ARGS("/ws/target"), { ...INPUTS, env: { ...INPUTS.env, [v]: "1" } })).not.toBe(base);
+  }
 });
 
 test("a remapped cwd leaves the tree's location out of the key", () => {

@@ -25,7 +25,15 @@ const CARGO_ENV_IGNORED = [
 ];
 
 /** Variables rustc itself reads that change what it produces. */
-const RUSTC_KEY_ENV = ["RUSTC_BOOTSTRAP", "RUST_TARGET_PATH", "RUSTC_FORCE_RUSTC_VERSION", "RUSTC_LOG", "RUSTC_LOG_COLOR"];
+const RUSTC_KEY_ENV = [
+  "RUSTC_BOOTSTRAP",
+  "RUST_TARGET_PATH",
+  "RUSTC_FORCE_RUSTC_VERSION",
+  // The version rustc reports, and the one `#[cfg(version(..))]` compares with.
+  "RUSTC_OVERRIDE_VERSION_STRING",
+  "RUSTC_LOG",
+  "RUSTC_LOG_COLOR",
+];
 /** Read by clippy-driver. */
 export const CLIPPY_KEY_ENV = ["CLIPPY_ARGS", "CLIPPY_CONF_DIR", "CLIPPY_DISABLE_DOCS_LINKS", "CARGO_PRIMARY_PACKAGE"];
 /** Read by the system linker driver (cc) when rustc links a bin or proc-macro. */
