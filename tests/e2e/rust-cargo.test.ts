@@ -323,26 +323,27 @@ describe.skipIf(skip)("cargo through zccache", () => {
 });
 
 describe.skipIf(skip)("rustc -vV answered from the toolchain probe", () => {
-  // A logging shim around the real toolchain rustc: every run (the daemon's probes, the
-  // client's own run) leaves a line. It names a sysroot of its own whose compiler library the
-  // test can change; what it prints for -vV is the real rustc's.
-  test("9: byte for byte and without running rustc; an override variable or a changed library makes rustc answer or re-probe", () => {
+  // A logging shim around the real toolchain rustc, installed as the rustc of a sysroot of
+  // its own whose compiler library the test can change: every run (the daemon's probes, the
+  // client's own run) leaves a line; what it prints for -vV is the real rustc's.
+  test("9: byte for byte and without running rustc; an override variable, a changed library or a shim outside its sysroot leaves it to rustc", async () => {
     const sysroot = run([path.join(CARGO_BIN ?? "", "rustc"), "--print", "sysroot"], { env: cargoEnv(env) }).out.trim();
     const real = path.join(sysroot, "bin", "rustc");
     const want = run([real, "-vV"]);
     expect(want.code).toBe(0);
     const log = path.join(env.work, "vv", "runs.log");
+    const fakeRoot = path.join(env.work, "vv", "sysroot");
     const lib = env.write("vv/sysroot/lib/librustc_driver-zctest.so", "one");
-    const shim = env.write(
-      "vv/bin/rustc",
-      `#!/bin/sh\necho "$*" >> '${log}'\nif [ "$1 $2" = "--print sysroot" ]; then echo '${path.join(env.work, "vv", "sysroot")}'; exit 0; fi\nexec '${real}' "$@"\n`,
-    );
+    const shimText = `#!/bin/sh\necho "$*" >> '${log}'\nif [ "$1 $2" = "--print sysroot" ]; then echo '${fakeRoot}'; exit 0; fi\nexec '${real}' "$@"\n`;
+    const shim = env.write("vv/sysroot/bin/rustc", shimText);
     fs.chmodSync(shim, 0o755);
+    // A probe is replayed only when nothing it depends on changed within the racy window.
+    await Bun.sleep(2_200);
     const runs = (): string[] => (fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n").sort() : []);
-    /** What `zccache <shim> -vV` prints; it must exit 0, print nothing else and count one info query. */
-    const ask = (extra: Record<string, string | undefined> = {}): string => {
+    /** What `zccache <rustc> -vV` prints; it must exit 0, print nothing else and count one info query. */
+    const ask = (rustc = shim, extra: Record<string, string | undefined> = {}): string => {
       const before = env.status().reasons["info-query"] ?? 0;
-      const r = env.zc([shim, "-vV"], { env: extra });
+      const r = env.zc([rustc, "-vV"], { env: extra });
       expect({ code: r.code, err: r.err }).toEqual({ code: 0, err: "" });
       expect((env.status().reasons["info-query"] ?? 0) - before).toBe(1);
       return r.out;
@@ -355,30 +356,48 @@ describe.skipIf(skip)("rustc -vV answered from the toolchain probe", () => {
     expect(runs()).toEqual(["--print sysroot", "-vV"]);
 
     // A RUSTC_* variable can change what rustc prints: rustc answers, with the override.
-    expect(ask({ RUSTC_OVERRIDE_VERSION_STRING: "7.7.7-zctest" }).split("\n")[0]).toBe("rustc 7.7.7-zctest");
+    expect(ask(shim, { RUSTC_OVERRIDE_VERSION_STRING: "7.7.7-zctest" }).split("\n")[0]).toBe("rustc 7.7.7-zctest");
     expect(runs()).toEqual(["--print sysroot", "-vV", "-vV"]);
     expect(ask()).toBe(want.out);
     expect(runs().length).toBe(3);
 
-    // The compiler library changes under the same binary: the daemon probes again, then answers.
+    // The compiler library changes under the same binary: the daemon probes again. Changed
+    // within the racy window, it might have changed while that probe ran: rustc answers.
     fs.writeFileSync(lib, "two");
     expect(ask()).toBe(want.out);
-    expect(runs()).toEqual(["--print sysroot", "--print sysroot", "-vV", "-vV", "-vV"]);
+    expect(runs()).toEqual(["--print sysroot", "--print sysroot", "-vV", "-vV", "-vV", "-vV"]);
+    // Past the window, the next change is probed and that probe answered from.
+    await Bun.sleep(2_200);
+    fs.writeFileSync(lib, "three");
+    await Bun.sleep(2_200);
     expect(ask()).toBe(want.out);
-    expect(runs().length).toBe(5);
+    expect(runs().length).toBe(8);
+    expect(ask()).toBe(want.out);
+    expect(runs().length).toBe(8);
+
+    // The same shim outside its sysroot (as a proxy or a version-manager shim is): probed,
+    // not remembered, and rustc answers; from then on without a probe.
+    const stray = env.write("vv/bin/rustc", shimText);
+    fs.chmodSync(stray, 0o755);
+    await Bun.sleep(2_200);
+    expect(ask(stray)).toBe(want.out);
+    expect(runs().length).toBe(11);
+    expect(ask(stray)).toBe(want.out);
+    expect(runs().length).toBe(12);
 
     // A toolchain first probed for a compile run with a RUSTC_* variable set: what it printed
     // then is not replayed (another binary, so that the daemon probes it afresh).
     fs.appendFileSync(shim, "# another binary\n");
     env.write("vv/lib.rs", "pub fn f() -> u8 { 1 }\n");
+    await Bun.sleep(2_200);
     const compile = env.zc([shim, "--crate-name", "vv", "--crate-type", "lib", "--edition=2021", "lib.rs", "--out-dir", "out"], {
       cwd: path.join(env.work, "vv"),
       env: { RUSTC_BOOTSTRAP: "1" },
     });
     expect(compile.code).toBe(0);
     const probed = runs().length;
+    expect(probed).toBe(15);
     expect(ask()).toBe(want.out);
     expect(runs().length).toBe(probed + 1);
-    expect(runs().filter((r) => r === "-vV").length).toBe(5);
   });
 });

@@ -85,15 +85,16 @@ function isVerboseVersion(args: readonly string[]): boolean {
 
 /**
  * `rustc -vV` answered with what the toolchain probe printed, when that is provably what
- * rustc would print now: the same binary, the same library contents, not a rustup proxy,
- * and no RUSTC_* variable (RUSTC_OVERRIDE_VERSION_STRING, RUSTC_LOG…) that could change it,
- * neither now nor when the probe ran.
+ * rustc would print now: the binary is its sysroot's own (not a rustup proxy or a shim), it
+ * and its compiler libraries hash as when the probe ran (none changed while it ran), and no
+ * RUSTC_* variable (RUSTC_OVERRIDE_VERSION_STRING, RUSTC_LOG…) that could change the text is
+ * set, neither now nor when the probe ran (toolchain.ts).
  * Saves cargo ~50 ms of rustc start-up per ask, twice per build from a clean target. Still
  * counted as an info query: nothing was compiled. Null: the client runs rustc as before.
  */
 async function answerVerboseVersion(req: CompileRequest, ident: CompilerIdentity, ctx: PipelineContext): Promise<CompileReply | null> {
-  // A proxy is probed afresh on every call: asking it would only add a run.
-  if (isRustupProxy(ident)) return null;
+  // A proxy or shim is probed afresh on every call: asking it would only add a run.
+  if (isRustupProxy(ident) || toolchains.knownForeign(ident, null)) return null;
   if (setsRustcVariables(req.env)) return null;
   const tc = await toolchains.identify(ident, null, req.env, req.cwd);
   if (!tc.ok || tc.value.versionText === null) return null;

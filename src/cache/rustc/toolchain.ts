@@ -9,6 +9,7 @@ import { KeyHasher } from "../../platform/hash.ts";
 import { countComputed, FileFingerprints, remember, remembered } from "../fingerprint-memo.ts";
 import { err, errorMessage, ok, type Result } from "../../platform/result.ts";
 import type { CompilerIdentity } from "../compiler-identity.ts";
+import { RACY_WINDOW_NS } from "../../platform/stat-trust.ts";
 
 export interface Toolchain {
   /** Digest of everything that identifies the compiler. */
@@ -29,12 +30,41 @@ interface Probe {
   readonly sysroot: string;
   readonly libs: readonly string[];
   /**
-   * `-vV` exited 0 with nothing on stderr, printed ASCII only, and ran without RUSTC_*
-   * variables: its text may be replayed.
+   * The binary is its sysroot's own (`<sysroot>/bin/<name>` is the same file): not a rustup
+   * proxy, a version-manager shim or a wrapper script that may pick another toolchain per
+   * call. Only such a probe is memoised, and only its text is replayed.
    */
-  readonly replayable: boolean;
+  readonly own: boolean;
+  /**
+   * `-vV` exited 0 with nothing on stderr, printed ASCII only, ran without RUSTC_*
+   * variables, and the libraries include the compiler's (librustc_driver): its text may be
+   * replayed while they hash the same.
+   */
+  replayable: boolean;
   /** The libraries' content hashes when the probe ran (filled by the first identify after a fresh probe). */
   libHashes: Record<string, string> | null;
+  /** When a fresh probe started (wall clock, ns); null for one kept from an earlier daemon. */
+  readonly startedNs: bigint | null;
+}
+
+function realOrNull(p: string): string | null {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return null;
+  }
+}
+
+/** Whether `compilerPath` is the very file `<sysroot>/bin/<its name>` is. */
+function isSysrootOwn(compilerPath: string, sysroot: string): boolean {
+  const real = realOrNull(compilerPath);
+  return real !== null && realOrNull(path.join(sysroot, "bin", path.basename(real))) === real;
+}
+
+/** A file changed at or after `sinceNs`, give or take the racy window. */
+function changedSince(p: string, sinceNs: bigint): boolean {
+  const st = fs.statSync(p, { bigint: true, throwIfNoEntry: false });
+  return st === undefined || st.ctimeNs > sinceNs - RACY_WINDOW_NS || st.mtimeNs > sinceNs - RACY_WINDOW_NS;
 }
 
 /** RUSTC_* variables that configure cargo's wrappers, not the compiler. */
@@ -90,14 +120,18 @@ function keptProbe(memoKey: string): Probe | null {
   try {
     const v = JSON.parse(text) as { verbose?: unknown; host?: unknown; sysroot?: unknown; binary?: unknown; replayable?: unknown; libs?: unknown };
     if (typeof v.verbose !== "string" || typeof v.host !== "string" || typeof v.sysroot !== "string" || v.binary !== binHash) return null;
-    if (!isStringRecord(v.libs)) return null;
-    return { verbose: v.verbose, host: v.host, sysroot: v.sysroot, libs: sysrootLibs(v.sysroot), replayable: v.replayable === true, libHashes: v.libs };
+    if (!isStringRecord(v.libs) || !isSysrootOwn(binPath, v.sysroot)) return null;
+    const libs = sysrootLibs(v.sysroot);
+    return { verbose: v.verbose, host: v.host, sysroot: v.sysroot, libs, own: true, replayable: v.replayable === true, libHashes: v.libs, startedNs: null };
   } catch {
     return null;
   }
 }
 
-/** The memo's name prefix; "2": probes since `-vV` replay record their libraries and whether they may be replayed. */
+/**
+ * The memo's name prefix; "2": probes since `-vV` replay record their libraries and whether
+ * they may be replayed, and only a binary that is its sysroot's own is kept.
+ */
 const PROBE_MEMO = "rust-probe2:";
 
 function isStringRecord(v: unknown): v is Record<string, string> {
@@ -111,8 +145,9 @@ function sameHashes(a: Readonly<Record<string, string>>, b: Readonly<Record<stri
 
 /**
  * A rustup proxy picks its toolchain per call (RUSTUP_TOOLCHAIN, rust-toolchain files), so
- * nothing it says of itself may be memoised. Installed as a symlink to `rustup`, or (older
- * rustup) as a hard link to the `rustup` beside it.
+ * nothing it says of itself may be memoised. rustup installs one as a hard link to the
+ * `rustup` beside it, or as a symlink to it. Recognised up front to spare a probe; any other
+ * binary that is not its sysroot's own (a copy of rustup, a shim) is recognised after one.
  */
 export function isRustupProxy(compiler: CompilerIdentity): boolean {
   if (compiler.realName === "rustup") return true;
@@ -129,7 +164,15 @@ export class RustToolchains {
   private readonly probes = new Map<string, Promise<Result<Probe, string>>>();
   private readonly libFiles = new FileFingerprints("rust-lib");
 
-  /** `env` and `cwd` matter only for rustup proxies, which pick a toolchain from them. */
+  /** Binaries (by memo key) a probe found not to be their sysroot's own: probed on every call. */
+  private readonly foreign = new Set<string>();
+
+  /** Whether a probe already found this binary not to be its sysroot's own (so `-vV` would not be answered). */
+  knownForeign(compiler: CompilerIdentity, viaRustc: string | null): boolean {
+    return this.foreign.has(`${compiler.path}\u0000${compiler.hash}\u0000${viaRustc ?? ""}`);
+  }
+
+  /** `env` and `cwd` matter only for binaries that pick a toolchain per call (rustup proxies, shims). */
   async identify(
     compiler: CompilerIdentity,
     viaRustc: string | null,
@@ -138,19 +181,25 @@ export class RustToolchains {
   ): Promise<Result<Toolchain, string>> {
     const isProxy = isRustupProxy(compiler);
     const memoKey = `${compiler.path}\u0000${compiler.hash}\u0000${viaRustc ?? ""}`;
+    const memoised = !isProxy && !this.foreign.has(memoKey);
     for (let attempt = 0; ; attempt++) {
-      let probe = isProxy ? undefined : this.probes.get(memoKey);
+      let probe = memoised ? this.probes.get(memoKey) : undefined;
       if (probe === undefined) {
         // The binary is named by its content hash: what it said of itself holds while that
         // does, and while the libraries it loads keep the content they had (checked below).
-        const kept = isProxy || attempt > 0 ? null : keptProbe(memoKey);
+        const kept = !memoised || attempt > 0 ? null : keptProbe(memoKey);
         probe = kept !== null ? Promise.resolve(ok(kept)) : this.runProbe(compiler.path, viaRustc, env, cwd);
-        if (!isProxy) this.probes.set(memoKey, probe);
+        if (memoised) this.probes.set(memoKey, probe);
       }
       const p = await probe;
       if (!p.ok) {
         this.probes.delete(memoKey);
         return p;
+      }
+      const keep = memoised && p.value.own;
+      if (!keep) {
+        this.probes.delete(memoKey);
+        if (!isProxy) this.foreign.add(memoKey);
       }
       const libHashes: Record<string, string> = {};
       for (const lib of p.value.libs) {
@@ -159,9 +208,12 @@ export class RustToolchains {
         libHashes[lib] = hash;
       }
       if (p.value.libHashes === null) {
-        // A fresh probe: its libraries are hashed here, right after it ran.
+        // A fresh probe: its libraries are hashed here, right after it ran. One of them (or
+        // the binary) changed while it ran may not match what it printed: not replayed.
         p.value.libHashes = libHashes;
-        if (!isProxy) {
+        const started = p.value.startedNs ?? 0n;
+        if ([compiler.path, ...p.value.libs].some((f) => changedSince(f, started))) p.value.replayable = false;
+        if (keep) {
           const { verbose, host, sysroot, replayable } = p.value;
           remember(`${PROBE_MEMO}${compiler.path}\u0000${viaRustc ?? ""}`, JSON.stringify({ verbose, host, sysroot, binary: compiler.hash, replayable, libs: libHashes }));
         }
@@ -175,7 +227,7 @@ export class RustToolchains {
       h.field("verbose", p.value.verbose);
       h.field("sysroot", p.value.sysroot);
       for (const lib of p.value.libs) h.field(path.basename(lib), libHashes[lib] as string);
-      const current = !isProxy && p.value.replayable && sameHashes(p.value.libHashes, libHashes);
+      const current = keep && p.value.replayable && sameHashes(p.value.libHashes, libHashes);
       return ok({ digest: h.hex(), host: p.value.host, sysroot: p.value.sysroot, versionText: current ? p.value.verbose : null });
     }
   }
@@ -187,6 +239,7 @@ export class RustToolchains {
     cwd: string,
   ): Promise<Result<Probe, string>> {
     try {
+      const startedNs = BigInt(Date.now()) * 1_000_000n;
       const pre = viaRustc === null ? [] : [viaRustc];
       const runEnv = { ...env };
       const [vv, sr] = await Promise.all([
@@ -198,9 +251,14 @@ export class RustToolchains {
       const host = /^host: (\S+)$/m.exec(verbose)?.[1];
       const sysroot = sr.stdout.toString("utf8").trim();
       if (host === undefined || sysroot === "") return err(`${compilerPath}: no host or sysroot`);
-      const replayable = vv.stderr.length === 0 && /^[\x20-\x7e\n]*$/.test(verbose) && !setsRustcVariables(env);
+      const libs = sysrootLibs(sysroot);
+      const replayable =
+        vv.stderr.length === 0 &&
+        /^[\x20-\x7e\n]*$/.test(verbose) &&
+        !setsRustcVariables(env) &&
+        libs.some((l) => path.basename(l).startsWith("librustc_driver"));
       countComputed();
-      return ok({ verbose, host, sysroot, libs: sysrootLibs(sysroot), replayable, libHashes: null });
+      return ok({ verbose, host, sysroot, libs, own: isSysrootOwn(compilerPath, sysroot), replayable, libHashes: null, startedNs });
     } catch (e) {
       return err(errorMessage(e));
     }
