@@ -322,24 +322,31 @@ describe.skipIf(skip)("cargo through zccache", () => {
   });
 });
 
-describe.skipIf(skip)("rustc -vV answered from the toolchain probe", () => {
-  // A logging shim around the real toolchain rustc, installed as the rustc of a sysroot of
-  // its own whose compiler library the test can change: every run (the daemon's probes, the
-  // client's own run) leaves a line; what it prints for -vV is the real rustc's.
-  test("9: byte for byte and without running rustc; an override variable, a changed library or a shim outside its sysroot leaves it to rustc", async () => {
+describe.skipIf(skip)("cargo's probes answered by the daemon", () => {
+  /**
+   * A logging shim around the real toolchain rustc, installed as the rustc of a sysroot of
+   * its own (under work/<dir>) whose compiler library the test can change: every run (the
+   * daemon's probes, the client's own run) leaves a line; what it prints is the real rustc's.
+   */
+  async function loggedToolchain(dir: string) {
     const sysroot = run([path.join(CARGO_BIN ?? "", "rustc"), "--print", "sysroot"], { env: cargoEnv(env) }).out.trim();
     const real = path.join(sysroot, "bin", "rustc");
-    const want = run([real, "-vV"]);
-    expect(want.code).toBe(0);
-    const log = path.join(env.work, "vv", "runs.log");
-    const fakeRoot = path.join(env.work, "vv", "sysroot");
-    const lib = env.write("vv/sysroot/lib/librustc_driver-zctest.so", "one");
+    const log = path.join(env.work, dir, "runs.log");
+    const fakeRoot = path.join(env.work, dir, "sysroot");
+    const lib = env.write(`${dir}/sysroot/lib/librustc_driver-zctest.so`, "one");
     const shimText = `#!/bin/sh\necho "$*" >> '${log}'\nif [ "$1 $2" = "--print sysroot" ]; then echo '${fakeRoot}'; exit 0; fi\nexec '${real}' "$@"\n`;
-    const shim = env.write("vv/sysroot/bin/rustc", shimText);
+    const shim = env.write(`${dir}/sysroot/bin/rustc`, shimText);
     fs.chmodSync(shim, 0o755);
     // A probe is replayed only when nothing it depends on changed within the racy window.
     await Bun.sleep(2_200);
     const runs = (): string[] => (fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n").sort() : []);
+    return { real, lib, shim, shimText, runs };
+  }
+
+  test("9: -vV byte for byte and without running rustc; an override variable, a changed library or a shim outside its sysroot leaves it to rustc", async () => {
+    const { real, lib, shim, shimText, runs } = await loggedToolchain("vv");
+    const want = run([real, "-vV"]);
+    expect(want.code).toBe(0);
     /** What `zccache <rustc> -vV` prints; it must exit 0, print nothing else and count one info query. */
     const ask = (rustc = shim, extra: Record<string, string | undefined> = {}): string => {
       const before = env.status().reasons["info-query"] ?? 0;
@@ -399,5 +406,65 @@ describe.skipIf(skip)("rustc -vV answered from the toolchain probe", () => {
     expect(probed).toBe(15);
     expect(ask()).toBe(want.out);
     expect(runs().length).toBe(probed + 1);
+  });
+
+  test("10: the target-info probe: run by the daemon once per arguments, then answered; other stdin, native CPU or a non-host target leaves it to rustc", async () => {
+    const { real, shim, runs } = await loggedToolchain("ti");
+    const probe = (...flags: string[]) => [
+      "-",
+      "--crate-name",
+      "___",
+      "--print=file-names",
+      ...flags,
+      "--crate-type",
+      "bin",
+      "--crate-type",
+      "rlib",
+      "--crate-type",
+      "proc-macro",
+      "--print=sysroot",
+      "--print=split-debuginfo",
+      "--print=crate-name",
+      "--print=cfg",
+      "-Wwarnings",
+    ];
+    const host = (/^host: (\S+)$/m.exec(run([real, "-vV"]).out) ?? [])[1] as string;
+    /** `zccache <shim> args` (stdin /dev/null unless given), compared with the real rustc's answer; one stdin-input counted. */
+    const ask = (args: string[], stdin?: string) => {
+      const want = run([real, ...args], { stdin });
+      const before = env.status().reasons["stdin-input"] ?? 0;
+      const r = env.zc([shim, ...args], { stdin });
+      expect({ code: r.code, out: r.out, err: r.err }).toEqual({ code: want.code, out: want.out, err: want.err });
+      expect((env.status().reasons["stdin-input"] ?? 0) - before).toBe(1);
+      return r;
+    };
+
+    // The first time, the daemon probes the toolchain and runs the probe itself; then it answers.
+    expect(ask(probe()).out).toContain('target_os="linux"');
+    expect(runs()).toEqual(["--print sysroot", "-vV", probe().join(" ")].sort());
+    ask(probe());
+    expect(runs().length).toBe(3);
+
+    // Other arguments are another question, asked once.
+    expect(ask(probe("--cfg", "zc_probe_test")).out).toContain("zc_probe_test");
+    expect(runs().length).toBe(4);
+    ask(probe("--cfg", "zc_probe_test"));
+    ask(probe("--target", host));
+    ask(probe("--target", host));
+    expect(runs().length).toBe(5);
+
+    // A source on stdin, the host's CPU, or a target rustc may find as a spec file: rustc answers.
+    ask(probe(), "fn main() {}\n");
+    expect(runs().length).toBe(6);
+    ask(probe("-C", "target-cpu=native"));
+    ask(probe("-C", "target-cpu=native"));
+    expect(runs().length).toBe(8);
+    expect(ask(probe("--target", "zc-no-such-target")).code).not.toBe(0);
+    expect(runs().length).toBe(9);
+
+    // The daemon's answers survive its restart.
+    env.zc(["stop"]);
+    ask(probe("--cfg", "zc_probe_test"));
+    expect(runs().length).toBe(9);
   });
 });

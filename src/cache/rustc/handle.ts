@@ -21,7 +21,8 @@ import { KnownOutputs } from "./known-outputs.ts";
 import { hostCpu } from "../../platform/host-cpu.ts";
 import { linkArgFileInputs, linkerInputs, nativeLibraryInputs, targetSpecInput } from "./link-inputs.ts";
 import { runRustMiss } from "./miss.ts";
-import { isRustupProxy, RustToolchains, setsRustcVariables } from "./toolchain.ts";
+import { RustToolchains } from "./toolchain.ts";
+import { answerTargetInfoProbe, answerVerboseVersion, isVerboseVersion } from "./cargo-probes.ts";
 
 // Daemon-lifetime memos, private to the Rust adapter.
 const toolchains = new RustToolchains();
@@ -76,33 +77,6 @@ async function compileUncached(
   return { kind: "result", exitCode: run.exitCode, stdout: run.stdout, stderr: run.stderr, outcome: describeOutcome(outcome) };
 }
 
-/** The spellings of `rustc --version --verbose` (cargo asks `-vV` before every build without a cached answer). */
-const VERBOSE_VERSION = new Set(["-vV", "-Vv", "-V\u0000-v", "-v\u0000-V", "--version\u0000--verbose", "--verbose\u0000--version"]);
-
-function isVerboseVersion(args: readonly string[]): boolean {
-  return VERBOSE_VERSION.has(args.join("\u0000"));
-}
-
-/**
- * `rustc -vV` answered with what the toolchain probe printed, when that is provably what
- * rustc would print now: the binary is its sysroot's own (not a rustup proxy or a shim), it
- * and its compiler libraries hash as when the probe ran (none changed while it ran), and no
- * RUSTC_* variable (RUSTC_OVERRIDE_VERSION_STRING, RUSTC_LOG…) that could change the text is
- * set, neither now nor when the probe ran (toolchain.ts).
- * Saves cargo ~50 ms of rustc start-up per ask, twice per build from a clean target. Still
- * counted as an info query: nothing was compiled. Null: the client runs rustc as before.
- */
-async function answerVerboseVersion(req: CompileRequest, ident: CompilerIdentity, ctx: PipelineContext): Promise<CompileReply | null> {
-  // A proxy or shim is probed afresh on every call: asking it would only add a run.
-  if (isRustupProxy(ident) || toolchains.knownForeign(ident, null)) return null;
-  if (setsRustcVariables(req.env)) return null;
-  const tc = await toolchains.identify(ident, null, req.env, req.cwd);
-  if (!tc.ok || tc.value.versionText === null) return null;
-  const outcome: Outcome = { kind: "uncacheable", reason: "info-query" };
-  ctx.stats.record(outcome, "rust");
-  return { kind: "result", exitCode: 0, stdout: Buffer.from(tc.value.versionText, "utf8"), stderr: Buffer.alloc(0), outcome: describeOutcome(outcome) };
-}
-
 function readText(p: string): string | null {
   try {
     return fs.readFileSync(p, "utf8");
@@ -112,7 +86,8 @@ function readText(p: string): string | null {
 }
 
 export async function handleRustc(req: CompileRequest, ident: CompilerIdentity, ctx: PipelineContext): Promise<CompileReply> {
-  if (ctx.relocation.remap && !isVerboseVersion(req.args)) {
+  // cargo's probes are answered (or run) with the arguments cargo gave.
+  if (ctx.relocation.remap && !isVerboseVersion(req.args) && !req.args.includes("-")) {
     // ZCCACHE_PATH_REMAP: the compile runs (and is keyed) as if the build had passed these
     // maps; with the cwd covered, the key has no absolute location left (plan.ts).
     const maps = remapPairs(req.cwd, ctx.relocation.baseDirs).map(([from, to]) => `--remap-path-prefix=${from}=${to}`);
@@ -140,8 +115,10 @@ async function handle(req: CompileRequest, ident: CompilerIdentity, ctx: Pipelin
   const expanded = expandArgFiles(args, (p) => readText(path.resolve(cwd, p)));
   if (expanded === null) return passThrough(ctx, ident, "too-hard");
   const cls = classifyRustc(expanded);
-  if (cls.kind === "not-cacheable" && cls.reason === "info-query" && !clippy && isVerboseVersion(expanded)) {
-    const answer = await answerVerboseVersion(req, ident, ctx);
+  if (cls.kind === "not-cacheable" && !clippy) {
+    let answer: CompileReply | null = null;
+    if (cls.reason === "info-query" && isVerboseVersion(expanded)) answer = await answerVerboseVersion(toolchains, req, ident, ctx);
+    else if (cls.reason === "stdin-input") answer = await answerTargetInfoProbe(toolchains, req, expanded, ident, ctx);
     if (answer !== null) return answer;
   }
   if (cls.kind === "not-cacheable") {

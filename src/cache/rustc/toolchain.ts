@@ -62,7 +62,7 @@ function isSysrootOwn(compilerPath: string, sysroot: string): boolean {
 }
 
 /** A file changed at or after `sinceNs`, give or take the racy window. */
-function changedSince(p: string, sinceNs: bigint): boolean {
+function changedNear(p: string, sinceNs: bigint): boolean {
   const st = fs.statSync(p, { bigint: true, throwIfNoEntry: false });
   return st === undefined || st.ctimeNs > sinceNs - RACY_WINDOW_NS || st.mtimeNs > sinceNs - RACY_WINDOW_NS;
 }
@@ -212,7 +212,7 @@ export class RustToolchains {
         // the binary) changed while it ran may not match what it printed: not replayed.
         p.value.libHashes = libHashes;
         const started = p.value.startedNs ?? 0n;
-        if ([compiler.path, ...p.value.libs].some((f) => changedSince(f, started))) p.value.replayable = false;
+        if ([compiler.path, ...p.value.libs].some((f) => changedNear(f, started))) p.value.replayable = false;
         if (keep) {
           const { verbose, host, sysroot, replayable } = p.value;
           remember(`${PROBE_MEMO}${compiler.path}\u0000${viaRustc ?? ""}`, JSON.stringify({ verbose, host, sysroot, binary: compiler.hash, replayable, libs: libHashes }));

@@ -1,0 +1,48 @@
+import { expect, test } from "bun:test";
+import { isVerboseVersion, targetInfoProbeTargets } from "./cargo-probes.ts";
+
+/** cargo 1.95's target-info probe, with RUSTFLAGS spliced in where cargo puts them. */
+const PROBE = (...flags: string[]) => [
+  "-",
+  "--crate-name",
+  "___",
+  "--print=file-names",
+  ...flags,
+  "--crate-type",
+  "bin",
+  "--crate-type",
+  "rlib",
+  "--print=sysroot",
+  "--print=split-debuginfo",
+  "--print=crate-name",
+  "--print=cfg",
+  "-Wwarnings",
+];
+
+test("cargo's target-info probe is recognised, with the targets it names", () => {
+  expect(targetInfoProbeTargets(PROBE())).toEqual([]);
+  expect(targetInfoProbeTargets(PROBE("--target", "x86_64-unknown-linux-gnu"))).toEqual(["x86_64-unknown-linux-gnu"]);
+  expect(targetInfoProbeTargets(PROBE("--target=wasm32-unknown-unknown", "--cfg", "feature=\"x\"", "-C", "opt-level=3"))).toEqual(["wasm32-unknown-unknown"]);
+  expect(targetInfoProbeTargets(["-", "--print", "cfg"])).toEqual([]);
+});
+
+test("a probe whose answer can depend on the host or a file is not: native, -Z, --sysroot, other prints, no stdin source", () => {
+  expect(targetInfoProbeTargets(PROBE("-C", "target-cpu=native"))).toBeNull();
+  expect(targetInfoProbeTargets(PROBE("-Ctarget-feature=+native"))).toBeNull();
+  expect(targetInfoProbeTargets(PROBE("-L", "native=/usr/lib"))).toBeNull();
+  expect(targetInfoProbeTargets(PROBE("-Zunstable-options"))).toBeNull();
+  expect(targetInfoProbeTargets(PROBE("-Z", "build-std"))).toBeNull();
+  expect(targetInfoProbeTargets(PROBE("--sysroot", "/opt/rust"))).toBeNull();
+  expect(targetInfoProbeTargets(PROBE("--sysroot=/opt/rust"))).toBeNull();
+  expect(targetInfoProbeTargets(PROBE("--print=cfg=out.txt"))).toBeNull();
+  expect(targetInfoProbeTargets(PROBE("--print", "target-spec-json"))).toBeNull();
+  expect(targetInfoProbeTargets(PROBE("--print"))).toBeNull();
+  expect(targetInfoProbeTargets(PROBE("--target"))).toBeNull();
+  expect(targetInfoProbeTargets(PROBE().filter((a) => a !== "-"))).toBeNull();
+  expect(targetInfoProbeTargets(["-", "--crate-name", "___"])).toBeNull();
+});
+
+test("rustc --version --verbose in its spellings, and nothing with more arguments", () => {
+  for (const a of [["-vV"], ["-Vv"], ["-V", "-v"], ["--version", "--verbose"], ["--verbose", "--version"]]) expect(isVerboseVersion(a)).toBe(true);
+  for (const a of [["-V"], ["--version"], ["-vV", "--target", "x"], ["-vV", "-vV"], []]) expect(isVerboseVersion(a)).toBe(false);
+});
