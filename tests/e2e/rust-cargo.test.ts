@@ -408,8 +408,8 @@ describe.skipIf(skip)("cargo's probes answered by the daemon", () => {
     expect(runs().length).toBe(probed + 1);
   });
 
-  test("10: the target-info probe: run by the daemon once per arguments, then answered; other stdin, native CPU or a non-host target leaves it to rustc", async () => {
-    const { real, shim, runs } = await loggedToolchain("ti");
+  test("10: the target-info probe: run by the daemon once per arguments, then answered; other stdin, native CPU, a non-host target or a RUSTC_* variable leaves it to rustc", async () => {
+    const { real, lib, shim, runs } = await loggedToolchain("ti");
     const probe = (...flags: string[]) => [
       "-",
       "--crate-name",
@@ -430,10 +430,10 @@ describe.skipIf(skip)("cargo's probes answered by the daemon", () => {
     ];
     const host = (/^host: (\S+)$/m.exec(run([real, "-vV"]).out) ?? [])[1] as string;
     /** `zccache <shim> args` (stdin /dev/null unless given), compared with the real rustc's answer; one stdin-input counted. */
-    const ask = (args: string[], stdin?: string) => {
-      const want = run([real, ...args], { stdin });
+    const ask = (args: string[], stdin?: string, extra: Record<string, string | undefined> = {}) => {
+      const want = run([real, ...args], { stdin, env: { ...env.env, ...extra } });
       const before = env.status().reasons["stdin-input"] ?? 0;
-      const r = env.zc([shim, ...args], { stdin });
+      const r = env.zc([shim, ...args], { stdin, env: extra });
       expect({ code: r.code, out: r.out, err: r.err }).toEqual({ code: want.code, out: want.out, err: want.err });
       expect((env.status().reasons["stdin-input"] ?? 0) - before).toBe(1);
       return r;
@@ -453,18 +453,30 @@ describe.skipIf(skip)("cargo's probes answered by the daemon", () => {
     ask(probe("--target", host));
     expect(runs().length).toBe(5);
 
-    // A source on stdin, the host's CPU, or a target rustc may find as a spec file: rustc answers.
+    // A source on stdin, the host's CPU, a target rustc may find as a spec file, or a RUSTC_*
+    // variable: rustc answers, every time.
     ask(probe(), "fn main() {}\n");
     expect(runs().length).toBe(6);
     ask(probe("-C", "target-cpu=native"));
     ask(probe("-C", "target-cpu=native"));
     expect(runs().length).toBe(8);
-    expect(ask(probe("--target", "zc-no-such-target")).code).not.toBe(0);
-    expect(runs().length).toBe(9);
+    expect(ask(probe("--target", "wasm32-unknown-unknown")).out).toContain('target_arch="wasm32"');
+    ask(probe("--target", "wasm32-unknown-unknown"));
+    expect(runs().length).toBe(10);
+    ask(probe(), undefined, { RUSTC_BOOTSTRAP: "1" });
+    expect(runs().length).toBe(11);
 
     // The daemon's answers survive its restart.
     env.zc(["stop"]);
     ask(probe("--cfg", "zc_probe_test"));
-    expect(runs().length).toBe(9);
+    expect(runs().length).toBe(11);
+
+    // The compiler's library changes: the toolchain is probed again, and so is the question.
+    fs.writeFileSync(lib, "two");
+    await Bun.sleep(2_200);
+    ask(probe());
+    expect(runs().length).toBe(14);
+    ask(probe());
+    expect(runs().length).toBe(14);
   });
 });

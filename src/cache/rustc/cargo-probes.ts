@@ -13,7 +13,7 @@ import { describeOutcome, type Outcome, type UncacheableReason } from "../../sta
 import type { CompilerIdentity } from "../compiler-identity.ts";
 import type { CompileReply, PipelineContext } from "../context.ts";
 import { remember, remembered } from "../fingerprint-memo.ts";
-import { isRustupProxy, type RustToolchains, setsRustcVariables, type Toolchain } from "./toolchain.ts";
+import { isRustupProxy, isSysrootOwn, type RustToolchains, setsRustcVariables, type Toolchain } from "./toolchain.ts";
 
 /** The spellings of `rustc --version --verbose`. */
 const VERBOSE_VERSION = new Set(["-vV", "-Vv", "-V\u0000-v", "-v\u0000-V", "--version\u0000--verbose", "--verbose\u0000--version"]);
@@ -25,37 +25,101 @@ export function isVerboseVersion(args: readonly string[]): boolean {
 /** What the target-info probe may print: facts of the compiler and its built-in targets. */
 const PRINTS = new Set(["file-names", "sysroot", "split-debuginfo", "crate-name", "cfg", "target-libdir"]);
 
+/** Options that take a value, whose value only names things (a crate, a cfg, a lint, a path prefix). */
+const VALUE_OPTIONS = new Set(["--crate-name", "--crate-type", "--cfg", "--edition", "--cap-lints", "-W", "-A", "-D", "-F", "--remap-path-prefix"]);
+
+/**
+ * `-C` settings a target-info probe may carry (cargo splices RUSTFLAGS in): explicit values,
+ * none of which reads a file or the host. Not `llvm-args` (LLVM expands @files in it),
+ * `codegen-backend` (a library to load), `profile-use`, `incremental` or any other.
+ */
+const CODEGEN = new Set([
+  "opt-level",
+  "debuginfo",
+  "debug-assertions",
+  "overflow-checks",
+  "panic",
+  "target-cpu",
+  "target-feature",
+  "relocation-model",
+  "code-model",
+  "force-frame-pointers",
+  "force-unwind-tables",
+  "lto",
+  "codegen-units",
+  "embed-bitcode",
+  "strip",
+  "split-debuginfo",
+  "linker",
+  "link-arg",
+  "link-args",
+  "link-dead-code",
+  "prefer-dynamic",
+  "rpath",
+  "symbol-mangling-version",
+  "metadata",
+  "extra-filename",
+]);
+
 /**
  * When `args` (expanded) are a target-info probe whose answer can depend on nothing but the
  * toolchain and the arguments, the `--target` values it names; else null. Source `-`, only
- * known `--print` requests (none writing a file), and nothing that reads the host or a file:
- * no `native` CPU or features, no `--sysroot`, no `-Z`. A target other than the host may be
- * a spec file rustc finds by name (RUST_TARGET_PATH, the sysroot): the caller checks them.
+ * known `--print` requests (none writing a file), and only options from a fixed list whose
+ * values read neither a file nor the host (no `native`, no `help`, no `-Z`, no `--sysroot`).
+ * A target other than the host may be a spec file rustc finds by name (RUST_TARGET_PATH, the
+ * sysroot): the caller checks them.
  */
 export function targetInfoProbeTargets(args: readonly string[]): string[] | null {
-  if (!args.includes("-")) return null;
+  let input = false;
   let prints = 0;
   const targets: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
-    if (a.includes("native") || a === "--sysroot" || a.startsWith("--sysroot=") || a.startsWith("-Z")) return null;
-    if (a === "--print" || a.startsWith("--print=")) {
-      const v = a === "--print" ? args[++i] : a.slice("--print=".length);
+    if (a.includes("native") || a.includes("help")) return null;
+    let opt = a;
+    let value: string | undefined;
+    const eq = a.indexOf("=");
+    if (a.startsWith("--") && eq > 0) {
+      opt = a.slice(0, eq);
+      value = a.slice(eq + 1);
+    } else if (/^-[WADFC]./.test(a)) {
+      opt = a.slice(0, 2);
+      value = a.slice(2);
+    }
+    const next = (): string | undefined => {
+      if (value !== undefined) return value;
+      const v = args[++i];
+      return v === undefined || v.startsWith("-") || v.includes("native") || v.includes("help") ? undefined : v;
+    };
+    if (a === "-") {
+      input = true;
+    } else if (opt === "--print") {
+      const v = next();
       if (v === undefined || !PRINTS.has(v)) return null;
       prints++;
-    }
-    if (a === "--target" || a.startsWith("--target=")) {
-      const v = a === "--target" ? args[++i] : a.slice("--target=".length);
-      if (v === undefined || v.startsWith("-")) return null;
+    } else if (opt === "--target") {
+      const v = next();
+      if (v === undefined) return null;
       targets.push(v);
+    } else if (opt === "-C") {
+      const v = next();
+      if (v === undefined || !CODEGEN.has(v.split("=", 1)[0] as string)) return null;
+    } else if (VALUE_OPTIONS.has(opt)) {
+      if (next() === undefined) return null;
+    } else {
+      return null;
     }
   }
-  return prints > 0 ? targets : null;
+  return input && prints > 0 ? targets : null;
 }
 
-/** Whether another process's stdin is /dev/null (what cargo gives its probes), from its /proc fd link. */
-function stdinIsNull(pid: number): boolean {
+/**
+ * Whether the client's stdin is /dev/null (what cargo gives its probes), from its /proc fd
+ * link. The pid is the client's own word: its working directory must be the request's too.
+ */
+function stdinIsNull(pid: number, cwd: string): boolean {
   try {
+    if (fs.realpathSync(`/proc/${pid}/cwd`) !== fs.realpathSync(cwd)) return false;
     const fd0 = fs.statSync(`/proc/${pid}/fd/0`);
     const devNull = fs.statSync("/dev/null");
     return fd0.isCharacterDevice() && fd0.rdev === devNull.rdev;
@@ -70,7 +134,10 @@ async function answerable(toolchains: RustToolchains, req: CompileRequest, ident
   if (isRustupProxy(ident) || toolchains.knownForeign(ident, null)) return null;
   if (setsRustcVariables(req.env) || req.env.RUST_TARGET_PATH !== undefined) return null;
   const tc = await toolchains.identify(ident, null, req.env, req.cwd);
-  return tc.ok && tc.value.versionText !== null ? tc.value : null;
+  if (!tc.ok || tc.value.versionText === null) return null;
+  // Checked again now: a link on the way to the binary re-pointed to an identical copy would
+  // keep the probe (same path, same content) and its sysroot.
+  return isSysrootOwn(ident.path, tc.value.sysroot) ? tc.value : null;
 }
 
 function reply(ctx: PipelineContext, reason: UncacheableReason, exitCode: number, stdout: Buffer, stderr: Buffer): CompileReply {
@@ -95,7 +162,7 @@ export async function answerVerboseVersion(
  * The target-info probe (`args`: expanded) answered from what rustc printed the first time
  * it was asked exactly this, by this toolchain, in this directory, with these RUST*
  * variables and an empty stdin; the first time, the daemon runs it (stdin /dev/null, as the
- * client's) and keeps a successful answer. Null: the client runs rustc.
+ * client's) and keeps an answer that succeeded with nothing on stderr. Null: the client runs rustc.
  */
 export async function answerTargetInfoProbe(
   toolchains: RustToolchains,
@@ -105,7 +172,7 @@ export async function answerTargetInfoProbe(
   ctx: PipelineContext,
 ): Promise<CompileReply | null> {
   const targets = targetInfoProbeTargets(args);
-  if (targets === null || !stdinIsNull(req.clientPid)) return null;
+  if (targets === null || !stdinIsNull(req.clientPid, req.cwd)) return null;
   const tc = await answerable(toolchains, req, ident);
   if (tc === null || targets.some((t) => t !== tc.host)) return null;
   const rustEnv = Object.keys(req.env)
@@ -114,20 +181,21 @@ export async function answerTargetInfoProbe(
     .map((n) => `${n}=${req.env[n]}`);
   const name = `rust-target-info:${sha256Hex(JSON.stringify([tc.digest, ident.path, args, req.cwd, rustEnv]))}`;
   const kept = parseKept(remembered(name));
-  if (kept !== null) return reply(ctx, "stdin-input", 0, kept.stdout, kept.stderr);
+  if (kept !== null) return reply(ctx, "stdin-input", 0, kept, Buffer.alloc(0));
   const runEnv: Record<string, string> = { ...req.env };
   for (const v of RUN_ENV_REMOVED) delete runEnv[v];
-  const run = await runCapture([ident.path, ...req.args], { cwd: req.cwd, env: runEnv });
-  if (run.exitCode === 0) remember(name, JSON.stringify({ stdout: run.stdout.toString("base64"), stderr: run.stderr.toString("base64") }));
+  // The arguments as keyed (argument files read once); an answer with anything on stderr is
+  // not kept: a warning may depend on more than the key holds.
+  const run = await runCapture([ident.path, ...args], { cwd: req.cwd, env: runEnv });
+  if (run.exitCode === 0 && run.stderr.length === 0) remember(name, JSON.stringify({ stdout: run.stdout.toString("base64") }));
   return reply(ctx, "stdin-input", run.exitCode, run.stdout, run.stderr);
 }
 
-function parseKept(text: string | null): { stdout: Buffer; stderr: Buffer } | null {
+function parseKept(text: string | null): Buffer | null {
   if (text === null) return null;
   try {
-    const v = JSON.parse(text) as { stdout?: unknown; stderr?: unknown };
-    if (typeof v.stdout !== "string" || typeof v.stderr !== "string") return null;
-    return { stdout: Buffer.from(v.stdout, "base64"), stderr: Buffer.from(v.stderr, "base64") };
+    const v = JSON.parse(text) as { stdout?: unknown };
+    return typeof v.stdout === "string" ? Buffer.from(v.stdout, "base64") : null;
   } catch {
     return null;
   }

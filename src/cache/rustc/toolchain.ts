@@ -56,7 +56,7 @@ function realOrNull(p: string): string | null {
 }
 
 /** Whether `compilerPath` is the very file `<sysroot>/bin/<its name>` is. */
-function isSysrootOwn(compilerPath: string, sysroot: string): boolean {
+export function isSysrootOwn(compilerPath: string, sysroot: string): boolean {
   const real = realOrNull(compilerPath);
   return real !== null && realOrNull(path.join(sysroot, "bin", path.basename(real))) === real;
 }
