@@ -5,6 +5,7 @@
 // a rustc start (~50-60 ms here) per cargo build from a clean target. Both are still counted
 // as the queries they are (`info-query`, `stdin-input`): nothing is compiled or stored.
 import * as fs from "node:fs";
+import { readOption } from "../../compilers/rustc/args.ts";
 import { RUN_ENV_REMOVED } from "../../compilers/rustc/plan.ts";
 import { runCapture } from "../../platform/exec.ts";
 import { sha256Hex } from "../../platform/hash.ts";
@@ -25,8 +26,21 @@ export function isVerboseVersion(args: readonly string[]): boolean {
 /** What the target-info probe may print: facts of the compiler and its built-in targets. */
 const PRINTS = new Set(["file-names", "sysroot", "split-debuginfo", "crate-name", "cfg", "target-libdir"]);
 
-/** Options that take a value, whose value only names things (a crate, a cfg, a lint, a path prefix). */
-const VALUE_OPTIONS = new Set(["--crate-name", "--crate-type", "--cfg", "--edition", "--cap-lints", "-W", "-A", "-D", "-F", "--remap-path-prefix"]);
+/** Options (by the rustc option table's names) whose value only names things: a cfg, an edition, a lint. */
+const NAMING_OPTIONS = new Set([
+  "--cfg",
+  "--edition",
+  "--cap-lints",
+  "-A",
+  "--allow",
+  "-W",
+  "--warn",
+  "--force-warn",
+  "-D",
+  "--deny",
+  "-F",
+  "--forbid",
+]);
 
 /**
  * `-C` settings a target-info probe may carry (cargo splices RUSTFLAGS in): explicit values,
@@ -65,52 +79,33 @@ const CODEGEN = new Set([
  * When `args` (expanded) are a target-info probe whose answer can depend on nothing but the
  * toolchain and the arguments, the `--target` values it names; else null. Source `-`, only
  * known `--print` requests (none writing a file), and only options from a fixed list whose
- * values read neither a file nor the host (no `native`, no `help`, no `-Z`, no `--sysroot`).
- * A target other than the host may be a spec file rustc finds by name (RUST_TARGET_PATH, the
- * sysroot): the caller checks them.
+ * values read neither a file nor the host: nothing naming `native` or `help` (which prints
+ * the host's CPU), no `-Z`, no `--sysroot`, no search paths. A target other than the host may
+ * be a spec file rustc finds by name (RUST_TARGET_PATH, the sysroot): the caller checks them.
  */
 export function targetInfoProbeTargets(args: readonly string[]): string[] | null {
-  let input = false;
+  if (!args.includes("-") || args.some((a) => a.includes("native") || a.includes("help"))) return null;
   let prints = 0;
   const targets: string[] = [];
-  for (let i = 0; i < args.length; i++) {
+  for (let i = 0; i < args.length; ) {
     const a = args[i] as string;
-    if (a.includes("native") || a.includes("help")) return null;
-    let opt = a;
-    let value: string | undefined;
-    const eq = a.indexOf("=");
-    if (a.startsWith("--") && eq > 0) {
-      opt = a.slice(0, eq);
-      value = a.slice(eq + 1);
-    } else if (/^-[WADFC]./.test(a)) {
-      opt = a.slice(0, 2);
-      value = a.slice(2);
-    }
-    const next = (): string | undefined => {
-      if (value !== undefined) return value;
-      const v = args[++i];
-      return v === undefined || v.startsWith("-") || v.includes("native") || v.includes("help") ? undefined : v;
-    };
     if (a === "-") {
-      input = true;
-    } else if (opt === "--print") {
-      const v = next();
-      if (v === undefined || !PRINTS.has(v)) return null;
-      prints++;
-    } else if (opt === "--target") {
-      const v = next();
-      if (v === undefined) return null;
-      targets.push(v);
-    } else if (opt === "-C") {
-      const v = next();
-      if (v === undefined || !CODEGEN.has(v.split("=", 1)[0] as string)) return null;
-    } else if (VALUE_OPTIONS.has(opt)) {
-      if (next() === undefined) return null;
-    } else {
-      return null;
+      i++;
+      continue;
+    }
+    if (!a.startsWith("-")) return null;
+    const r = readOption(args, i);
+    if (typeof r === "string") return null;
+    i += r.used;
+    for (const { spec, name, value } of r.parsed) {
+      const v = value ?? "";
+      if (spec.role === "print" && PRINTS.has(v)) prints++;
+      else if (spec.role === "target") targets.push(v);
+      else if (spec.role === "codegen" && CODEGEN.has(v.split("=", 1)[0] as string)) continue;
+      else if (spec.role !== "crate-name" && spec.role !== "crate-type" && spec.role !== "remap" && !NAMING_OPTIONS.has(name)) return null;
     }
   }
-  return input && prints > 0 ? targets : null;
+  return prints > 0 ? targets : null;
 }
 
 /**

@@ -82,8 +82,8 @@ interface Parsed {
   readonly value: string | null;
 }
 
-/** Reads one option at `args[i]`; returns it and how many words it used, or null if unknown. */
-function readOption(args: readonly string[], i: number): { parsed: Parsed[]; used: number } | "unknown" | "missing-value" {
+/** Reads one option at `args[i]` (from the option table); returns it and how many words it used. */
+export function readOption(args: readonly string[], i: number): { parsed: Parsed[]; used: number } | "unknown" | "missing-value" {
   const a = args[i] as string;
   if (a.startsWith("--")) {
     const eq = a.indexOf("=");
