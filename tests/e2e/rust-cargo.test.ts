@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { CacheEnv, missing, run } from "../helpers.ts";
 import { CARGO_BIN, cargo, cargoEnv, cargoMeasured, compilerMessages, hasClippy, writeWorkspace } from "../fixtures/rust/cargo.ts";
+import { targetInfoProbe } from "../fixtures/rust/probes.ts";
 
 const env = new CacheEnv();
 afterAll(() => CacheEnv.stopAll());
@@ -410,24 +411,7 @@ describe.skipIf(skip)("cargo's probes answered by the daemon", () => {
 
   test("10: the target-info probe: run by the daemon once per arguments, then answered; other stdin, native CPU, a non-host target or a RUSTC_* variable leaves it to rustc", async () => {
     const { real, lib, shim, runs } = await loggedToolchain("ti");
-    const probe = (...flags: string[]) => [
-      "-",
-      "--crate-name",
-      "___",
-      "--print=file-names",
-      ...flags,
-      "--crate-type",
-      "bin",
-      "--crate-type",
-      "rlib",
-      "--crate-type",
-      "proc-macro",
-      "--print=sysroot",
-      "--print=split-debuginfo",
-      "--print=crate-name",
-      "--print=cfg",
-      "-Wwarnings",
-    ];
+    const probe = targetInfoProbe;
     const host = (/^host: (\S+)$/m.exec(run([real, "-vV"]).out) ?? [])[1] as string;
     /** `zccache <shim> args` (stdin /dev/null unless given), compared with the real rustc's answer; one stdin-input counted. */
     const ask = (args: string[], stdin?: string, extra: Record<string, string | undefined> = {}) => {

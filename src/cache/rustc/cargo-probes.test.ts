@@ -1,23 +1,8 @@
 import { expect, test } from "bun:test";
+import { targetInfoProbe } from "../../../tests/fixtures/rust/probes.ts";
 import { isVerboseVersion, targetInfoProbeTargets } from "./cargo-probes.ts";
 
-/** cargo 1.95's target-info probe, with RUSTFLAGS spliced in where cargo puts them. */
-const PROBE = (...flags: string[]) => [
-  "-",
-  "--crate-name",
-  "___",
-  "--print=file-names",
-  ...flags,
-  "--crate-type",
-  "bin",
-  "--crate-type",
-  "rlib",
-  "--print=sysroot",
-  "--print=split-debuginfo",
-  "--print=crate-name",
-  "--print=cfg",
-  "-Wwarnings",
-];
+const PROBE = targetInfoProbe;
 
 test("cargo's target-info probe is recognised, with the targets it names", () => {
   expect(targetInfoProbeTargets(PROBE())).toEqual([]);
