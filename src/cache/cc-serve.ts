@@ -1,9 +1,9 @@
 // C and C++ behind the serve loop: each output role goes to this job's path for it (object,
 // user depfile, side files), written the way the compiler writes it (cc-deliver.ts).
-import * as fs from "node:fs";
 import type { CcJob } from "../compilers/cc/plan.ts";
 import type { ContentHash } from "../platform/hash.ts";
 import { ok } from "../platform/result.ts";
+import { realPathOrNull } from "../platform/fsx.ts";
 import type { ServeJob } from "../serve/adapter.ts";
 import { compilerCwd } from "../platform/relative-paths.ts";
 import { resolverFor } from "../serve/validate.ts";
@@ -36,14 +36,6 @@ function destinationsOf(job: CcJob): ReadonlyMap<string, string> {
   return m;
 }
 
-function realPath(p: string): string | null {
-  try {
-    return fs.realpathSync(p);
-  } catch {
-    return null;
-  }
-}
-
 export function ccServeJob(c: CcServeInput): ServeJob<JobResult> {
   const { job, ctx } = c;
   const dests = destinationsOf(job);
@@ -62,7 +54,7 @@ export function ccServeJob(c: CcServeInput): ServeJob<JobResult> {
       if (cc === null) return false;
       // A bound entry serves only the compile that stored it (same cwd and arguments).
       if (cc.binding !== undefined && cc.binding !== bindingNow()) return false;
-      for (const [dir, target] of cc.ccDirTargets ?? []) if (realPath(resolve(dir)) !== resolve(target)) return false;
+      for (const [dir, target] of cc.ccDirTargets ?? []) if (realPathOrNull(resolve(dir)) !== resolve(target)) return false;
       const storedDepfile = entry.outputs.some((o) => o.role === "depfile");
       if (job.userDepfile === null ? storedDepfile || cc.ccDepfile !== undefined : !storedDepfile && cc.ccDepfile === undefined) {
         return false;

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { findCompiler, isWrapper, skipRuleFor } from "../platform/compiler-path.ts";
 import { type ContentHash, sha256Hex } from "../platform/hash.ts";
-import { type StatSnapshot, snapshotOf } from "../platform/fsx.ts";
+import { realPathOrNull, type StatSnapshot, snapshotOf } from "../platform/fsx.ts";
 import { stillTrusted } from "../platform/stat-trust.ts";
 import { EmscriptenFingerprints, isEmscriptenDriver } from "../compilers/link/emscripten.ts";
 import { countComputed, FileFingerprints, remember, remembered } from "./fingerprint-memo.ts";
@@ -16,14 +16,6 @@ export interface CompilerIdentity {
   readonly hash: ContentHash;
   /** Basename of the real file, after symlinks: "gcc-12", "clang-14", … */
   readonly realName: string;
-}
-
-function realOrNull(p: string): string | null {
-  try {
-    return fs.realpathSync(p);
-  } catch {
-    return null;
-  }
 }
 
 /** Our own executables as the daemon sees them: itself, and the native launcher beside it. */
@@ -56,13 +48,13 @@ export class CompilerIdentities {
     const file = this.identifyFile(compilerPath);
     if (file === null || !isEmscriptenDriver(path.basename(compilerPath))) return file;
     // emcc/em++ are scripts behind a wrapper: their identity includes the installation they drive.
-    const extra = this.emscripten.fingerprint(compilerPath, realOrNull(compilerPath) ?? compilerPath);
+    const extra = this.emscripten.fingerprint(compilerPath, realPathOrNull(compilerPath) ?? compilerPath);
     if (extra === null) return null;
     return { ...file, hash: sha256Hex(`${file.hash}\u0000${extra}`) };
   }
 
   private identifyFile(compilerPath: string): CompilerIdentity | null {
-    const real = realOrNull(compilerPath);
+    const real = realPathOrNull(compilerPath);
     if (real === null) return null;
     const st = fs.statSync(real, { bigint: true, throwIfNoEntry: false });
     if (!st?.isFile()) return null;

@@ -28,6 +28,15 @@ export function sameSnapshot(a: StatSnapshot, b: StatSnapshot | fs.BigIntStats):
 }
 
 /** True when a path does not exist at all (any type). */
+/** The real path of `p` (symlinks resolved), or null when it cannot be resolved. */
+export function realPathOrNull(p: string): string | null {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return null;
+  }
+}
+
 export function isAbsent(p: string): boolean {
   try {
     fs.lstatSync(p);

@@ -10,6 +10,7 @@ import { countComputed, FileFingerprints, remember, remembered } from "../finger
 import { err, errorMessage, ok, type Result } from "../../platform/result.ts";
 import type { CompilerIdentity } from "../compiler-identity.ts";
 import { RACY_WINDOW_NS } from "../../platform/stat-trust.ts";
+import { changedSince, realPathOrNull, statSnapshot } from "../../platform/fsx.ts";
 
 export interface Toolchain {
   /** Digest of everything that identifies the compiler. */
@@ -47,24 +48,16 @@ interface Probe {
   readonly startedNs: bigint | null;
 }
 
-function realOrNull(p: string): string | null {
-  try {
-    return fs.realpathSync(p);
-  } catch {
-    return null;
-  }
-}
-
 /** Whether `compilerPath` is the very file `<sysroot>/bin/<its name>` is. */
 export function isSysrootOwn(compilerPath: string, sysroot: string): boolean {
-  const real = realOrNull(compilerPath);
-  return real !== null && realOrNull(path.join(sysroot, "bin", path.basename(real))) === real;
+  const real = realPathOrNull(compilerPath);
+  return real !== null && realPathOrNull(path.join(sysroot, "bin", path.basename(real))) === real;
 }
 
-/** A file changed at or after `sinceNs`, give or take the racy window. */
+/** A file gone, or changed at or after `sinceNs` give or take the racy window. */
 function changedNear(p: string, sinceNs: bigint): boolean {
-  const st = fs.statSync(p, { bigint: true, throwIfNoEntry: false });
-  return st === undefined || st.ctimeNs > sinceNs - RACY_WINDOW_NS || st.mtimeNs > sinceNs - RACY_WINDOW_NS;
+  const snap = statSnapshot(p);
+  return snap === null || changedSince(snap, sinceNs - RACY_WINDOW_NS);
 }
 
 /** RUSTC_* variables that configure cargo's wrappers, not the compiler. */
