@@ -117,6 +117,21 @@ export function stderrIsTerminal(pid: number): boolean {
   }
 }
 
+/**
+ * Whether another process's stdin is /dev/null (what cargo gives its probes), from its /proc
+ * fd link; false if unknown. The pid is the client's own word: its working directory must be
+ * `cwd` (the request's) too.
+ */
+export function stdinIsDevNull(pid: number, cwd: string): boolean {
+  try {
+    if (fs.realpathSync(`/proc/${pid}/cwd`) !== fs.realpathSync(cwd)) return false;
+    const fd0 = fs.statSync(`/proc/${pid}/fd/0`);
+    return fd0.isCharacterDevice() && fd0.rdev === fs.statSync("/dev/null").rdev;
+  } catch {
+    return false;
+  }
+}
+
 /** Changed at or after `startNs`: its content may not be what a compiler started then read. */
 export function changedSince(snap: StatSnapshot, startNs: bigint): boolean {
   return snap.mtimeNs >= startNs || snap.ctimeNs >= startNs;

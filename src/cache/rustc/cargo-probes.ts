@@ -4,9 +4,9 @@
 // from an empty stdin) from the first answer rustc gave to exactly those arguments. Each saves
 // a rustc start (~50-60 ms here) per cargo build from a clean target. Both are still counted
 // as the queries they are (`info-query`, `stdin-input`): nothing is compiled or stored.
-import * as fs from "node:fs";
 import { readOption } from "../../compilers/rustc/args.ts";
-import { RUN_ENV_REMOVED } from "../../compilers/rustc/plan.ts";
+import { rustcRunEnv } from "../../compilers/rustc/plan.ts";
+import { stdinIsDevNull } from "../../platform/fsx.ts";
 import { runCapture } from "../../platform/exec.ts";
 import { sha256Hex } from "../../platform/hash.ts";
 import type { CompileRequest } from "../../protocol/messages.ts";
@@ -108,21 +108,6 @@ export function targetInfoProbeTargets(args: readonly string[]): string[] | null
   return prints > 0 ? targets : null;
 }
 
-/**
- * Whether the client's stdin is /dev/null (what cargo gives its probes), from its /proc fd
- * link. The pid is the client's own word: its working directory must be the request's too.
- */
-function stdinIsNull(pid: number, cwd: string): boolean {
-  try {
-    if (fs.realpathSync(`/proc/${pid}/cwd`) !== fs.realpathSync(cwd)) return false;
-    const fd0 = fs.statSync(`/proc/${pid}/fd/0`);
-    const devNull = fs.statSync("/dev/null");
-    return fd0.isCharacterDevice() && fd0.rdev === devNull.rdev;
-  } catch {
-    return false;
-  }
-}
-
 /** The toolchain, when the daemon may answer for it: its sysroot's own, unchanged, probed without RUSTC_* variables. */
 async function answerable(toolchains: RustToolchains, req: CompileRequest, ident: CompilerIdentity): Promise<Toolchain | null> {
   // A proxy or shim is probed afresh on every call: asking it would only add a run.
@@ -167,7 +152,7 @@ export async function answerTargetInfoProbe(
   ctx: PipelineContext,
 ): Promise<CompileReply | null> {
   const targets = targetInfoProbeTargets(args);
-  if (targets === null || !stdinIsNull(req.clientPid, req.cwd)) return null;
+  if (targets === null || !stdinIsDevNull(req.clientPid, req.cwd)) return null;
   const tc = await answerable(toolchains, req, ident);
   if (tc === null || targets.some((t) => t !== tc.host)) return null;
   const rustEnv = Object.keys(req.env)
@@ -177,11 +162,9 @@ export async function answerTargetInfoProbe(
   const name = `rust-target-info:${sha256Hex(JSON.stringify([tc.digest, ident.path, args, req.cwd, rustEnv]))}`;
   const kept = parseKept(remembered(name));
   if (kept !== null) return reply(ctx, "stdin-input", 0, kept, Buffer.alloc(0));
-  const runEnv: Record<string, string> = { ...req.env };
-  for (const v of RUN_ENV_REMOVED) delete runEnv[v];
   // The arguments as keyed (argument files read once); an answer with anything on stderr is
   // not kept: a warning may depend on more than the key holds.
-  const run = await runCapture([ident.path, ...args], { cwd: req.cwd, env: runEnv });
+  const run = await runCapture([ident.path, ...args], { cwd: req.cwd, env: rustcRunEnv(req.env) });
   if (run.exitCode === 0 && run.stderr.length === 0) remember(name, JSON.stringify({ stdout: run.stdout.toString("base64") }));
   return reply(ctx, "stdin-input", run.exitCode, run.stdout, run.stderr);
 }

@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { classifyRustc, expandArgFiles, linksWithSystemLinker, type RustInvocation } from "../../compilers/rustc/args.ts";
 import { expectedOutputs, type RustOutput } from "../../compilers/rustc/outputs.ts";
-import { RUN_ENV_REMOVED, rustKeyFields } from "../../compilers/rustc/plan.ts";
+import { rustcRunEnv, rustKeyFields } from "../../compilers/rustc/plan.ts";
 import { runCapture } from "../../platform/exec.ts";
 import { remapPairs } from "../../platform/relative-paths.ts";
 import { stderrIsTerminal } from "../../platform/fsx.ts";
@@ -66,8 +66,7 @@ async function compileUncached(
   ctx: PipelineContext,
   reason: UncacheableReason,
 ): Promise<CompileReply> {
-  const runEnv: Record<string, string> = { ...req.env };
-  for (const v of RUN_ENV_REMOVED) delete runEnv[v];
+  const runEnv = rustcRunEnv(req.env);
   const argv = [ident.path, ...req.args];
   const human = !req.args.some((a) => a.startsWith("--error-format") && !/=(human|short)$/.test(a));
   if (human && !req.args.some((a) => a.startsWith("--color")) && stderrIsTerminal(req.clientPid)) argv.push("--color=always");

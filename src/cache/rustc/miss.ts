@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { depInfoTemplate, parseRustDepInfo } from "../../compilers/rustc/depinfo.ts";
 import { dropArtifactLines, stderrTemplate } from "../../compilers/rustc/diagnostics.ts";
-import { RUN_ENV_REMOVED } from "../../compilers/rustc/plan.ts";
+import { rustcRunEnv } from "../../compilers/rustc/plan.ts";
 import { runCapture } from "../../platform/exec.ts";
 import {
   changedSince,
@@ -47,8 +47,7 @@ async function compileAndStore(
   templatePath: string,
 ): Promise<CompileReply> {
   const { req, ctx } = job;
-  const runEnv: Record<string, string> = { ...req.env };
-  for (const v of RUN_ENV_REMOVED) delete runEnv[v];
+  const runEnv = rustcRunEnv(req.env);
   const argv = [job.ident.path, ...req.args];
   if (privateDepInfo !== null) argv.push(`--emit=dep-info=${privateDepInfo}`);
   if (job.colorMode === "tty") argv.push("--color=always");

@@ -41,7 +41,14 @@ export const LINKER_KEY_ENV = ["LIBRARY_PATH", "LD_RUN_PATH", "GCC_EXEC_PREFIX",
 /** Read when a human-format run decides on colour. */
 const COLOR_KEY_ENV = ["CLICOLOR", "CLICOLOR_FORCE", "NO_COLOR", "TERM"];
 /** Never passed to a rustc the daemon runs: they name the client's jobserver fds. */
-export const RUN_ENV_REMOVED = ["CARGO_MAKEFLAGS", "MAKEFLAGS", "MFLAGS"];
+const RUN_ENV_REMOVED = ["CARGO_MAKEFLAGS", "MAKEFLAGS", "MFLAGS"];
+
+/** The environment a rustc the daemon runs gets: the client's, without its jobserver. */
+export function rustcRunEnv(env: Readonly<Record<string, string>>): Record<string, string> {
+  const runEnv: Record<string, string> = { ...env };
+  for (const v of RUN_ENV_REMOVED) delete runEnv[v];
+  return runEnv;
+}
 
 export function cargoKeyEnv(name: string): boolean {
   return name.startsWith("CARGO_") && !CARGO_ENV_IGNORED.some((re) => re.test(name));
