@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import type { CcInvocation } from "../compilers/cc/args.ts";
 import type { CcFamily } from "../compilers/family.ts";
 import { mayCutLines, type Terminal } from "../compilers/cc/color.ts";
-import { type CcJob, ccHeadersAfterRun, ccRunPlan, withoutOutputOptions } from "../compilers/cc/plan.ts";
+import { CC_KEY_ENV_VARS, type CcJob, ccHeadersAfterRun, ccRunPlan, withoutOutputOptions } from "../compilers/cc/plan.ts";
 import { searchOrder } from "../compilers/cc/search-path.ts";
 import { type Captured, runCapture } from "../platform/exec.ts";
 import * as path from "node:path";
@@ -27,7 +27,7 @@ import { ccFacts } from "./facts.ts";
 import type { JobResult } from "./pipeline.ts";
 import { type KeyMode, locationMarkers, remapArgs } from "../compilers/cc/relocate.ts";
 import { compilerCwd, encodePath } from "../platform/relative-paths.ts";
-import { bindingOf, portability } from "./cc-relocation.ts";
+import { bindingOf, placeHeld, portability } from "./cc-relocation.ts";
 import { prefixFor, prefixSpoke } from "./prefix-command.ts";
 import { scratchPath } from "./scratch.ts";
 
@@ -110,7 +110,14 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
     (preprocessed ??= runCapture([ident.path, ...withoutOutputOptions(runArgs), "-E", "-P", "-o", "-"], { cwd: req.cwd, env: runEnv }));
   // Strings that name this tree (nothing to look for when the key holds the location anyway).
   const markers = m.mode.locationBound ? [] : locationMarkers(req.cwd, ctx.relocation, logicalCwd);
-  if (m.key !== null && (isAssembler(job.language) || withoutOutputOptions(job.args).some((a) => markers.some((mk) => a.includes(mk))))) void preprocess();
+  // An entry whose key holds this tree's paths as written stays in this directory
+  // (placeHeld), where no name can differ: nothing to look for.
+  const started =
+    isAssembler(job.language) ||
+    (!m.mode.locationBound &&
+      !placeHeld(keySpellings(job, req.env), req.cwd, logicalCwd, ctx.relocation.baseDirs) &&
+      withoutOutputOptions(job.args).some((a) => markers.some((mk) => a.includes(mk))));
+  if (m.key !== null && started) void preprocess();
   // Only the compile that writes the outputs goes through the prefix (distcc, …): the helper
   // runs beside it read this machine's headers and must stay here.
   const prefix = prefixFor(ctx.prefixCommand, req, ctx.stats);
@@ -181,6 +188,16 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
     outputs,
   }, deps);
   return why === null ? result({ kind: "miss", reason: m.missReason }) : notStored(why);
+}
+
+/** What the key holds as spelled that can lead to an input: the arguments but the output names, and the variables it reads. */
+function keySpellings(job: CcJob, env: Readonly<Record<string, string>>): string[] {
+  const out = withoutOutputOptions(job.args);
+  for (const v of CC_KEY_ENV_VARS) {
+    const value = env[v];
+    if (value !== undefined) out.push(value);
+  }
+  return out;
 }
 
 /** What a compile produced (or a hit found by its preprocessed text delivered), for recordEntry. */
@@ -306,6 +323,7 @@ export async function recordEntry(m: MissInput, p: Produced, deps: DepRecord[]):
   }
   const userDepText = job.userDepfile === null ? null : readIfExists(job.userDepfile);
   if (job.userDepfile !== null && userDepText === null) return "racy-input";
+  const spelledInputs = [job.source.path, ...(depText === null ? [] : parseDepfile(depText.toString("utf8")))];
   const where = await portability({
     job,
     family: m.family,
@@ -317,10 +335,11 @@ export async function recordEntry(m: MissInput, p: Produced, deps: DepRecord[]):
     stderr,
     inputs: inputFacts,
     preprocess,
-    spelledInputs: [job.source.path, ...(depText === null ? [] : parseDepfile(depText.toString("utf8")))],
+    spelledInputs,
     outputBytes,
     depfileText: userDepText === null ? null : userDepText.toString("utf8"),
     outputSpelled: outputPathFor(inv, job.source),
+    placeHeld: placeHeld([...keySpellings(job, req.env), ...systemDirs, ...spelledInputs], req.cwd, logicalCwd, ctx.relocation.baseDirs),
   });
   // A depfile rendered on each hit is described by the entry, not stored as a blob.
   const stored = where.depfile === null ? outputs : outputs.filter((o) => o.role !== "depfile");

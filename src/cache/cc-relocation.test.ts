@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
 import { NO_RELOCATION } from "../compilers/cc/relocate.ts";
 import { type CcJob } from "../compilers/cc/plan.ts";
-import { portability, renderStdio } from "./cc-relocation.ts";
+import { placeBindingOf, placeHeld, portability, renderStdio } from "./cc-relocation.ts";
 
 const job: CcJob = {
   source: { path: "/b/c1/src/a.c", language: "c", argIndex: 1 },
@@ -29,6 +29,7 @@ function input(over: Partial<Parameters<typeof portability>[0]> = {}): Parameter
     outputBytes: [Buffer.from("\x7fELF object")],
     depfileText: null,
     outputSpelled: "a.o",
+    placeHeld: false,
     ...over,
   };
 }
@@ -59,4 +60,41 @@ test("anything else naming the tree binds the entry", async () => {
   expect((await portability(input({ spelledInputs: ["../src/a.c"], preprocess: never }))).binding).toBeNull();
   // Without a base dir only the cwd is this tree's mark.
   expect((await portability(input({ reloc: NO_RELOCATION, stderr: Buffer.from("/b/c1/src/a.c:1: warning\n") }))).binding).toBeNull();
+});
+
+test("an absolute path in the tree that no base dir rewrites holds the entry to its directory", () => {
+  const held = (spellings: string[], cwd: string, baseDirs: string[] = [], logical = cwd): boolean => placeHeld(spellings, cwd, logical, baseDirs);
+  // The source, an include directory, a sysroot, an environment value, a system directory.
+  expect(held(["-c", "/w/src/a.c", "-o", "a.o"], "/w")).toBe(true);
+  expect(held(["-I/w/inc", "-c", "src/a.c"], "/w")).toBe(true);
+  expect(held(["-I", "/w/inc"], "/w")).toBe(true);
+  expect(held(["--sysroot=/w/sys"], "/w")).toBe(true);
+  expect(held(["/w"], "/w")).toBe(true);
+  // Entered through a link: the name the compiler records counts too.
+  expect(held(["-c", "/link/src/a.c"], "/w", [], "/link")).toBe(true);
+  // Relative spellings, other directories, a name that only starts like the cwd.
+  expect(held(["-Iinc", "-I../inc", "-c", "src/a.c", "-o", "/elsewhere/a.o"], "/w")).toBe(false);
+  expect(held(["-c", "/w2/a.c", "-I/wx/inc"], "/w")).toBe(false);
+  // Under a base dir the key holds the path relative to the cwd: nothing to hold.
+  expect(held(["-c", "/b/c1/src/a.c"], "/b/c1", ["/b"])).toBe(false);
+  expect(held(["-c", "/b/c1/src/a.c"], "/b/c1", ["/b/c1"])).toBe(false);
+  // The cwd "/" names everything and records nothing relative.
+  expect(held(["-c", "/src/a.c"], "/")).toBe(false);
+});
+
+test("a place-held entry is bound to its cwd alone and skips the preprocessed-text check", async () => {
+  let ran = false;
+  const p = await portability(
+    input({
+      placeHeld: true,
+      reloc: { baseDirs: [], remap: false },
+      preprocess: () => {
+        ran = true;
+        return Promise.resolve({ exitCode: 0, stdout: Buffer.from("") });
+      },
+    }),
+  );
+  expect(p.binding).toBe(placeBindingOf("/b/c1/build"));
+  expect(ran).toBe(false);
+  expect(placeBindingOf("/b/c1/build")).not.toBe(placeBindingOf("/b/c1/build2"));
 });

@@ -8,11 +8,45 @@ import type { CcJob } from "../compilers/cc/plan.ts";
 import { type DepfileTemplate, depfileTargets, depfileTemplate } from "../compilers/cc/depfile-template.ts";
 import { type KeyMode, locationMarkers, mentionsLocation, type Relocation } from "../compilers/cc/relocate.ts";
 import { sha256Hex } from "../platform/hash.ts";
-import { BASE_RELATIVE, fromCwd, relativeToCwd } from "../platform/relative-paths.ts";
+import { BASE_RELATIVE, baseOf, fromCwd, relativeToCwd } from "../platform/relative-paths.ts";
 
 /** The digest a bound entry carries, and a compile must match to use it. */
 export function bindingOf(cwd: string, args: readonly string[]): string {
   return sha256Hex(`${cwd}\u0000${args.join("\u0000")}`);
+}
+
+/**
+ * The digest of an entry bound to its working directory alone (placeHeld): any compile with
+ * its key in that directory may use it, whatever its output names.
+ */
+export function placeBindingOf(cwd: string): string {
+  return sha256Hex(`place\u0000${cwd}`);
+}
+
+/** Whether `s` names `dir` or a path below it (`/dir`, `-I/dir/inc`, `--sysroot=/dir`). */
+function namesPath(s: string, dir: string): boolean {
+  for (let i = s.indexOf(dir); i >= 0; i = s.indexOf(dir, i + 1)) {
+    const next = s[i + dir.length];
+    if (next === undefined || next === "/") return true;
+  }
+  return false;
+}
+
+/**
+ * Whether the compile reached this tree by an absolute path that its key holds as written.
+ * Inputs below the cwd are recorded relative to it (encodePath), which is right for what was
+ * reached by a relative spelling: a compile with the same key in another tree reaches its
+ * own copy. A path no base dir rewrites is in the key as it is: from another directory the
+ * same key reads the same file, not the copy below that directory, so what was recorded
+ * relative would be checked in the wrong place. Such an entry is bound to its cwd
+ * (placeBindingOf). `spellings`: the arguments, the key's environment values, the compiler's
+ * system directories and every input as the compiler spelled it.
+ */
+export function placeHeld(spellings: Iterable<string>, cwd: string, logicalCwd: string, baseDirs: readonly string[]): boolean {
+  const here = [...new Set([cwd, logicalCwd])].filter((d) => d !== "/" && d.startsWith("/") && baseOf(d, baseDirs) === null);
+  if (here.length === 0) return false;
+  for (const s of spellings) if (here.some((d) => namesPath(s, d))) return true;
+  return false;
 }
 
 export interface PortabilityInput {
@@ -37,6 +71,8 @@ export interface PortabilityInput {
   readonly depfileText: string | null;
   /** How the user's depfile names the output when no -MT/-MQ is given (the -o spelling). */
   readonly outputSpelled: string;
+  /** placeHeld: an absolute path in this tree is in the key as written. */
+  readonly placeHeld: boolean;
 }
 
 export interface Portability {
@@ -63,6 +99,8 @@ export async function portability(p: PortabilityInput): Promise<Portability> {
     if (depfile === null) return bound("depfile layout not reproduced");
   }
   if (p.mode.locationBound) return { binding: null, depfile, stdio: null, why: null };
+  // Bound to this directory, where every name the compile spelled is the same again.
+  if (p.placeHeld) return { binding: placeBindingOf(p.cwd), depfile, stdio: null, why: "an absolute path in this tree is in the key" };
   const markers = locationMarkers(p.cwd, p.reloc, p.logicalCwd);
   if (depfile !== null && depfile.deps.some((d) => !d.startsWith(BASE_RELATIVE) && markers.some((m) => d.includes(m)))) {
     return bound("depfile names this tree");

@@ -9,7 +9,7 @@ import { compilerCwd } from "../platform/relative-paths.ts";
 import { resolverFor } from "../serve/validate.ts";
 import { depfileTargets, renderDepfile } from "../compilers/cc/depfile-template.ts";
 import { outputPathFor } from "../compilers/cc/args.ts";
-import { bindingOf, renderStdio } from "./cc-relocation.ts";
+import { bindingOf, placeBindingOf, renderStdio } from "./cc-relocation.ts";
 import { ccFieldsOf } from "./cc-entry.ts";
 import type { StoredEntry } from "../store/store.ts";
 import { deliverCcOutput, writeRenderedOutput } from "./cc-deliver.ts";
@@ -52,8 +52,9 @@ export function ccServeJob(c: CcServeInput): ServeJob<JobResult> {
     accepts: (entry: StoredEntry): boolean => {
       const cc = ccFieldsOf(entry);
       if (cc === null) return false;
-      // A bound entry serves only the compile that stored it (same cwd and arguments).
-      if (cc.binding !== undefined && cc.binding !== bindingNow()) return false;
+      // A bound entry serves only the compile that stored it (same cwd and arguments), or
+      // one bound to its place any compile with its key in that directory.
+      if (cc.binding !== undefined && cc.binding !== placeBindingOf(cwd) && cc.binding !== bindingNow()) return false;
       for (const [dir, target] of cc.ccDirTargets ?? []) if (realPathOrNull(resolve(dir)) !== resolve(target)) return false;
       const storedDepfile = entry.outputs.some((o) => o.role === "depfile");
       if (job.userDepfile === null ? storedDepfile || cc.ccDepfile !== undefined : !storedDepfile && cc.ccDepfile === undefined) {

@@ -489,7 +489,7 @@ for (const cc of ["gcc", "clang"]) {
   });
 }
 
-test("5. the __FILE__ check preprocesses a miss only when an input is spelled with the tree's path, not for an absolute -o", () => {
+test("5. the __FILE__ check preprocesses a miss only when an input is spelled with the tree's path under a base dir, not for an absolute -o", () => {
   const c = new CacheEnv();
   // A gcc (by name, so the daemon takes it as one) that notes every run it is asked for.
   const log = path.join(c.work, "runs.txt");
@@ -508,11 +508,22 @@ test("5. the __FILE__ check preprocesses a miss only when an input is spelled wi
   expectSameSnapshot(out, bareRun({ argv: ["gcc", "-c", "out.c", "-o", path.join(c.work, "out.o")], cwd: c.work, outputs: ["out.o"] }), "out.c");
   expect({ runs: runsOf("out.c").length, checks: checks("out.c") }).toEqual({ runs: 1, checks: [] });
 
-  // The source named by its absolute path (CMake's spelling): __FILE__ would name this tree,
-  // so the preprocessed text is looked at, once.
+  // The source named by its absolute path (CMake's spelling) and no base dir: the key holds
+  // that path as written, so the entry serves this directory alone, where __FILE__ is the
+  // same again. Nothing to look for; another -o here is a hit.
   const abs = zcRun(c, { argv: [gcc, "-c", path.join(c.work, "abs.c"), "-o", "abs.o"], cwd: c.work, outputs: ["abs.o"] });
   expectOutcome(abs, "miss", "abs.c");
-  expect(checks("abs.c").length).toBe(1);
+  expect(checks("abs.c")).toEqual([]);
+  expectOutcome(zcRun(c, { argv: [gcc, "-c", path.join(c.work, "abs.c"), "-o", "abs2.o"], cwd: c.work, outputs: ["abs2.o"] }), "hit", "abs.c, -o abs2.o");
+
+  // Under a base dir the key holds it relative to the cwd, so another tree may be served:
+  // __FILE__ would name this tree, and the preprocessed text is looked at, once.
+  const based = new CacheEnv({ ZCCACHE_BASE_DIR: c.work });
+  writeFile(c.work, "based.c", "int based(void) { return __LINE__; }\n");
+  backdateTree(c.work);
+  const b = zcRun(based, { argv: [gcc, "-c", path.join(c.work, "based.c"), "-o", "based.o"], cwd: c.work, outputs: ["based.o"] });
+  expectOutcome(b, "miss", "based.c");
+  expect(checks("based.c").length).toBe(1);
 });
 
 // ---------------------------------------------------------------------------------------

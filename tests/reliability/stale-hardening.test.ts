@@ -4,8 +4,9 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { bare, CacheEnv, hasTool, tempDir } from "../helpers.ts";
+import { bare, CacheEnv, hasTool, run, sleepMs, tempDir, ZCCACHE } from "../helpers.ts";
 import { backdate, compareOnce, prime, primeUncacheable } from "./compare.ts";
+import { diffObserved, observe, removeOutputs } from "./lib.ts";
 
 afterAll(() => CacheEnv.stopAll());
 
@@ -248,4 +249,107 @@ describe("__has_include of a file that is not there yet", () => {
       expect(compareOnce(c, argv, ["o.o"])).toBe("");
     });
   }
+});
+
+describe("absolute paths in the tree, the same compile from another directory", () => {
+  // Inputs below the cwd are recorded relative to it, so a second checkout compiling the same
+  // relative spellings is served. A path spelled absolute (and under no base dir) stays in the
+  // key as written: from another directory the same command reads the first tree's file, not
+  // the copy beside it, so an entry checked against the copy would be stale.
+  interface Case {
+    readonly name: string;
+    readonly files: Record<string, string>;
+    readonly argv: (a: string) => string[];
+    readonly env?: (a: string) => Record<string, string>;
+    /** What changes in the first tree after the entry is stored. */
+    readonly edit: Record<string, string>;
+  }
+  const header = (v: number): string => `#define V ${v}\nstatic inline int f(void) { return V; }\n`;
+  const user = (inc: string): string => `#include ${inc}\nint g(void) { return f(); }\n`;
+  const CASES: readonly Case[] = [
+    {
+      name: "the source (its own directory searched first)",
+      files: { "src/a.c": user('"h.h"'), "src/h.h": header(1) },
+      argv: (a) => ["gcc", "-O1", "-c", `${a}/src/a.c`, "-o", "a.o"],
+      edit: { "src/h.h": header(2) },
+    },
+    {
+      name: "an -I directory",
+      files: { "src/a.c": user("<h.h>"), "inc/h.h": header(1) },
+      argv: (a) => ["gcc", "-O1", `-I${a}/inc`, "-c", "src/a.c", "-o", "a.o"],
+      edit: { "inc/h.h": header(2) },
+    },
+    {
+      name: "an -isystem directory, separate value",
+      files: { "src/a.c": user("<h.h>"), "sys/h.h": header(1) },
+      argv: (a) => ["gcc", "-O1", "-isystem", `${a}/sys`, "-c", "src/a.c", "-o", "a.o"],
+      edit: { "sys/h.h": header(2) },
+    },
+    {
+      name: "CPATH",
+      files: { "src/a.c": user("<h.h>"), "cp/h.h": header(1) },
+      argv: () => ["gcc", "-O1", "-c", "src/a.c", "-o", "a.o"],
+      env: (a) => ({ CPATH: `${a}/cp` }),
+      edit: { "cp/h.h": header(2) },
+    },
+    {
+      name: "-include",
+      files: { "src/a.c": "int g(void) { return f(); }\n", "pre/p.h": header(1) },
+      argv: (a) => ["gcc", "-O1", "-include", `${a}/pre/p.h`, "-c", "src/a.c", "-o", "a.o"],
+      edit: { "pre/p.h": header(2) },
+    },
+    {
+      name: "a --sysroot's system directories",
+      files: { "src/a.c": user("<h.h>"), "sr/usr/include/h.h": header(1) },
+      argv: (a) => ["gcc", "-O1", `--sysroot=${a}/sr`, "-c", "src/a.c", "-o", "a.o"],
+      edit: { "sr/usr/include/h.h": header(2) },
+    },
+    {
+      name: "a header appearing in an earlier -I directory",
+      files: { "src/a.c": user("<h.h>"), "i2/h.h": header(1), "i1/keep": "" },
+      argv: (a) => ["gcc", "-O1", `-I${a}/i1`, `-I${a}/i2`, "-c", "src/a.c", "-o", "a.o"],
+      edit: { "i1/h.h": header(3) },
+    },
+  ];
+
+  test("each way in misses from the second directory, and still hits with another -o in the first", async () => {
+    const c = new CacheEnv();
+    const trees = CASES.map((k, i) => {
+      const a = path.join(c.work, `t${i}`, "A");
+      const b = path.join(c.work, `t${i}`, "B");
+      for (const [rel, text] of Object.entries(k.files)) {
+        for (const d of [a, b]) {
+          fs.mkdirSync(path.dirname(path.join(d, rel)), { recursive: true });
+          fs.writeFileSync(path.join(d, rel), text);
+        }
+      }
+      return { k, a, b };
+    });
+    for (const { k, a } of trees) {
+      const env = k.env?.(a) ?? {};
+      const argv = k.argv(a);
+      const before = c.status().hits;
+      for (const out of ["a.o", "a.o", "other.o"]) {
+        const r = run([ZCCACHE, ...argv.slice(0, -1), out], { cwd: a, env: { ...c.env, ...env } });
+        expect(r.code).toBe(0);
+      }
+      // The second compile and the one with another output name are hits.
+      expect(`${k.name}: ${c.status().hits - before} hits`).toBe(`${k.name}: 2 hits`);
+      for (const [rel, text] of Object.entries(k.edit)) fs.writeFileSync(path.join(a, rel), text);
+    }
+    // Out of the racy window: the copies and the edits are all old enough to be trusted.
+    await sleepMs(2200);
+    const stale: string[] = [];
+    for (const { k, a, b } of trees) {
+      const env = { ...c.env, ...(k.env?.(a) ?? {}) };
+      const argv = k.argv(a);
+      removeOutputs(b, ["a.o"]);
+      const bareRun = observe(bare(argv, b, env), b, ["a.o"]);
+      removeOutputs(b, ["a.o"]);
+      const cached = observe(run([ZCCACHE, ...argv], { cwd: b, env }), b, ["a.o"]);
+      const d = diffObserved(bareRun, cached);
+      if (d !== "") stale.push(`${k.name}: ${d}`);
+    }
+    expect(stale).toEqual([]);
+  });
 });
