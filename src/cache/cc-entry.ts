@@ -4,7 +4,7 @@ import { type DepfileTemplate, isDepfileTemplate } from "../compilers/cc/depfile
 import type { StoredEntry } from "../store/store.ts";
 
 export interface CcEntryFields {
-  /** bindingOf(cwd, args) of the compile that stored it, or placeBindingOf(cwd); absent: any tree, any output name. */
+  /** bindingOf(cwd, logicalCwd, args) of the compile that stored it, or placeBindingOf(cwd, logicalCwd); absent: any tree, any output name. */
   readonly binding?: string;
   /** The user's depfile, rendered for the job's targets and tree on a hit. */
   readonly ccDepfile?: DepfileTemplate;

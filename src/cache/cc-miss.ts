@@ -25,7 +25,7 @@ import { parseDepfile } from "../compilers/cc/depfile.ts";
 import type { CcEntryFields } from "./cc-entry.ts";
 import { ccFacts } from "./facts.ts";
 import type { JobResult } from "./pipeline.ts";
-import { type KeyMode, locationMarkers, remapArgs } from "../compilers/cc/relocate.ts";
+import { type KeyMode, locationMarkers, portableArgs, portableEnv, remapArgs } from "../compilers/cc/relocate.ts";
 import { compilerCwd, encodePath } from "../platform/relative-paths.ts";
 import { bindingOf, placeHeld, portability } from "./cc-relocation.ts";
 import { prefixFor, prefixSpoke } from "./prefix-command.ts";
@@ -115,7 +115,7 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
   const started =
     isAssembler(job.language) ||
     (!m.mode.locationBound &&
-      !placeHeld(keySpellings(job, req.env), req.cwd, logicalCwd, ctx.relocation.baseDirs) &&
+      !placeHeld({ key: keySpellings(m), systemDirs: [], inputs: [job.source.path] }, req.cwd, logicalCwd, ctx.relocation.baseDirs) &&
       withoutOutputOptions(job.args).some((a) => markers.some((mk) => a.includes(mk))));
   if (m.key !== null && started) void preprocess();
   // Only the compile that writes the outputs goes through the prefix (distcc, …): the helper
@@ -190,9 +190,11 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
   return why === null ? result({ kind: "miss", reason: m.missReason }) : notStored(why);
 }
 
-/** What the key holds as spelled that can lead to an input: the arguments but the output names, and the variables it reads. */
-function keySpellings(job: CcJob, env: Readonly<Record<string, string>>): string[] {
-  const out = withoutOutputOptions(job.args);
+/** The key's arguments but the output names, and the values of the variables it reads, as the key holds them. */
+function keySpellings(m: MissInput): string[] {
+  const { job, req, ctx, mode } = m;
+  const out = portableArgs(withoutOutputOptions(job.args), req.cwd, ctx.relocation, mode);
+  const env = portableEnv(req.env, req.cwd, ctx.relocation, mode);
   for (const v of CC_KEY_ENV_VARS) {
     const value = env[v];
     if (value !== undefined) out.push(value);
@@ -339,7 +341,7 @@ export async function recordEntry(m: MissInput, p: Produced, deps: DepRecord[]):
     outputBytes,
     depfileText: userDepText === null ? null : userDepText.toString("utf8"),
     outputSpelled: outputPathFor(inv, job.source),
-    placeHeld: placeHeld([...keySpellings(job, req.env), ...systemDirs, ...spelledInputs], req.cwd, logicalCwd, ctx.relocation.baseDirs),
+    placeHeld: placeHeld({ key: keySpellings(m), systemDirs, inputs: spelledInputs }, req.cwd, logicalCwd, ctx.relocation.baseDirs),
   });
   // A depfile rendered on each hit is described by the entry, not stored as a blob.
   const stored = where.depfile === null ? outputs : outputs.filter((o) => o.role !== "depfile");
@@ -351,7 +353,7 @@ export async function recordEntry(m: MissInput, p: Produced, deps: DepRecord[]):
   const pinned = [...storedDeps.map((d) => d.path), ...storedAbsent.map(([dir]) => dir)].some(
     (p) => p.startsWith("/") && markers.some((mk) => p === mk || p.startsWith(`${mk}/`)),
   );
-  const binding = where.binding ?? (pinned ? bindingOf(logicalCwd, job.args) : null);
+  const binding = where.binding ?? (pinned ? bindingOf(req.cwd, logicalCwd, job.args) : null);
   // gcc names a system header by its real path when that is shorter: a search directory that
   // is a symlink (or lies under one) must still lead where it led, or another target's
   // header would be read while we validate this one.

@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
 import { NO_RELOCATION } from "../compilers/cc/relocate.ts";
 import { type CcJob } from "../compilers/cc/plan.ts";
-import { placeBindingOf, placeHeld, portability, renderStdio } from "./cc-relocation.ts";
+import { bindingOf, placeBindingOf, placeHeld, portability, renderStdio } from "./cc-relocation.ts";
 
 const job: CcJob = {
   source: { path: "/b/c1/src/a.c", language: "c", argIndex: 1 },
@@ -62,24 +62,36 @@ test("anything else naming the tree binds the entry", async () => {
   expect((await portability(input({ reloc: NO_RELOCATION, stderr: Buffer.from("/b/c1/src/a.c:1: warning\n") }))).binding).toBeNull();
 });
 
-test("an absolute path in the tree that no base dir rewrites holds the entry to its directory", () => {
-  const held = (spellings: string[], cwd: string, baseDirs: string[] = [], logical = cwd): boolean => placeHeld(spellings, cwd, logical, baseDirs);
-  // The source, an include directory, a sysroot, an environment value, a system directory.
-  expect(held(["-c", "/w/src/a.c", "-o", "a.o"], "/w")).toBe(true);
+test("an absolute path in the tree that the key holds as written holds the entry to its directory", () => {
+  const held = (key: string[], cwd: string, baseDirs: string[] = [], logical = cwd, more: { systemDirs?: string[]; inputs?: string[] } = {}): boolean =>
+    placeHeld({ key, systemDirs: more.systemDirs ?? [], inputs: more.inputs ?? [] }, cwd, logical, baseDirs);
+  // The source, an include directory, a sysroot, a directory in a list, the cwd itself.
+  expect(held(["-c", "/w/src/a.c"], "/w")).toBe(true);
   expect(held(["-I/w/inc", "-c", "src/a.c"], "/w")).toBe(true);
   expect(held(["-I", "/w/inc"], "/w")).toBe(true);
   expect(held(["--sysroot=/w/sys"], "/w")).toBe(true);
+  expect(held(["/w:/usr/local/include"], "/w")).toBe(true);
   expect(held(["/w"], "/w")).toBe(true);
   // Entered through a link: the name the compiler records counts too.
   expect(held(["-c", "/link/src/a.c"], "/w", [], "/link")).toBe(true);
-  // Relative spellings, other directories, a name that only starts like the cwd.
-  expect(held(["-Iinc", "-I../inc", "-c", "src/a.c", "-o", "/elsewhere/a.o"], "/w")).toBe(false);
-  expect(held(["-c", "/w2/a.c", "-I/wx/inc"], "/w")).toBe(false);
-  // Under a base dir the key holds the path relative to the cwd: nothing to hold.
-  expect(held(["-c", "/b/c1/src/a.c"], "/b/c1", ["/b"])).toBe(false);
-  expect(held(["-c", "/b/c1/src/a.c"], "/b/c1", ["/b/c1"])).toBe(false);
+  // Relative spellings, other directories, names that only start like the cwd.
+  expect(held(["-Iinc", "-I../inc", "-c", "src/a.c"], "/w")).toBe(false);
+  expect(held(["-c", "/w2/a.c", "-I/w.old/inc", "-I/w-x"], "/w")).toBe(false);
   // The cwd "/" names everything and records nothing relative.
   expect(held(["-c", "/src/a.c"], "/")).toBe(false);
+  // Under a base dir the key holds rewritten paths (no marker left); one it did not rewrite
+  // (an option it does not know, a variable it keeps) still names the tree or the base.
+  expect(held(["-c", "\u0000base-relative:src/a.c"], "/b/c1", ["/b"])).toBe(false);
+  expect(held(["-cxx-isystem/b/c1/inc"], "/b/c1", ["/b"])).toBe(true);
+  expect(held(["-DROOT=/b/other"], "/b/c1", ["/b"])).toBe(true);
+  // A system directory in the tree: the compiler's location is not in the key.
+  expect(held([], "/w", [], "/w", { systemDirs: ["/usr/include"] })).toBe(false);
+  expect(held([], "/w", [], "/w", { systemDirs: ["/w/tc/include"] })).toBe(true);
+  expect(held([], "/b/c1", ["/b"], "/b/c1", { systemDirs: ["/b/c1/tc/include"] })).toBe(true);
+  // Inputs spelled absolute count below a cwd no base dir covers.
+  expect(held([], "/w", [], "/w", { inputs: ["/w/src/h.h"] })).toBe(true);
+  expect(held([], "/w", [], "/w", { inputs: ["src/h.h", "/usr/include/stdio.h"] })).toBe(false);
+  expect(held([], "/b/c1", ["/b"], "/b/c1", { inputs: ["/b/c1/src/h.h"] })).toBe(false);
 });
 
 test("a place-held entry is bound to its cwd alone and skips the preprocessed-text check", async () => {
@@ -94,7 +106,10 @@ test("a place-held entry is bound to its cwd alone and skips the preprocessed-te
       },
     }),
   );
-  expect(p.binding).toBe(placeBindingOf("/b/c1/build"));
+  expect(p.binding).toBe(placeBindingOf("/b/c1/build", "/b/c1/build"));
   expect(ran).toBe(false);
-  expect(placeBindingOf("/b/c1/build")).not.toBe(placeBindingOf("/b/c1/build2"));
+  // A link's name and the directory it leads to are both part of the place.
+  expect(placeBindingOf("/b/c1/build", "/b/c1/build")).not.toBe(placeBindingOf("/b/c1/build2", "/b/c1/build2"));
+  expect(placeBindingOf("/real/a", "/link")).not.toBe(placeBindingOf("/real/b", "/link"));
+  expect(bindingOf("/real/a", "/link", ["-c"])).not.toBe(bindingOf("/real/b", "/link", ["-c"]));
 });

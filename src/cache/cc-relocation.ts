@@ -10,43 +10,70 @@ import { type KeyMode, locationMarkers, mentionsLocation, type Relocation } from
 import { sha256Hex } from "../platform/hash.ts";
 import { BASE_RELATIVE, baseOf, fromCwd, relativeToCwd } from "../platform/relative-paths.ts";
 
+/**
+ * The working directory as bindings and a location-bound key name it: the name the compiler
+ * records ($PWD entered through a symlink) and, when that differs, the directory it is now.
+ * A re-pointed link keeps the name but leads to another tree, whose files the recorded
+ * relative paths would then name.
+ */
+export function placeOf(cwd: string, logicalCwd: string): string {
+  return logicalCwd === cwd ? cwd : `${logicalCwd}\u0000${cwd}`;
+}
+
 /** The digest a bound entry carries, and a compile must match to use it. */
-export function bindingOf(cwd: string, args: readonly string[]): string {
-  return sha256Hex(`${cwd}\u0000${args.join("\u0000")}`);
+export function bindingOf(cwd: string, logicalCwd: string, args: readonly string[]): string {
+  return sha256Hex(`${placeOf(cwd, logicalCwd)}\u0000${args.join("\u0000")}`);
 }
 
 /**
  * The digest of an entry bound to its working directory alone (placeHeld): any compile with
  * its key in that directory may use it, whatever its output names.
  */
-export function placeBindingOf(cwd: string): string {
-  return sha256Hex(`place\u0000${cwd}`);
+export function placeBindingOf(cwd: string, logicalCwd: string): string {
+  return sha256Hex(`place\u0000${placeOf(cwd, logicalCwd)}`);
 }
 
-/** Whether `s` names `dir` or a path below it (`/dir`, `-I/dir/inc`, `--sysroot=/dir`). */
+/** Whether `s` names `dir` or a path below it (`/dir`, `-I/dir/inc`, `--sysroot=/dir`, `/x:/dir`). */
 function namesPath(s: string, dir: string): boolean {
   for (let i = s.indexOf(dir); i >= 0; i = s.indexOf(dir, i + 1)) {
     const next = s[i + dir.length];
-    if (next === undefined || next === "/") return true;
+    // Not a longer name that merely starts like it (`/dir2`, `/dir.old`).
+    if (next === undefined || !/[\w.+~-]/.test(next)) return true;
   }
   return false;
 }
 
+/** What placeHeld looks at. */
+export interface PlaceSpellings {
+  /** The key's arguments (but the output names) and variables, as the key holds them (portableArgs, portableEnv). */
+  readonly key: readonly string[];
+  /** The compiler's system include directories: its location is not in the key. */
+  readonly systemDirs: readonly string[];
+  /** Every input as the compiler spelled it (the source and its depfile). */
+  readonly inputs: readonly string[];
+}
+
 /**
  * Whether the compile reached this tree by an absolute path that its key holds as written.
- * Inputs below the cwd are recorded relative to it (encodePath), which is right for what was
- * reached by a relative spelling: a compile with the same key in another tree reaches its
- * own copy. A path no base dir rewrites is in the key as it is: from another directory the
- * same key reads the same file, not the copy below that directory, so what was recorded
- * relative would be checked in the wrong place. Such an entry is bound to its cwd
- * (placeBindingOf). `spellings`: the arguments, the key's environment values, the compiler's
- * system directories and every input as the compiler spelled it.
+ * Inputs below the cwd are recorded relative to it, and ones under a base dir relative to
+ * the cwd too (encodePath), which is right for what was reached by a spelling the key holds
+ * relative: a compile with the same key in another tree reaches its own copy. A path the key
+ * holds as it is leads every directory to the same file, not to the copy the relative
+ * record would name there. Such an entry is bound to its cwd (placeBindingOf). That is so
+ * when the key still names the cwd or a base dir after its rewriting, when a system
+ * directory lies in the tree (the compiler's location is not in the key), or when an input
+ * was spelled absolute below a cwd no base dir covers.
  */
-export function placeHeld(spellings: Iterable<string>, cwd: string, logicalCwd: string, baseDirs: readonly string[]): boolean {
-  const here = [...new Set([cwd, logicalCwd])].filter((d) => d !== "/" && d.startsWith("/") && baseOf(d, baseDirs) === null);
-  if (here.length === 0) return false;
-  for (const s of spellings) if (here.some((d) => namesPath(s, d))) return true;
-  return false;
+export function placeHeld(sp: PlaceSpellings, cwd: string, logicalCwd: string, baseDirs: readonly string[]): boolean {
+  const dirs = [cwd, logicalCwd].filter((d) => d !== "/" && d.startsWith("/"));
+  const tree = [...new Set([...dirs, ...baseDirs.filter((b) => b !== "/")])];
+  const uncovered = dirs.filter((d) => baseOf(d, baseDirs) === null);
+  const names = (s: string, marks: readonly string[]): boolean => marks.some((m) => namesPath(s, m));
+  return (
+    sp.key.some((s) => names(s, tree)) ||
+    sp.systemDirs.some((d) => names(d, tree)) ||
+    sp.inputs.some((s) => s.startsWith("/") && names(s, uncovered))
+  );
 }
 
 export interface PortabilityInput {
@@ -90,7 +117,7 @@ export interface Portability {
 }
 
 export async function portability(p: PortabilityInput): Promise<Portability> {
-  const bound = (why: string): Portability => ({ binding: bindingOf(p.logicalCwd, p.job.args), depfile: null, stdio: null, why });
+  const bound = (why: string): Portability => ({ binding: bindingOf(p.cwd, p.logicalCwd, p.job.args), depfile: null, stdio: null, why });
   let depfile: DepfileTemplate | null = null;
   if (p.depfileText !== null && !p.mode.namesBound) {
     const style = p.family === "gcc" ? "gcc" : "clang";
@@ -100,7 +127,7 @@ export async function portability(p: PortabilityInput): Promise<Portability> {
   }
   if (p.mode.locationBound) return { binding: null, depfile, stdio: null, why: null };
   // Bound to this directory, where every name the compile spelled is the same again.
-  if (p.placeHeld) return { binding: placeBindingOf(p.cwd), depfile, stdio: null, why: "an absolute path in this tree is in the key" };
+  if (p.placeHeld) return { binding: placeBindingOf(p.cwd, p.logicalCwd), depfile, stdio: null, why: "an absolute path in this tree is in the key" };
   const markers = locationMarkers(p.cwd, p.reloc, p.logicalCwd);
   if (depfile !== null && depfile.deps.some((d) => !d.startsWith(BASE_RELATIVE) && markers.some((m) => d.includes(m)))) {
     return bound("depfile names this tree");

@@ -43,7 +43,9 @@ export function ccServeJob(c: CcServeInput): ServeJob<JobResult> {
   // Recorded paths: below the cwd as spelled, under a base dir relative to the cwd, else absolute.
   const resolve = resolverFor(cwd);
   let binding: string | null = null;
-  const bindingNow = (): string => (binding ??= bindingOf(compilerCwd(cwd, c.req.env), job.args));
+  const bindingNow = (): string => (binding ??= bindingOf(cwd, compilerCwd(cwd, c.req.env), job.args));
+  let place: string | null = null;
+  const placeNow = (): string => (place ??= placeBindingOf(cwd, compilerCwd(cwd, c.req.env)));
   return {
     key: c.key,
     startedMs: c.startedMs,
@@ -54,7 +56,7 @@ export function ccServeJob(c: CcServeInput): ServeJob<JobResult> {
       if (cc === null) return false;
       // A bound entry serves only the compile that stored it (same cwd and arguments), or
       // one bound to its place any compile with its key in that directory.
-      if (cc.binding !== undefined && cc.binding !== placeBindingOf(cwd) && cc.binding !== bindingNow()) return false;
+      if (cc.binding !== undefined && cc.binding !== placeNow() && cc.binding !== bindingNow()) return false;
       for (const [dir, target] of cc.ccDirTargets ?? []) if (realPathOrNull(resolve(dir)) !== resolve(target)) return false;
       const storedDepfile = entry.outputs.some((o) => o.role === "depfile");
       if (job.userDepfile === null ? storedDepfile || cc.ccDepfile !== undefined : !storedDepfile && cc.ccDepfile === undefined) {

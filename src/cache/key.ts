@@ -4,8 +4,12 @@ import { KeyHasher } from "../platform/hash.ts";
 
 export type CacheKey = string & { readonly __brand: "CacheKey" };
 
-/** Bump when the meaning of any field changes: old entries then simply stop matching. */
-export const KEY_FORMAT = "zccache-key-v3";
+/**
+ * Bump when the meaning of any field changes: old entries then simply stop matching. v4: a
+ * C/C++ entry whose compile named its tree by a path the key holds as written is bound to
+ * its directory (cc-relocation.ts placeHeld); v3 entries of such compiles were not.
+ */
+export const KEY_FORMAT = "zccache-key-v4";
 
 export interface KeyField {
   readonly name: string;

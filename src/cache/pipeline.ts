@@ -30,6 +30,7 @@ import { cacheKey } from "./key.ts";
 import { keyMode, portableArgs, portableEnv } from "../compilers/cc/relocate.ts";
 import { hostCpu } from "../platform/host-cpu.ts";
 import { compilerCwd } from "../platform/relative-paths.ts";
+import { placeOf } from "./cc-relocation.ts";
 import { ccServeJob } from "./cc-serve.ts";
 import { runCcMiss } from "./cc-miss.ts";
 import { subToolFingerprints } from "./sub-tools.ts";
@@ -177,8 +178,9 @@ async function runJob(
     compilerHash: ident.hash,
     invokedName,
     args: portableArgs(job.args, req.cwd, reloc, mode),
-    // As the compiler records it: $PWD when that is the cwd entered through a symlink.
-    cwd: mode.locationBound ? compilerCwd(req.cwd, req.env) : null,
+    // As the compiler records it ($PWD when that is the cwd entered through a symlink), and
+    // the directory itself, where the recorded relative paths are read.
+    cwd: mode.locationBound ? placeOf(req.cwd, compilerCwd(req.cwd, req.env)) : null,
     remap: reloc.remap,
     env: portableEnv(req.env, req.cwd, reloc, mode),
     colorMode: terminal.colorMode,

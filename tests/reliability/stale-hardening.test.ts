@@ -260,9 +260,14 @@ describe("absolute paths in the tree, the same compile from another directory", 
     readonly name: string;
     readonly files: Record<string, string>;
     readonly argv: (a: string) => string[];
-    readonly env?: (a: string) => Record<string, string>;
+    /** `top` holds both trees: a directory beside them is in neither. */
+    readonly env?: (a: string, top: string) => Record<string, string>;
+    /** Files in `top`, beside the trees. */
+    readonly beside?: Record<string, string>;
     /** What changes in the first tree after the entry is stored. */
     readonly edit: Record<string, string>;
+    /** Run with ZCCACHE_BASE_DIR covering both trees. */
+    readonly based?: boolean;
   }
   const header = (v: number): string => `#define V ${v}\nstatic inline int f(void) { return V; }\n`;
   const user = (inc: string): string => `#include ${inc}\nint g(void) { return f(); }\n`;
@@ -293,6 +298,14 @@ describe("absolute paths in the tree, the same compile from another directory", 
       edit: { "cp/h.h": header(2) },
     },
     {
+      name: "CPATH naming the tree itself first, then a directory beside it",
+      files: { "src/a.c": user("<h.h>") },
+      beside: { "inc/h.h": header(1) },
+      argv: () => ["gcc", "-O1", "-c", "src/a.c", "-o", "a.o"],
+      env: (a, top) => ({ CPATH: `${a}:${top}/inc` }),
+      edit: { "h.h": header(4) },
+    },
+    {
       name: "-include",
       files: { "src/a.c": "int g(void) { return f(); }\n", "pre/p.h": header(1) },
       argv: (a) => ["gcc", "-O1", "-include", `${a}/pre/p.h`, "-c", "src/a.c", "-o", "a.o"],
@@ -305,6 +318,13 @@ describe("absolute paths in the tree, the same compile from another directory", 
       edit: { "sr/usr/include/h.h": header(2) },
     },
     {
+      name: "under a base dir, an option the key does not rewrite (clang++ -cxx-isystem/dir)",
+      files: { "src/a.cc": user("<h.h>"), "sys/h.h": header(1) },
+      argv: (a) => ["clang++", "-O1", `-cxx-isystem${a}/sys`, "-c", "src/a.cc", "-o", "a.o"],
+      edit: { "sys/h.h": header(2) },
+      based: true,
+    },
+    {
       name: "a header appearing in an earlier -I directory",
       files: { "src/a.c": user("<h.h>"), "i2/h.h": header(1), "i1/keep": "" },
       argv: (a) => ["gcc", "-O1", `-I${a}/i1`, `-I${a}/i2`, "-c", "src/a.c", "-o", "a.o"],
@@ -313,20 +333,26 @@ describe("absolute paths in the tree, the same compile from another directory", 
   ];
 
   test("each way in misses from the second directory, and still hits with another -o in the first", async () => {
-    const c = new CacheEnv();
+    const plain = new CacheEnv();
+    const based = new CacheEnv({ ZCCACHE_BASE_DIR: plain.work });
     const trees = CASES.map((k, i) => {
-      const a = path.join(c.work, `t${i}`, "A");
-      const b = path.join(c.work, `t${i}`, "B");
-      for (const [rel, text] of Object.entries(k.files)) {
-        for (const d of [a, b]) {
-          fs.mkdirSync(path.dirname(path.join(d, rel)), { recursive: true });
-          fs.writeFileSync(path.join(d, rel), text);
+      const c = k.based === true ? based : plain;
+      const top = path.join(plain.work, `t${i}`);
+      const a = path.join(top, "A");
+      const b = path.join(top, "B");
+      const put = (dir: string, files: Record<string, string>): void => {
+        for (const [rel, text] of Object.entries(files)) {
+          fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+          fs.writeFileSync(path.join(dir, rel), text);
         }
-      }
-      return { k, a, b };
+      };
+      put(a, k.files);
+      put(b, k.files);
+      put(top, k.beside ?? {});
+      return { k, a, b, top, c };
     });
-    for (const { k, a } of trees) {
-      const env = k.env?.(a) ?? {};
+    for (const { k, a, top, c } of trees) {
+      const env = k.env?.(a, top) ?? {};
       const argv = k.argv(a);
       const before = c.status().hits;
       for (const out of ["a.o", "a.o", "other.o"]) {
@@ -340,8 +366,8 @@ describe("absolute paths in the tree, the same compile from another directory", 
     // Out of the racy window: the copies and the edits are all old enough to be trusted.
     await sleepMs(2200);
     const stale: string[] = [];
-    for (const { k, a, b } of trees) {
-      const env = { ...c.env, ...(k.env?.(a) ?? {}) };
+    for (const { k, a, b, top, c } of trees) {
+      const env = { ...c.env, ...(k.env?.(a, top) ?? {}) };
       const argv = k.argv(a);
       removeOutputs(b, ["a.o"]);
       const bareRun = observe(bare(argv, b, env), b, ["a.o"]);
@@ -349,6 +375,49 @@ describe("absolute paths in the tree, the same compile from another directory", 
       const cached = observe(run([ZCCACHE, ...argv], { cwd: b, env }), b, ["a.o"]);
       const d = diffObserved(bareRun, cached);
       if (d !== "") stale.push(`${k.name}: ${d}`);
+    }
+    expect(stale).toEqual([]);
+  });
+
+  test("a symlinked cwd re-pointed to another tree: its name is the same, its files are not", async () => {
+    // `cur` is entered through the link ($PWD=cur), as release directories and CI workspaces
+    // are; the compiler records that name (-g), while the files are read in the tree it leads to.
+    const c = new CacheEnv();
+    const a = path.join(c.work, "A");
+    const b = path.join(c.work, "B");
+    for (const d of [a, b]) {
+      fs.mkdirSync(path.join(d, "src"), { recursive: true });
+      fs.writeFileSync(path.join(d, "src/a.c"), user('"h.h"'));
+      fs.writeFileSync(path.join(d, "src/h.h"), header(1));
+    }
+    const cur = path.join(c.work, "cur");
+    fs.symlinkSync(a, cur);
+    const env = { ...c.env, PWD: cur };
+    // The source by tree A's own path, with the cwd in the key (-g) and without; and by a
+    // relative path, which goes where the link goes.
+    const cases = [
+      ["gcc", "-O1", "-g", "-c", `${a}/src/a.c`, "-o", "a.o"],
+      ["gcc", "-O1", "-c", `${a}/src/a.c`, "-o", "a.o"],
+      ["gcc", "-O1", "-g", "-c", "src/a.c", "-o", "a.o"],
+    ];
+    const before = c.status().hits;
+    for (const argv of cases) {
+      for (let i = 0; i < 2; i++) expect(run([ZCCACHE, ...argv], { cwd: cur, env }).code).toBe(0);
+    }
+    expect(c.status().hits).toBe(before + cases.length);
+    // Tree A's header changes (B's copy stays as it was); the link now leads to B.
+    fs.writeFileSync(path.join(a, "src/h.h"), header(5));
+    fs.rmSync(cur);
+    fs.symlinkSync(b, cur);
+    await sleepMs(2200);
+    const stale: string[] = [];
+    for (const argv of cases) {
+      removeOutputs(cur, ["a.o"]);
+      const bareRun = observe(bare(argv, cur, env), cur, ["a.o"]);
+      removeOutputs(cur, ["a.o"]);
+      const cached = observe(run([ZCCACHE, ...argv], { cwd: cur, env }), cur, ["a.o"]);
+      const d = diffObserved(bareRun, cached);
+      if (d !== "") stale.push(`${argv.join(" ")}: ${d}`);
     }
     expect(stale).toEqual([]);
   });

@@ -33,7 +33,7 @@ const INPUTS: RustKeyInputs = {
 
 test("rustc key composition vector", () => {
   expect<string>(cacheKey("rustc", rustKeyFields(inv(ARGS("/ws/target")), INPUTS))).toBe(
-    "a1b1e397bcd57b578930940250ff6e3ced026f74f963f12104af7226d1f3e291",
+    "0d55f61ca44cf236587813a47858f1d1e024d5048b31cb7300995dbfb5971008",
   );
 });
 
