@@ -257,7 +257,7 @@ export async function recordEntry(m: MissInput, p: Produced, deps: DepRecord[]):
 
   let systemDirs: string[];
   try {
-    systemDirs = await ctx.systemDirs.get(ident.path, ident.hash, job.language, inv.modelArgs, req.env);
+    systemDirs = await ctx.systemDirs.get(ident.path, ident.hash, job.language, inv.modelArgs, req.env, req.cwd);
   } catch {
     return "too-hard";
   }

@@ -422,3 +422,20 @@ describe("absolute paths in the tree, the same compile from another directory", 
     expect(stale).toEqual([]);
   });
 });
+
+describe("the compiler's system directories", () => {
+  test("a relative --sysroot is the cwd's: a header appearing earlier in its search list misses", async () => {
+    // gcc searches <sysroot>/usr/local/include before <sysroot>/usr/include; the list must be
+    // asked for where the compile runs, or the first directory is never probed.
+    const c = new CacheEnv();
+    c.write("sr/usr/include/h.h", "#define V 1\nstatic inline int f(void) { return V; }\n");
+    fs.mkdirSync(path.join(c.work, "sr/usr/local/include"), { recursive: true });
+    c.write("a.c", "#include <h.h>\nint g(void) { return f(); }\n");
+    backdate(path.join(c.work, "sr/usr/include/h.h"), path.join(c.work, "a.c"));
+    const argv = ["gcc", "-O1", "--sysroot=sr", "-c", "a.c", "-o", "a.o"];
+    prime(c, argv);
+    c.write("sr/usr/local/include/h.h", "#define V 2\nstatic inline int f(void) { return V; }\n");
+    await sleepMs(2200);
+    expect(compareOnce(c, argv, ["a.o"])).toBe("");
+  });
+});

@@ -129,7 +129,7 @@ async function analyseAndStore(
   const lang = inv.cc.sources[0]?.language ?? "c";
   let systemDirs: string[];
   try {
-    systemDirs = await ctx.systemDirs.get(clang.clang.path, clang.clang.hash, lang, inv.cc.modelArgs, env);
+    systemDirs = await ctx.systemDirs.get(clang.clang.path, clang.clang.hash, lang, inv.cc.modelArgs, env, req.cwd);
   } catch {
     return notStored("too-hard");
   }

@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { withReentryMarker } from "../../platform/compiler-path.ts";
 import { dirOf, joinPhysical } from "../../platform/paths.ts";
 import type { CcInvocation, Language } from "./args.ts";
+import { CC_KEY_ENV_VARS } from "./plan.ts";
 
 /** Flags that change which system directories the compiler searches. */
 export function systemAffecting(args: readonly string[]): string[] {
@@ -56,23 +57,30 @@ export function parseVerboseSearchList(stderr: string): string[] {
 export class SystemDirs {
   private readonly memo = new Map<string, Promise<string[]>>();
 
-  /** System include directories for this compiler, language and system-affecting flags. */
-  get(compilerPath: string, compilerHash: string, lang: Language, args: readonly string[], env: Record<string, string>): Promise<string[]> {
+  /**
+   * System include directories for this compiler, language and system-affecting flags, asked
+   * in `cwd`: a relative sysroot or toolchain is the cwd's. The variables the key reads (a
+   * driver's prefix, emcc's cache) take part too.
+   */
+  get(compilerPath: string, compilerHash: string, lang: Language, args: readonly string[], env: Record<string, string>, cwd: string): Promise<string[]> {
     const flags = systemAffecting(args);
-    const key = JSON.stringify([compilerHash, compilerPath, lang, flags]);
+    const relative = relativePathValue(flags);
+    const vars = CC_KEY_ENV_VARS.filter((v) => !INCLUDE_LIST_VARS.includes(v) && env[v] !== undefined).map((v) => `${v}=${env[v]}`);
+    const key = JSON.stringify([compilerHash, compilerPath, lang, flags, relative ? cwd : null, vars]);
     let p = this.memo.get(key);
     if (p === undefined) {
-      p = this.query(compilerPath, lang, flags, env);
+      p = this.query(compilerPath, lang, flags, env, cwd);
       this.memo.set(key, p);
       p.catch(() => this.memo.delete(key));
     }
     return p;
   }
 
-  private async query(compilerPath: string, lang: Language, flags: string[], env: Record<string, string>): Promise<string[]> {
+  private async query(compilerPath: string, lang: Language, flags: string[], env: Record<string, string>, cwd: string): Promise<string[]> {
     const cleanEnv = { ...env };
-    for (const k of ["CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH", "OBJC_INCLUDE_PATH"]) delete cleanEnv[k];
+    for (const k of INCLUDE_LIST_VARS) delete cleanEnv[k];
     const proc = Bun.spawn([compilerPath, "-x", LANGUAGE_FLAG[lang], ...flags, "-E", "-v", "/dev/null"], {
+      cwd,
       stdin: "ignore",
       stdout: "ignore",
       stderr: "pipe",
@@ -80,8 +88,21 @@ export class SystemDirs {
     });
     const [text, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
     if (code !== 0) throw new Error(`${compilerPath} -v failed`);
-    return parseVerboseSearchList(text).map((d) => path.resolve(d));
+    return parseVerboseSearchList(text).map((d) => path.resolve(cwd, d));
   }
+}
+
+const INCLUDE_LIST_VARS: readonly string[] = ["CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH", "OBJC_INCLUDE_PATH"];
+
+/** Whether a sysroot or toolchain among `flags` is named by a relative path. */
+function relativePathValue(flags: readonly string[]): boolean {
+  for (let i = 0; i < flags.length; i++) {
+    const f = flags[i] as string;
+    const separate = f === "--sysroot" || f === "-isysroot" || f === "--gcc-toolchain";
+    const value = separate ? (flags[++i] ?? "") : /^--(?:sysroot|gcc-toolchain)=(.*)$/.exec(f)?.[1];
+    if (value !== undefined && value !== "" && !value.startsWith("/")) return true;
+  }
+  return false;
 }
 
 function envDirs(value: string | undefined, cwd: string): string[] {
