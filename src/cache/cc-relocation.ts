@@ -2,7 +2,8 @@
 // that stores it. The key already leaves out what the options prove cannot reach the outputs
 // (compilers/cc/relocate.ts); what only the compile shows is checked here, and an entry that
 // fails any check is bound: it records a digest of its cwd and arguments and serves only
-// compiles with the same ones.
+// compiles with the same ones. An entry whose key holds a path of its tree as written is
+// place-bound (placeHeld): a digest of its cwd alone, any output name.
 import type { CcFamily } from "../compilers/family.ts";
 import type { CcJob } from "../compilers/cc/plan.ts";
 import { type DepfileTemplate, depfileTargets, depfileTemplate } from "../compilers/cc/depfile-template.ts";
@@ -80,7 +81,7 @@ export interface PortabilityInput {
   readonly job: CcJob;
   readonly family: CcFamily;
   readonly cwd: string;
-  /** The cwd as the compiler records it (compilerCwd): what a binding names. */
+  /** The cwd as the compiler records it (compilerCwd): a binding names it and `cwd` (placeOf). */
   readonly logicalCwd: string;
   readonly reloc: Relocation;
   readonly mode: KeyMode;

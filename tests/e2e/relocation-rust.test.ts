@@ -6,9 +6,9 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CacheEnv, missing, run } from "../helpers.ts";
+import { CacheEnv, missing, run, sleepMs, ZCCACHE } from "../helpers.ts";
 import { expectSameBytes } from "../assertions.ts";
-import { CARGO_BIN, cargo, cargoMeasured, writeWorkspace } from "../fixtures/rust/cargo.ts";
+import { CARGO_BIN, cargo, cargoEnv, cargoMeasured, writeWorkspace } from "../fixtures/rust/cargo.ts";
 import { type Tree, twoCheckouts as sharedTwoCheckouts } from "../fixtures/relocation/reloc.ts";
 
 afterAll(() => CacheEnv.stopAll());
@@ -106,4 +106,45 @@ describe.skipIf(skip)("cargo in two checkouts under one base dir", () => {
     expectSameArtefacts(artefacts(t.two), bare, `second checkout (${second.d.hits} hits) vs bare`);
     expect(runApp(t.two)).toBe(EXPECTED_OUTPUT);
   }, 300_000);
+});
+
+describe.skipIf(skip)("a file named by its absolute path in the source, with the cwd remapped", () => {
+  // With the cwd remapped the key leaves it out and inputs below it are recorded relative, so
+  // a second checkout hits. A literal absolute path (`include_str!("/tree/x")`) is read in
+  // that tree from every checkout: the second checkout's copy must not stand in for it.
+  test("include_str! of the first tree's file: edited there, the second checkout does not get the old bytes", async () => {
+    const c = new CacheEnv({ ZCCACHE_PATH_REMAP: "1" });
+    const rustc = path.join(CARGO_BIN as string, "rustc");
+    const env = cargoEnv(c);
+    const a = path.join(c.work, "A");
+    const b = path.join(c.work, "B");
+    // A const's value is in the crate's metadata.
+    const lib = `pub const DATA: &str = include_str!("${a}/data.txt");\n`;
+    for (const d of [a, b]) {
+      fs.mkdirSync(path.join(d, "src"), { recursive: true });
+      fs.mkdirSync(path.join(d, "out"));
+      fs.writeFileSync(path.join(d, "src/lib.rs"), lib);
+      fs.writeFileSync(path.join(d, "data.txt"), "zc-data-one");
+    }
+    // The crate root relative (cargo's spelling for a workspace member) and absolute.
+    const cases = (d: string): string[][] =>
+      [path.join("src", "lib.rs"), path.join(d, "src", "lib.rs")].map((root) => [
+        rustc, "--crate-name", "lit", "--edition", "2021", root, "--crate-type", "lib",
+        "--emit=dep-info,metadata,link", "--out-dir", "out", "-C", "opt-level=0",
+      ]);
+    for (const argv of cases(a)) {
+      for (let i = 0; i < 2; i++) expect(run([ZCCACHE, ...argv], { cwd: a, env }).code).toBe(0);
+    }
+    fs.writeFileSync(path.join(a, "data.txt"), "zc-data-two");
+    await sleepMs(2200);
+    const served: string[] = [];
+    for (const argv of cases(b)) {
+      fs.rmSync(path.join(b, "out"), { recursive: true, force: true });
+      fs.mkdirSync(path.join(b, "out"));
+      expect(run([ZCCACHE, ...argv], { cwd: b, env }).code).toBe(0);
+      const meta = fs.readFileSync(path.join(b, "out", "liblit.rmeta")).toString("latin1");
+      served.push(meta.includes("zc-data-two") ? "two" : meta.includes("zc-data-one") ? "one" : "neither");
+    }
+    expect(served).toEqual(["two", "two"]);
+  }, 120_000);
 });

@@ -423,19 +423,51 @@ describe("absolute paths in the tree, the same compile from another directory", 
   });
 });
 
-describe("the compiler's system directories", () => {
-  test("a relative --sysroot is the cwd's: a header appearing earlier in its search list misses", async () => {
-    // gcc searches <sysroot>/usr/local/include before <sysroot>/usr/include; the list must be
-    // asked for where the compile runs, or the first directory is never probed.
-    const c = new CacheEnv();
-    c.write("sr/usr/include/h.h", "#define V 1\nstatic inline int f(void) { return V; }\n");
-    fs.mkdirSync(path.join(c.work, "sr/usr/local/include"), { recursive: true });
-    c.write("a.c", "#include <h.h>\nint g(void) { return f(); }\n");
-    backdate(path.join(c.work, "sr/usr/include/h.h"), path.join(c.work, "a.c"));
-    const argv = ["gcc", "-O1", "--sysroot=sr", "-c", "a.c", "-o", "a.o"];
-    prime(c, argv);
-    c.write("sr/usr/local/include/h.h", "#define V 2\nstatic inline int f(void) { return V; }\n");
+describe("sysroots and the compiler's system directories", () => {
+  for (const exists of [true, false]) {
+    test(`a relative --sysroot is the cwd's: a header appearing earlier in its search list misses (that directory ${exists ? "there" : "not there yet"})`, async () => {
+      // gcc searches <sysroot>/usr/local/include before <sysroot>/usr/include; the list must
+      // be asked for where the compile runs, and a directory -v skips as missing is searched
+      // once it exists.
+      const c = new CacheEnv();
+      c.write("sr/usr/include/h.h", "#define V 1\nstatic inline int f(void) { return V; }\n");
+      if (exists) fs.mkdirSync(path.join(c.work, "sr/usr/local/include"), { recursive: true });
+      c.write("a.c", "#include <h.h>\nint g(void) { return f(); }\n");
+      backdate(path.join(c.work, "sr/usr/include/h.h"), path.join(c.work, "a.c"));
+      const argv = ["gcc", "-O1", "--sysroot=sr", "-c", "a.c", "-o", "a.o"];
+      prime(c, argv);
+      c.write("sr/usr/local/include/h.h", "#define V 2\nstatic inline int f(void) { return V; }\n");
+      await sleepMs(2200);
+      expect(compareOnce(c, argv, ["a.o"])).toBe("");
+    });
+  }
+
+  test("-I=dir under a base dir is below the sysroot, not the checkout: each checkout keeps its own", async () => {
+    // gcc reads `-I=/b/c1/inc` as <sysroot>/b/c1/inc. Written relative like a checkout's
+    // path, two checkouts' compiles would share a key while reading different headers.
+    const c0 = new CacheEnv();
+    const base = path.join(c0.work, "b");
+    const sr = path.join(c0.work, "sr");
+    const c = new CacheEnv({ ZCCACHE_BASE_DIR: base });
+    const trees = ["c1", "c2"].map((name, i) => {
+      const tree = path.join(base, name);
+      fs.mkdirSync(tree, { recursive: true });
+      fs.writeFileSync(path.join(tree, "a.c"), "#include <h.h>\nint g(void) { return f(); }\n");
+      const inc = path.join(sr, tree, "inc");
+      fs.mkdirSync(inc, { recursive: true });
+      fs.writeFileSync(path.join(inc, "h.h"), `#define V ${i + 1}\nstatic inline int f(void) { return V; }\n`);
+      return { tree, argv: ["gcc", "-O1", `--sysroot=${sr}`, `-I=${tree}/inc`, "-c", "a.c", "-o", "a.o"] };
+    });
     await sleepMs(2200);
-    expect(compareOnce(c, argv, ["a.o"])).toBe("");
+    const stale: string[] = [];
+    for (const { tree, argv } of trees) {
+      removeOutputs(tree, ["a.o"]);
+      const bareRun = observe(bare(argv, tree, c.env), tree, ["a.o"]);
+      removeOutputs(tree, ["a.o"]);
+      const cached = observe(run([ZCCACHE, ...argv], { cwd: tree, env: c.env }), tree, ["a.o"]);
+      const d = diffObserved(bareRun, cached);
+      if (d !== "") stale.push(`${tree}: ${d}`);
+    }
+    expect(stale).toEqual([]);
   });
 });

@@ -119,8 +119,11 @@ async function compileAndStore(
     language: "rust",
     rustEnvDeps: envDeps,
     // The key leaves the cwd out when a remap covers it: a file read by absolute path outside
-    // every base dir may then be another tree's, so the entry stays with this cwd.
-    ...(remappedCwd(job.inv, req.cwd) !== null && deps.some((d) => d.path.startsWith("/")) ? { rustBoundCwd: req.cwd } : {}),
+    // every base dir may then be another tree's, and one the sources name by its absolute
+    // path in this tree is read here from every checkout; the entry stays with this cwd.
+    ...(remappedCwd(job.inv, req.cwd) !== null && (deps.some((d) => d.path.startsWith("/")) || namesTreeLiterally(depInfo.deps, req.cwd))
+      ? { rustBoundCwd: req.cwd }
+      : {}),
   };
   const put = await ctx.store.put(key, record, outputs);
   if (!put.ok) {
@@ -167,4 +170,18 @@ function clippyConfigFiles(job: RustJob): { probes: (readonly [string, readonly 
     dir = parent;
   }
   return { probes, found: null };
+}
+
+/**
+ * Whether the crate may read a file of this tree by a literal absolute path
+ * (`include_str!("/tree/x")`, `#[path = "/tree/m.rs"]`), which every checkout then reads
+ * here. Only when rustc spelled some input absolute in the tree (below an absolute crate
+ * root, or a path built from `env!("OUT_DIR")`, whose value the entry checks anyway): then the
+ * tree's sources are searched for its path. A path assembled from pieces (`concat!`) is not seen.
+ */
+function namesTreeLiterally(deps: readonly string[], cwd: string): boolean {
+  if (cwd === "/") return false;
+  const inTree = deps.filter((d) => d.startsWith(`${cwd}/`));
+  if (inTree.length === 0) return false;
+  return deps.some((d) => (readIfExists(path.resolve(cwd, d))?.includes(cwd) ?? true));
 }

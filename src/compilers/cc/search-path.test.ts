@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { parseVerboseSearchList, shadowProbes } from "./search-path.ts";
+import { parseIgnoredDirs, parseVerboseSearchList, shadowProbes } from "./search-path.ts";
 
 test("reads the search list out of gcc -v", () => {
   const text = [
@@ -13,6 +13,11 @@ test("reads the search list out of gcc -v", () => {
     " /not/a/dir",
   ].join("\n");
   expect(parseVerboseSearchList(text)).toEqual(["quoted", "/usr/lib/gcc/x86_64-linux-gnu/12/include", "/usr/include"]);
+  // Skipped because missing: searched once they exist.
+  expect(parseIgnoredDirs(`${text}\nignoring duplicate directory "/usr/include"\nignoring nonexistent directory "sr/usr/local/include"`)).toEqual([
+    "/usr/local/include/x86_64-linux-gnu",
+    "sr/usr/local/include",
+  ]);
 });
 
 test("probes every earlier directory and the includer's directory for the same relative name", () => {

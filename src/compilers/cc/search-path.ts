@@ -54,6 +54,16 @@ export function parseVerboseSearchList(stderr: string): string[] {
   return dirs;
 }
 
+/**
+ * The directories `-v` reports it skipped because they do not exist (gcc and clang: `ignoring
+ * nonexistent directory "…"`). One created later is searched from then on.
+ */
+export function parseIgnoredDirs(stderr: string): string[] {
+  const out: string[] = [];
+  for (const m of stderr.matchAll(/^ignoring nonexistent directory "(.*)"$/gm)) out.push(m[1] as string);
+  return out;
+}
+
 export class SystemDirs {
   private readonly memo = new Map<string, Promise<string[]>>();
 
@@ -88,7 +98,10 @@ export class SystemDirs {
     });
     const [text, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
     if (code !== 0) throw new Error(`${compilerPath} -v failed`);
-    return parseVerboseSearchList(text).map((d) => path.resolve(cwd, d));
+    // A skipped directory is searched once it exists, at a place -v does not say: taken as
+    // searched before every other system directory, so a header appearing there shadows any.
+    const dirs = [...parseIgnoredDirs(text), ...parseVerboseSearchList(text)].map((d) => path.resolve(cwd, d));
+    return [...new Set(dirs)];
   }
 }
 
