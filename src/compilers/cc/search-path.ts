@@ -74,9 +74,13 @@ export class SystemDirs {
    */
   get(compilerPath: string, compilerHash: string, lang: Language, args: readonly string[], env: Record<string, string>, cwd: string): Promise<string[]> {
     const flags = systemAffecting(args);
-    const relative = relativePathValue(flags);
-    const vars = CC_KEY_ENV_VARS.filter((v) => !INCLUDE_LIST_VARS.includes(v) && env[v] !== undefined).map((v) => `${v}=${env[v]}`);
-    const key = JSON.stringify([compilerHash, compilerPath, lang, flags, relative ? cwd : null, vars]);
+    const vars = SYSTEM_DIR_VARS.filter((v) => env[v] !== undefined).map((v) => `${v}=${env[v]}`);
+    // Where relative directories can come in: a flag, a variable adding flags, a relative prefix.
+    const here =
+      relativePathValue(flags) ||
+      FLAG_VARS.some((v) => env[v] !== undefined) ||
+      SYSTEM_DIR_VARS.some((v) => env[v] !== undefined && !(env[v] as string).startsWith("/"));
+    const key = JSON.stringify([compilerHash, compilerPath, lang, flags, here ? cwd : null, vars]);
     let p = this.memo.get(key);
     if (p === undefined) {
       p = this.query(compilerPath, lang, flags, env, cwd);
@@ -106,6 +110,15 @@ export class SystemDirs {
 }
 
 const INCLUDE_LIST_VARS: readonly string[] = ["CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH", "OBJC_INCLUDE_PATH"];
+
+/** Variables that add flags to every compile (clang's, emcc's). */
+const FLAG_VARS: readonly string[] = ["CCC_OVERRIDE_OPTIONS", "EMCC_CFLAGS", "EMMAKEN_CFLAGS"];
+
+/** Variables of the key that can move the system directories. */
+const SYSTEM_DIR_VARS: readonly string[] = [
+  ...FLAG_VARS,
+  ...CC_KEY_ENV_VARS.filter((v) => /^(GCC_EXEC_PREFIX|COMPILER_PATH|EM_|EMSDK_)/.test(v)),
+];
 
 /** Whether a sysroot or toolchain among `flags` is named by a relative path. */
 function relativePathValue(flags: readonly string[]): boolean {
