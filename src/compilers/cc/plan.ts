@@ -24,6 +24,9 @@ export const CC_KEY_ENV_VARS = [
   "C_INCLUDE_PATH",
   "CPLUS_INCLUDE_PATH",
   "OBJC_INCLUDE_PATH",
+  "OBJCPLUS_INCLUDE_PATH",
+  // clang's default sysroot on Darwin targets.
+  "SDKROOT",
   "SOURCE_DATE_EPOCH",
   "GCC_EXEC_PREFIX",
   "COMPILER_PATH",

@@ -154,7 +154,7 @@ export function portableArgs(args: readonly string[], cwd: string, reloc: Reloca
 }
 
 /** Include path variables: `:`-separated directories, each searched like an -I/-isystem one. */
-const PATH_LIST_VARS = ["CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH", "OBJC_INCLUDE_PATH"];
+const PATH_LIST_VARS = ["CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH", "OBJC_INCLUDE_PATH", "OBJCPLUS_INCLUDE_PATH"];
 
 /**
  * The job's environment as it goes into a portable key: the include path variables' absolute

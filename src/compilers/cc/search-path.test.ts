@@ -1,5 +1,6 @@
 import { expect, test } from "bun:test";
-import { parseIgnoredDirs, parseVerboseSearchList, shadowProbes } from "./search-path.ts";
+import { classifyCc, type Language } from "./args.ts";
+import { parseIgnoredDirs, parseVerboseSearchList, searchOrder, shadowProbes, systemAffecting } from "./search-path.ts";
 
 test("reads the search list out of gcc -v", () => {
   const text = [
@@ -52,4 +53,26 @@ test("unknown includers: every user header directory stands in for them", () => 
   expect(probes).toContain("/p/b/cfg.h");
   expect(probes).toContain("/p/b/stdio.h");
   expect(probes).not.toContain("/p/b/x.h");
+});
+
+test("the flags that move the system directories; -mllvm's value is not one", () => {
+  expect(systemAffecting(["-O2", "-mllvm", "-inline-threshold=5", "-m32", "--sysroot", "sr", "-isysroot", "/s", "-std=c11", "-I/x"])).toEqual([
+    "-m32",
+    "--sysroot",
+    "sr",
+    "-isysroot",
+    "/s",
+    "-std=c11",
+  ]);
+});
+
+test("each language reads its own include-path variable", () => {
+  const env = { C_INCLUDE_PATH: "/c", CPLUS_INCLUDE_PATH: "/cxx", OBJC_INCLUDE_PATH: "/objc", OBJCPLUS_INCLUDE_PATH: "/objcxx" };
+  const inv = classifyCc(["-c", "a.m"]);
+  if (inv.kind !== "compile") throw new Error("expected a compile");
+  const order = (lang: Language): string[] => searchOrder(inv.inv, "a.m", lang, ["/usr/include"], "/w", env);
+  expect(order("c")).toContain("/c");
+  expect(order("c++")).toContain("/cxx");
+  expect(order("objective-c")).toEqual(["/w", "/objc", "/usr/include"]);
+  expect(order("objective-c++")).toEqual(["/w", "/objcxx", "/usr/include"]);
 });

@@ -14,6 +14,9 @@ export function systemAffecting(args: readonly string[]): string[] {
     if (a === "--sysroot" || a === "-isysroot" || a === "-target" || a === "--target" || a === "--gcc-toolchain") {
       out.push(a, args[i + 1] ?? "");
       i++;
+    } else if (a === "-mllvm") {
+      // An LLVM option and its value: no search directory, and not an -m option.
+      i++;
     } else if (
       a.startsWith("-nostdinc") ||
       a.startsWith("--sysroot=") ||
@@ -109,7 +112,7 @@ export class SystemDirs {
   }
 }
 
-const INCLUDE_LIST_VARS: readonly string[] = ["CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH", "OBJC_INCLUDE_PATH"];
+const INCLUDE_LIST_VARS: readonly string[] = ["CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH", "OBJC_INCLUDE_PATH", "OBJCPLUS_INCLUDE_PATH"];
 
 /** Variables that add flags to every compile (clang's, emcc's). */
 const FLAG_VARS: readonly string[] = ["CCC_OVERRIDE_OPTIONS", "EMCC_CFLAGS", "EMMAKEN_CFLAGS"];
@@ -147,8 +150,15 @@ export function searchOrder(
 ): string[] {
   // Spelled as the compiler joins them: a ".." after a symlinked directory stays.
   const abs = (d: string): string => joinPhysical(cwd, d);
+  // gcc and clang read one list per language (Objective-C's and Objective-C++'s their own).
   const langEnv =
-    lang === "c++" || lang === "c++-cpp-output" || lang === "objective-c++" ? env.CPLUS_INCLUDE_PATH : env.C_INCLUDE_PATH;
+    lang === "objective-c"
+      ? env.OBJC_INCLUDE_PATH
+      : lang === "objective-c++"
+        ? env.OBJCPLUS_INCLUDE_PATH
+        : lang === "c++" || lang === "c++-cpp-output"
+          ? env.CPLUS_INCLUDE_PATH
+          : env.C_INCLUDE_PATH;
   const d = inv.includeDirs;
   const p = inv.passThroughDirs;
   // A pass-through directory may come first or last in its chain: listed at both ends, a
