@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CacheEnv, missing, run, sleepMs, ZCCACHE } from "../helpers.ts";
+import { CacheEnv, missing, run, sleepMs, tempDir, ZCCACHE } from "../helpers.ts";
 import { expectSameBytes } from "../assertions.ts";
 import { CARGO_BIN, cargo, cargoEnv, cargoMeasured, writeWorkspace } from "../fixtures/rust/cargo.ts";
 import { type Tree, twoCheckouts as sharedTwoCheckouts } from "../fixtures/relocation/reloc.ts";
@@ -112,39 +112,49 @@ describe.skipIf(skip)("a file named by its absolute path in the source, with the
   // With the cwd remapped the key leaves it out and inputs below it are recorded relative, so
   // a second checkout hits. A literal absolute path (`include_str!("/tree/x")`) is read in
   // that tree from every checkout: the second checkout's copy must not stand in for it.
-  test("include_str! of the first tree's file: edited there, the second checkout does not get the old bytes", async () => {
-    const c = new CacheEnv({ ZCCACHE_PATH_REMAP: "1" });
-    const rustc = path.join(CARGO_BIN as string, "rustc");
-    const env = cargoEnv(c);
-    const a = path.join(c.work, "A");
-    const b = path.join(c.work, "B");
-    // A const's value is in the crate's metadata.
-    const lib = `pub const DATA: &str = include_str!("${a}/data.txt");\n`;
-    for (const d of [a, b]) {
-      fs.mkdirSync(path.join(d, "src"), { recursive: true });
-      fs.mkdirSync(path.join(d, "out"));
-      fs.writeFileSync(path.join(d, "src/lib.rs"), lib);
-      fs.writeFileSync(path.join(d, "data.txt"), "zc-data-one");
-    }
-    // The crate root relative (cargo's spelling for a workspace member) and absolute.
-    const cases = (d: string): string[][] =>
-      [path.join("src", "lib.rs"), path.join(d, "src", "lib.rs")].map((root) => [
-        rustc, "--crate-name", "lit", "--edition", "2021", root, "--crate-type", "lib",
-        "--emit=dep-info,metadata,link", "--out-dir", "out", "-C", "opt-level=0",
-      ]);
-    for (const argv of cases(a)) {
-      for (let i = 0; i < 2; i++) expect(run([ZCCACHE, ...argv], { cwd: a, env }).code).toBe(0);
-    }
-    fs.writeFileSync(path.join(a, "data.txt"), "zc-data-two");
-    await sleepMs(2200);
-    const served: string[] = [];
-    for (const argv of cases(b)) {
-      fs.rmSync(path.join(b, "out"), { recursive: true, force: true });
-      fs.mkdirSync(path.join(b, "out"));
-      expect(run([ZCCACHE, ...argv], { cwd: b, env }).code).toBe(0);
-      const meta = fs.readFileSync(path.join(b, "out", "liblit.rmeta")).toString("latin1");
-      served.push(meta.includes("zc-data-two") ? "two" : meta.includes("zc-data-one") ? "one" : "neither");
-    }
-    expect(served).toEqual(["two", "two"]);
-  }, 120_000);
+  // Plain: the file in the checkout (the cwd). Under a base dir: the file beside the crate's
+  // directory, in the checkout the base dir holds (recorded relative to the cwd too).
+  for (const layout of ["in the cwd", "under a base dir, beside the cwd"] as const) {
+    test(`include_str! of the first tree's file (${layout}): edited there, the second checkout does not get the old bytes`, async () => {
+      const top = tempDir("zc-rs-lit-");
+      const based = layout !== "in the cwd";
+      const c = new CacheEnv({ ZCCACHE_PATH_REMAP: "1", ...(based ? { ZCCACHE_BASE_DIR: top } : {}) });
+      const rustc = path.join(CARGO_BIN as string, "rustc");
+      const env = cargoEnv(c);
+      // The crate's directory (the cwd) and where its data lives, in checkouts A and B.
+      const crate = (t: string): string => (based ? path.join(top, t, "ws") : path.join(top, t));
+      const data = (t: string): string => (based ? path.join(top, t, "assets", "data.txt") : path.join(top, t, "data.txt"));
+      // A const's value is in the crate's metadata.
+      const lib = `pub const DATA: &str = include_str!("${data("A")}");\n`;
+      for (const t of ["A", "B"]) {
+        fs.mkdirSync(path.join(crate(t), "src"), { recursive: true });
+        fs.mkdirSync(path.join(crate(t), "out"));
+        fs.mkdirSync(path.dirname(data(t)), { recursive: true });
+        fs.writeFileSync(path.join(crate(t), "src/lib.rs"), lib);
+        fs.writeFileSync(data(t), "zc-data-one");
+      }
+      // The crate root relative (cargo's spelling for a workspace member) and absolute.
+      const cases = (d: string): string[][] =>
+        [path.join("src", "lib.rs"), path.join(d, "src", "lib.rs")].map((root) => [
+          rustc, "--crate-name", "lit", "--edition", "2021", root, "--crate-type", "lib",
+          "--emit=dep-info,metadata,link", "--out-dir", "out", "-C", "opt-level=0",
+        ]);
+      const a = crate("A");
+      const b = crate("B");
+      for (const argv of cases(a)) {
+        for (let i = 0; i < 2; i++) expect(run([ZCCACHE, ...argv], { cwd: a, env }).code).toBe(0);
+      }
+      fs.writeFileSync(data("A"), "zc-data-two");
+      await sleepMs(2200);
+      const served: string[] = [];
+      for (const argv of cases(b)) {
+        fs.rmSync(path.join(b, "out"), { recursive: true, force: true });
+        fs.mkdirSync(path.join(b, "out"));
+        expect(run([ZCCACHE, ...argv], { cwd: b, env }).code).toBe(0);
+        const meta = fs.readFileSync(path.join(b, "out", "liblit.rmeta")).toString("latin1");
+        served.push(meta.includes("zc-data-two") ? "two" : meta.includes("zc-data-one") ? "one" : "neither");
+      }
+      expect(served).toEqual(["two", "two"]);
+    }, 120_000);
+  }
 });

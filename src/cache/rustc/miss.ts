@@ -121,7 +121,7 @@ async function compileAndStore(
     // The key leaves the cwd out when a remap covers it: a file read by absolute path outside
     // every base dir may then be another tree's, and one the sources name by its absolute
     // path in this tree is read here from every checkout; the entry stays with this cwd.
-    ...(remappedCwd(job.inv, req.cwd) !== null && (deps.some((d) => d.path.startsWith("/")) || namesTreeLiterally(depInfo.deps, req.cwd))
+    ...(remappedCwd(job.inv, req.cwd) !== null && (deps.some((d) => d.path.startsWith("/")) || namesTreeLiterally(depInfo.deps, [req.cwd, ...ctx.relocation.baseDirs]))
       ? { rustBoundCwd: req.cwd }
       : {}),
   };
@@ -175,13 +175,17 @@ function clippyConfigFiles(job: RustJob): { probes: (readonly [string, readonly 
 /**
  * Whether the crate may read a file of this tree by a literal absolute path
  * (`include_str!("/tree/x")`, `#[path = "/tree/m.rs"]`), which every checkout then reads
- * here. Only when rustc spelled some input absolute in the tree (below an absolute crate
- * root, or a path built from `env!("OUT_DIR")`, whose value the entry checks anyway): then the
- * tree's sources are searched for its path. A path assembled from pieces (`concat!`) is not seen.
+ * there. `tree`: the cwd and the base dirs, below which inputs are recorded relative. Only
+ * when rustc spelled some input absolute in them (below an absolute crate root, or a path
+ * built from `env!("OUT_DIR")`, whose value the entry checks anyway): then the inputs are
+ * searched for those paths. A path assembled from pieces (`concat!`) is not seen.
  */
-function namesTreeLiterally(deps: readonly string[], cwd: string): boolean {
-  if (cwd === "/") return false;
-  const inTree = deps.filter((d) => d.startsWith(`${cwd}/`));
-  if (inTree.length === 0) return false;
-  return deps.some((d) => (readIfExists(path.resolve(cwd, d))?.includes(cwd) ?? true));
+function namesTreeLiterally(deps: readonly string[], tree: readonly string[]): boolean {
+  const dirs = tree.filter((d) => d !== "/");
+  const cwd = tree[0] as string;
+  if (!deps.some((d) => path.isAbsolute(d) && dirs.some((t) => d.startsWith(`${t}/`)))) return false;
+  return deps.some((d) => {
+    const text = readIfExists(path.resolve(cwd, d));
+    return text === null || dirs.some((t) => text.includes(t));
+  });
 }

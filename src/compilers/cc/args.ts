@@ -75,6 +75,14 @@ export interface IncludeDirs {
   readonly after: readonly string[];
 }
 
+/** Which chain each include-directory option adds to. */
+const INCLUDE_CHAIN = {
+  "include-dir-quote": "quote",
+  "include-dir": "bracket",
+  "include-dir-system": "system",
+  "include-dir-after": "after",
+} as const;
+
 const SELF_PATH = /\/proc\/(self|thread-self)\/|(^|[=,:])\/dev\/(fd\/|std(in|out|err)$)/;
 
 interface MutableDirs {
@@ -190,18 +198,15 @@ export function classifyCc(args: readonly string[], family: CcFamily = "gcc"): C
         }
         break;
       case "include-dir-quote":
-        dirs.quote.push(value);
-        break;
       case "include-dir":
+      case "include-dir-system":
+      case "include-dir-after":
         // -I- splits the chain and stops the search of the source's directory.
         if (value === "-") return notCacheable("too-hard", "-I-");
-        dirs.bracket.push(value);
-        break;
-      case "include-dir-system":
-        dirs.system.push(value);
-        break;
-      case "include-dir-after":
-        dirs.after.push(value);
+        // `-I=dir`, `-I$SYSROOT/dir`: below a sysroot that may be the compiler's built-in one,
+        // which the search order does not know.
+        if (value.startsWith("=") || value.startsWith("$SYSROOT")) return notCacheable("too-hard", `${a} below the sysroot`);
+        dirs[INCLUDE_CHAIN[spec.role]].push(value);
         break;
       case "dep-md":
         depStyle = "md";

@@ -37,9 +37,6 @@ test("absolute paths under a base dir are written relative to the cwd, marked", 
     "-DROOT=\"/b/c1\"",
     `-ffile-prefix-map=${BASE_RELATIVE}..=.`,
   ]);
-  // Below the sysroot (`=dir`, `$SYSROOT/dir`), not this tree: kept as written.
-  const sys = ["-I=/b/c1/inc", "-isystem$SYSROOT/b/c1/sys", "-idirafter=/b/c1/after", "--sysroot=/b/c1/sr"];
-  expect(portableArgs(sys, cwd, reloc, keyMode(sys, reloc))).toEqual([...sys.slice(0, 3), `--sysroot=${BASE_RELATIVE}../sr`]);
   // The second checkout's spelling is the same key; a path written relative is not.
   const two = args.map((a) => a.replaceAll("/b/c1", "/b/checkout-two"));
   const outTwo = portableArgs(two, "/b/checkout-two/build", reloc, keyMode(two, reloc));

@@ -95,9 +95,6 @@ const PATH_OPTIONS = [
   "-F",
 ] as const;
 
-/** Options whose directory may be given relative to the sysroot (`=dir`, `$SYSROOT/dir`). */
-const SYSROOT_RELATIVE: ReadonlySet<string> = new Set(["-I", "-iquote", "-isystem", "-idirafter"]);
-
 function portablePath(p: string, cwd: string, baseDirs: readonly string[]): string {
   const rel = relativeToCwd(p, cwd, baseDirs);
   return rel === null ? p : BASE_RELATIVE + rel;
@@ -107,8 +104,8 @@ function portablePath(p: string, cwd: string, baseDirs: readonly string[]): stri
  * The job's arguments as they go into a portable key: output names dropped unless bound, and
  * absolute paths under a base dir rewritten relative to the cwd (marked, so they never equal
  * an argument that was written relative). An argument that still names a base dir another
- * way (`-DROOT="/base/x"`), or a directory below the sysroot (`-I=/x`), stays as written;
- * an entry whose key names its tree that way serves only its cwd (cc-relocation.ts placeHeld).
+ * way (`-DROOT="/base/x"`) stays as written; an entry whose key names its tree that way
+ * serves only its cwd (cc-relocation.ts placeHeld).
  */
 export function portableArgs(args: readonly string[], cwd: string, reloc: Relocation, mode: KeyMode): string[] {
   const out: string[] = [];
@@ -134,11 +131,6 @@ export function portableArgs(args: readonly string[], cwd: string, reloc: Reloca
     }
     if (opt !== undefined && a.length > opt.length) {
       const value = a.slice(opt.length);
-      // `-I=dir`, `-isystem$SYSROOT/dir`: below the sysroot, not this tree; kept as written.
-      if (SYSROOT_RELATIVE.has(opt) && (value.startsWith("=") || value.startsWith("$SYSROOT"))) {
-        out.push(a);
-        continue;
-      }
       const eq = value.startsWith("=") ? "=" : "";
       out.push(opt + eq + portablePath(value.slice(eq.length), cwd, reloc.baseDirs));
       continue;

@@ -55,8 +55,8 @@ test("unknown includers: every user header directory stands in for them", () => 
   expect(probes).not.toContain("/p/b/x.h");
 });
 
-test("the flags that move the system directories; -mllvm's value is not one", () => {
-  expect(systemAffecting(["-O2", "-mllvm", "-inline-threshold=5", "-m32", "--sysroot", "sr", "-isysroot", "/s", "-std=c11", "-I/x"])).toEqual([
+test("the flags that move the system directories; another tool's option value is not one", () => {
+  expect(systemAffecting(["-O2", "-mllvm", "-inline-threshold=5", "-Xclang", "-mfoo", "-m32", "--sysroot", "sr", "-isysroot", "/s", "-std=c11", "-I/x"])).toEqual([
     "-m32",
     "--sysroot",
     "sr",
@@ -74,5 +74,5 @@ test("each language reads its own include-path variable", () => {
   expect(order("c")).toContain("/c");
   expect(order("c++")).toContain("/cxx");
   expect(order("objective-c")).toEqual(["/w", "/objc", "/usr/include"]);
-  expect(order("objective-c++")).toEqual(["/w", "/objcxx", "/usr/include"]);
+  expect(order("objective-c++")).toEqual(["/w", "/cxx", "/objcxx", "/usr/include"]);
 });

@@ -14,8 +14,9 @@ export function systemAffecting(args: readonly string[]): string[] {
     if (a === "--sysroot" || a === "-isysroot" || a === "-target" || a === "--target" || a === "--gcc-toolchain") {
       out.push(a, args[i + 1] ?? "");
       i++;
-    } else if (a === "-mllvm") {
-      // An LLVM option and its value: no search directory, and not an -m option.
+    } else if (SEPARATE_VALUE.has(a)) {
+      // An option for another tool and its value (`-mllvm -x`, `-Xclang -mfoo`): not the
+      // driver's -m options.
       i++;
     } else if (
       a.startsWith("-nostdinc") ||
@@ -31,6 +32,9 @@ export function systemAffecting(args: readonly string[]): string[] {
   }
   return out;
 }
+
+/** Options whose value is the next argument and is meant for another program. */
+const SEPARATE_VALUE: ReadonlySet<string> = new Set(["-mllvm", "-Xclang", "-Xlinker", "-Xassembler", "-Xpreprocessor", "-Xanalyzer"]);
 
 const LANGUAGE_FLAG: Readonly<Record<Language, string>> = {
   c: "c",
@@ -82,7 +86,7 @@ export class SystemDirs {
     const here =
       relativePathValue(flags) ||
       FLAG_VARS.some((v) => env[v] !== undefined) ||
-      SYSTEM_DIR_VARS.some((v) => env[v] !== undefined && !(env[v] as string).startsWith("/"));
+      SYSTEM_DIR_VARS.some((v) => env[v] !== undefined && (env[v] as string).split(":").some((d) => !d.startsWith("/")));
     const key = JSON.stringify([compilerHash, compilerPath, lang, flags, here ? cwd : null, vars]);
     let p = this.memo.get(key);
     if (p === undefined) {
@@ -107,8 +111,9 @@ export class SystemDirs {
     if (code !== 0) throw new Error(`${compilerPath} -v failed`);
     // A skipped directory is searched once it exists, at a place -v does not say: taken as
     // searched before every other system directory, so a header appearing there shadows any.
-    const dirs = [...parseIgnoredDirs(text), ...parseVerboseSearchList(text)].map((d) => path.resolve(cwd, d));
-    return [...new Set(dirs)];
+    const listed = parseVerboseSearchList(text).map((d) => path.resolve(cwd, d));
+    const skipped = parseIgnoredDirs(text).map((d) => path.resolve(cwd, d)).filter((d) => !listed.includes(d));
+    return [...new Set(skipped), ...listed];
   }
 }
 
@@ -120,7 +125,7 @@ const FLAG_VARS: readonly string[] = ["CCC_OVERRIDE_OPTIONS", "EMCC_CFLAGS", "EM
 /** Variables of the key that can move the system directories. */
 const SYSTEM_DIR_VARS: readonly string[] = [
   ...FLAG_VARS,
-  ...CC_KEY_ENV_VARS.filter((v) => /^(GCC_EXEC_PREFIX|COMPILER_PATH|EM_|EMSDK_)/.test(v)),
+  ...CC_KEY_ENV_VARS.filter((v) => /^(GCC_EXEC_PREFIX|COMPILER_PATH|SDKROOT|EM_|EMSDK_)/.test(v)),
 ];
 
 /** Whether a sysroot or toolchain among `flags` is named by a relative path. */
@@ -150,15 +155,13 @@ export function searchOrder(
 ): string[] {
   // Spelled as the compiler joins them: a ".." after a symlinked directory stays.
   const abs = (d: string): string => joinPhysical(cwd, d);
-  // gcc and clang read one list per language (Objective-C's and Objective-C++'s their own).
-  const langEnv =
+  // One list per language; for Objective-C++ gcc reads its own, clang the C++ one then its own.
+  const langDirs =
     lang === "objective-c"
-      ? env.OBJC_INCLUDE_PATH
+      ? envDirs(env.OBJC_INCLUDE_PATH, cwd)
       : lang === "objective-c++"
-        ? env.OBJCPLUS_INCLUDE_PATH
-        : lang === "c++" || lang === "c++-cpp-output"
-          ? env.CPLUS_INCLUDE_PATH
-          : env.C_INCLUDE_PATH;
+        ? [...envDirs(env.CPLUS_INCLUDE_PATH, cwd), ...envDirs(env.OBJCPLUS_INCLUDE_PATH, cwd)]
+        : envDirs(lang === "c++" || lang === "c++-cpp-output" ? env.CPLUS_INCLUDE_PATH : env.C_INCLUDE_PATH, cwd);
   const d = inv.includeDirs;
   const p = inv.passThroughDirs;
   // A pass-through directory may come first or last in its chain: listed at both ends, a
@@ -171,7 +174,7 @@ export function searchOrder(
     ...chain(d.bracket, p.bracket),
     ...envDirs(env.CPATH, cwd),
     ...chain(d.system, p.system),
-    ...envDirs(langEnv, cwd),
+    ...langDirs,
     ...systemDirs,
     ...chain(d.after, p.after),
   ];
