@@ -18,6 +18,9 @@ import { type ColorMode, colorArgs, type Terminal } from "./color.ts";
 import { parseDepfile } from "./depfile.ts";
 import { splitHeaderTrace } from "./header-trace.ts";
 
+/** Include path variables: `:`-separated directories, searched like -I/-isystem ones. */
+export const INCLUDE_PATH_VARS: readonly string[] = ["CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH", "OBJC_INCLUDE_PATH", "OBJCPLUS_INCLUDE_PATH"];
+
 /** Environment variables gcc and clang read that can change the object or the diagnostics. */
 export const CC_KEY_ENV_VARS = [
   "CPATH",

@@ -9,6 +9,7 @@
 // whole command line. Anything else that can carry a path (__FILE__, diagnostics, a depfile)
 // is checked on the miss, per entry (see cc-miss).
 import { BASE_RELATIVE, relativeToCwd, remapPairs } from "../../platform/relative-paths.ts";
+import { INCLUDE_PATH_VARS } from "./plan.ts";
 
 /** Settings of one build that decide how far its entries may travel. */
 export interface Relocation {
@@ -145,18 +146,15 @@ export function portableArgs(args: readonly string[], cwd: string, reloc: Reloca
   return out;
 }
 
-/** Include path variables: `:`-separated directories, each searched like an -I/-isystem one. */
-const PATH_LIST_VARS = ["CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH", "OBJC_INCLUDE_PATH", "OBJCPLUS_INCLUDE_PATH"];
-
 /**
  * The job's environment as it goes into a portable key: the include path variables' absolute
  * directories under a base dir rewritten relative to the cwd, as -I arguments are (the
  * headers found through them are recorded relative too); everything else as it is.
  */
 export function portableEnv(env: Readonly<Record<string, string>>, cwd: string, reloc: Relocation, mode: KeyMode): Readonly<Record<string, string>> {
-  if (mode.locationBound || reloc.baseDirs.length === 0 || !PATH_LIST_VARS.some((v) => env[v] !== undefined)) return env;
+  if (mode.locationBound || reloc.baseDirs.length === 0 || !INCLUDE_PATH_VARS.some((v) => env[v] !== undefined)) return env;
   const out: Record<string, string> = { ...env };
-  for (const v of PATH_LIST_VARS) {
+  for (const v of INCLUDE_PATH_VARS) {
     const value = env[v];
     if (value !== undefined) out[v] = value.split(":").map((d) => (d === "" ? d : portablePath(d, cwd, reloc.baseDirs))).join(":");
   }

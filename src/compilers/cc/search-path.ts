@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { withReentryMarker } from "../../platform/compiler-path.ts";
 import { dirOf, joinPhysical } from "../../platform/paths.ts";
 import type { CcInvocation, Language } from "./args.ts";
-import { CC_KEY_ENV_VARS } from "./plan.ts";
+import { CC_KEY_ENV_VARS, INCLUDE_PATH_VARS } from "./plan.ts";
 
 /** Flags that change which system directories the compiler searches. */
 export function systemAffecting(args: readonly string[]): string[] {
@@ -99,7 +99,7 @@ export class SystemDirs {
 
   private async query(compilerPath: string, lang: Language, flags: string[], env: Record<string, string>, cwd: string): Promise<string[]> {
     const cleanEnv = { ...env };
-    for (const k of INCLUDE_LIST_VARS) delete cleanEnv[k];
+    for (const k of INCLUDE_PATH_VARS) delete cleanEnv[k];
     const proc = Bun.spawn([compilerPath, "-x", LANGUAGE_FLAG[lang], ...flags, "-E", "-v", "/dev/null"], {
       cwd,
       stdin: "ignore",
@@ -116,8 +116,6 @@ export class SystemDirs {
     return [...new Set(skipped), ...listed];
   }
 }
-
-const INCLUDE_LIST_VARS: readonly string[] = ["CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH", "OBJC_INCLUDE_PATH", "OBJCPLUS_INCLUDE_PATH"];
 
 /** Variables that add flags to every compile (clang's, emcc's). */
 const FLAG_VARS: readonly string[] = ["CCC_OVERRIDE_OPTIONS", "EMCC_CFLAGS", "EMMAKEN_CFLAGS"];
