@@ -8,7 +8,17 @@ import { CC_KEY_ENV_VARS, type CcJob, ccHeadersAfterRun, ccRunPlan, withoutOutpu
 import { searchOrder } from "../compilers/cc/search-path.ts";
 import { type Captured, runCapture } from "../platform/exec.ts";
 import * as path from "node:path";
-import { changedSince, readIfExists, removeQuietly, sameSnapshot, type StatSnapshot, snapshotOf, writtenSince } from "../platform/fsx.ts";
+import {
+  changedSince,
+  readIfExists,
+  removeQuietly,
+  sameSnapshot,
+  type StatSnapshot,
+  snapshotOf,
+  statSnapshot,
+  writtenSince,
+} from "../platform/fsx.ts";
+import { directorySnapshot, regularFileStamp } from "../platform/stat-snapshot.ts";
 import type { ContentHash } from "../platform/hash.ts";
 import type { CompileRequest } from "../protocol/messages.ts";
 import type { Language, MissReason, Outcome, UncacheableReason } from "../stats/outcomes.ts";
@@ -253,6 +263,21 @@ export async function recordEntry(m: MissInput, p: Produced, deps: DepRecord[]):
     if (f.opaqueInputs) return "too-hard";
     deps.push({ path: h, hash: f.hash });
     inputFacts.push(f);
+  }
+
+  // What the driver read besides its arguments (its configuration files, where gcc would
+  // find a specs file) must be as it was before the compile: the key was made from that.
+  const driver = ident.driverInputs;
+  if (driver !== undefined) {
+    for (const f of driver.files) {
+      const snap = statSnapshot(f);
+      if (snap === null || changedSince(snap, startNs)) return "racy-input";
+    }
+    for (const d of driver.dirs) {
+      const snap = directorySnapshot(d);
+      if (snap !== null && changedSince(snap, startNs)) return "racy-input";
+    }
+    for (const a of driver.absent) if (regularFileStamp(a) !== null) return "racy-input";
   }
 
   let systemDirs: string[];

@@ -16,6 +16,21 @@ export interface CompilerIdentity {
   readonly hash: ContentHash;
   /** Basename of the real file, after symlinks: "gcc-12", "clang-14", … */
   readonly realName: string;
+  /**
+   * What the driver reads besides its arguments, as found before a compile (clang's
+   * configuration files and their directories, where gcc would find a specs file): a miss
+   * is not stored when one of them changed while it ran (cc-miss.ts).
+   */
+  readonly driverInputs?: DriverInputs;
+}
+
+export interface DriverInputs {
+  /** Files read: they must not change. */
+  readonly files: readonly string[];
+  /** Directories listed: no name may come or go. */
+  readonly dirs: readonly string[];
+  /** Paths that were absent: they must stay so. */
+  readonly absent: readonly string[];
 }
 
 /** Our own executables as the daemon sees them: itself, and the native launcher beside it. */

@@ -13,7 +13,7 @@ import {
 } from "../compilers/cc/plan.ts";
 import { clangMessageLength, colorModeFor, recordsSwitches, type Terminal } from "../compilers/cc/color.ts";
 import { expandResponseFiles, FD_INPUT } from "../compilers/cc/response-files.ts";
-import { analyzerFamily, type CcFamily, compilerFamily } from "../compilers/family.ts";
+import { analyzerFamily, type CcFamily, compilerFamily, type CompilerFamily } from "../compilers/family.ts";
 import { unreachable } from "../platform/result.ts";
 import { handleLink } from "./link/handle.ts";
 import { handleRustc } from "./rustc/handle.ts";
@@ -34,6 +34,8 @@ import { placeOf } from "./cc-relocation.ts";
 import { ccServeJob } from "./cc-serve.ts";
 import { runCcMiss } from "./cc-miss.ts";
 import { subToolFingerprints } from "./sub-tools.ts";
+import { hasConfigFiles, withDriverConfig } from "./driver-config.ts";
+import { gccSpecs } from "./gcc-specs.ts";
 
 export interface JobResult {
   readonly exitCode: number;
@@ -62,6 +64,44 @@ export async function handleCompile(req: CompileRequest, ctx: PipelineContext): 
   const family = ident === null ? null : compilerFamily(invokedName, ident.realName);
   if (ident === null || family === null) return runLocal(ctx, "unknown-compiler", compilerPath, "other");
   if (ctx.store === null) return runLocal(ctx, "cache-unavailable", compilerPath, "other");
+  // What the driver reads besides its arguments: clang's configuration files are part of
+  // its identity (driver-config.ts); a specs file gcc would read, or -- for clang and emcc --
+  // CCC_OVERRIDE_OPTIONS, would change what it does where we cannot see (gcc-specs.ts). By
+  // the real program's name: a clang installed as `gcc` reads configuration files, not specs.
+  const realClang = /clang/.test(ident.realName);
+  if (family === "clang" || family === "emcc" || (family === "gcc" && realClang)) {
+    if (env.CCC_OVERRIDE_OPTIONS !== undefined) return runLocal(ctx, "too-hard", compilerPath, "other");
+  }
+  if (family === "emcc" && env.EM_LLVM_ROOT !== undefined && hasConfigFiles(path.join(env.EM_LLVM_ROOT, "clang"))) {
+    return runLocal(ctx, "too-hard", compilerPath, "other");
+  }
+  if (family === "clang" || (family === "gcc" && realClang)) {
+    const configured = await withDriverConfig(ident, env, ctx.files);
+    if (configured === null) return runLocal(ctx, "too-hard", compilerPath, "other");
+    return handleFamily(req, configured, family, invokedName, compilerPath, ctx);
+  }
+  if (family === "gcc") {
+    const specs = await gccSpecs(ident, env, req.cwd);
+    if (specs === undefined) {
+      // Not gcc's answer: a clang under another name (a copy called `cc`) is asked as clang.
+      const configured = await withDriverConfig(ident, env, ctx.files);
+      if (configured === null) return runLocal(ctx, "too-hard", compilerPath, "other");
+      return handleFamily(req, configured, family, invokedName, compilerPath, ctx);
+    }
+    if (specs.found !== null) return runLocal(ctx, "too-hard", compilerPath, "other");
+    return handleFamily(req, { ...ident, driverInputs: { files: [], dirs: [], absent: specs.candidates } }, family, invokedName, compilerPath, ctx);
+  }
+  return handleFamily(req, ident, family, invokedName, compilerPath, ctx);
+}
+
+function handleFamily(
+  req: CompileRequest,
+  ident: CompilerIdentity,
+  family: CompilerFamily,
+  invokedName: string,
+  compilerPath: string,
+  ctx: PipelineContext,
+): Promise<CompileReply> {
   switch (family) {
     case "rustc":
       return handleRustc(req, ident, ctx);

@@ -473,3 +473,154 @@ describe("sysroots and the compiler's system directories", () => {
     expect(c.status().reasons["too-hard"]).toBe(2);
   });
 });
+
+describe("clang's configuration files", () => {
+  /**
+   * A clang whose real executable lives in a directory of ours, under a prefixed name: clang
+   * reads `<prefix>.cfg` from that directory (clang 16 and later also `clang.cfg` and the
+   * like, from there and from the configuration directories it was built with).
+   */
+  function ownClang(): { dir: string; clang: string } {
+    const found = Bun.which("clang");
+    if (found === null) throw new Error("clang is required");
+    const dir = tempDir("zc-cfg-");
+    const clang = path.join(dir, "x86_64-linux-gnu-clang");
+    try {
+      fs.linkSync(fs.realpathSync(found), clang);
+    } catch {
+      fs.copyFileSync(fs.realpathSync(found), clang);
+      fs.chmodSync(clang, 0o755);
+    }
+    return { dir, clang };
+  }
+
+  test("one added, edited or removed beside the executable changes what is served; one we cannot account for runs uncached", async () => {
+    const c = new CacheEnv();
+    const { dir, clang } = ownClang();
+    c.write("v.c", "#ifndef V\n#define V 0\n#endif\nint v(void) { return V; }\n");
+    backdate(path.join(c.work, "v.c"));
+    const argv = [clang, "-O1", "-c", "v.c", "-o", "v.o"];
+    const bareObject = (): Buffer => {
+      mustRun([...argv.slice(0, -1), "bare.o"], c.work);
+      return c.read("bare.o");
+    };
+    const plain = bareObject();
+    prime(c, argv);
+    const cfg = path.join(dir, "x86_64-linux-gnu.cfg");
+    const seen: Buffer[] = [plain];
+    for (const text of ["-DV=1\n", "# edited\n-DV=2 -Wall\n"]) {
+      fs.writeFileSync(cfg, text);
+      await sleepMs(2200);
+      const object = bareObject();
+      // The setup is real: the compiler itself reads the file.
+      expect(seen.some((o) => o.equals(object))).toBe(false);
+      seen.push(object);
+      expect(compareOnce(c, argv, ["v.o"])).toBe("");
+      expect(c.read("v.o").equals(object)).toBe(true);
+    }
+    // A file it includes (`@file`, relative to its own directory) counts as well.
+    fs.mkdirSync(path.join(dir, "sub"));
+    for (const [outer, inner] of [
+      ["@sub/inner\n", "-DV=4\n"],
+      ["@sub/inner\n", "# edited\n-DV=5\n"],
+    ] as const) {
+      fs.writeFileSync(cfg, outer);
+      fs.writeFileSync(path.join(dir, "sub", "inner"), inner);
+      await sleepMs(2200);
+      const object = bareObject();
+      expect(seen.some((o) => o.equals(object))).toBe(false);
+      seen.push(object);
+      expect(compareOnce(c, argv, ["v.o"])).toBe("");
+      expect(c.read("v.o").equals(object)).toBe(true);
+    }
+    // `@sub/../inner` with `sub` a symlink is the link target's parent's `inner`, as the
+    // kernel resolves it, not this directory's.
+    fs.mkdirSync(path.join(dir, "other", "deeper"), { recursive: true });
+    fs.symlinkSync(path.join(dir, "other", "deeper"), path.join(dir, "sub2"));
+    fs.writeFileSync(path.join(dir, "inner"), "-DV=6\n");
+    for (const text of ["-DV=7\n", "-DV=8\n"]) {
+      fs.writeFileSync(cfg, "@sub2/../inner\n");
+      fs.writeFileSync(path.join(dir, "other", "inner"), text);
+      await sleepMs(2200);
+      const object = bareObject();
+      expect(seen.some((o) => o.equals(object))).toBe(false);
+      seen.push(object);
+      expect(compareOnce(c, argv, ["v.o"])).toBe("");
+      expect(c.read("v.o").equals(object)).toBe(true);
+    }
+    // Still cached with the files there.
+    const hits = c.status().hits;
+    expect(c.zc(argv).code).toBe(0);
+    expect(c.status().hits).toBe(hits + 1);
+    // A file naming an include directory (which moves headers we would not see) runs uncached.
+    fs.writeFileSync(cfg, "-DV=3 -Iinc\n");
+    await sleepMs(2200);
+    const tooHard = c.status().reasons["too-hard"] ?? 0;
+    expect(compareOnce(c, argv, ["v.o"])).toBe("");
+    expect(c.status().reasons["too-hard"]).toBe(tooHard + 1);
+    // Gone again: the first entry serves, and is right.
+    fs.rmSync(cfg);
+    await sleepMs(2200);
+    const before = c.status().hits;
+    expect(compareOnce(c, argv, ["v.o"])).toBe("");
+    expect(c.read("v.o").equals(plain)).toBe(true);
+    expect(c.status().hits).toBe(before + 1);
+  });
+
+  test("CLANG_NO_DEFAULT_CONFIG is part of the key", () => {
+    const c = new CacheEnv();
+    c.write("v.c", "int v(void) { return 1; }\n");
+    const argv = ["clang", "-O1", "-c", "v.c", "-o", "v.o"];
+    prime(c, argv);
+    const misses = c.status().misses;
+    expect(c.zc(argv, { env: { CLANG_NO_DEFAULT_CONFIG: "1" } }).code).toBe(0);
+    expect(c.status().misses).toBe(misses + 1);
+  });
+});
+
+describe("gcc's specs file", () => {
+  // gcc reads `specs` from its startfile prefixes, which LIBRARY_PATH and GCC_EXEC_PREFIX add
+  // to: a file there changes the compile while neither the arguments nor the driver change.
+  const SPECS = "*cpp:\n+ -DV=7\n\n";
+
+  for (const variable of ["LIBRARY_PATH", "GCC_EXEC_PREFIX", "GCC_EXEC_PREFIX without a slash"] as const) {
+    test(`one found through ${variable} runs the compile uncached; gone again, the entry serves`, async () => {
+      const c = new CacheEnv();
+      c.write("v.c", "#ifndef V\n#define V 0\n#endif\nint v(void) { return V; }\n");
+      backdate(path.join(c.work, "v.c"));
+      const argv = ["gcc", "-O1", "-c", "v.c", "-o", "v.o"];
+      const dir = path.join(c.work, "prefix");
+      fs.mkdirSync(dir);
+      // gcc appends to GCC_EXEC_PREFIX as written: "…/prefix" names "…/prefixspecs".
+      const noSlash = variable === "GCC_EXEC_PREFIX without a slash";
+      const specsFile = noSlash ? `${dir}specs` : path.join(dir, "specs");
+      if (variable !== "LIBRARY_PATH") {
+        // The prefix replaces gcc's own: it must hold the compiler proper.
+        const cc1 = bare(["gcc", "-print-prog-name=cc1"], c.work).out.trim();
+        const machine = bare(["gcc", "-dumpmachine"], c.work).out.trim();
+        const version = bare(["gcc", "-dumpversion"], c.work).out.trim();
+        // (It looks for programs beside the prefix's own directory then, not below it.)
+        const at = noSlash ? path.join(path.dirname(dir), machine) : path.join(dir, machine);
+        fs.mkdirSync(path.join(at, version), { recursive: true });
+        fs.symlinkSync(cc1, path.join(at, version, "cc1"));
+      }
+      const env = variable === "LIBRARY_PATH" ? { LIBRARY_PATH: dir } : { GCC_EXEC_PREFIX: noSlash ? dir : `${dir}/` };
+      // Without a specs file there, compiles are cached as usual.
+      prime(c, argv, env);
+      const plain = c.read("v.o");
+      fs.writeFileSync(specsFile, SPECS);
+      await sleepMs(2200);
+      const tooHard = c.status().reasons["too-hard"] ?? 0;
+      expect(compareOnce(c, argv, ["v.o"], env)).toBe("");
+      // The setup is real: gcc read the file.
+      expect(c.read("v.o").equals(plain)).toBe(false);
+      expect(c.status().reasons["too-hard"]).toBe(tooHard + 1);
+      fs.rmSync(specsFile);
+      await sleepMs(2200);
+      const hits = c.status().hits;
+      expect(compareOnce(c, argv, ["v.o"], env)).toBe("");
+      expect(c.read("v.o").equals(plain)).toBe(true);
+      expect(c.status().hits).toBe(hits + 1);
+    });
+  }
+});

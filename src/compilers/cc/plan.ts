@@ -39,6 +39,8 @@ export const CC_KEY_ENV_VARS = [
   "GCC_URLS",
   "TERM_URLS",
   "CCC_OVERRIDE_OPTIONS",
+  // clang 16+ reads no default configuration file when set (cache/driver-config.ts).
+  "CLANG_NO_DEFAULT_CONFIG",
   "LANG",
   "LC_ALL",
   "LC_CTYPE",
@@ -60,7 +62,8 @@ export const CC_KEY_ENV_VARS = [
 ] as const;
 
 /** Variables that make the compiler write files we do not know about. */
-export const CC_UNCACHEABLE_ENV_VARS = ["DEPENDENCIES_OUTPUT", "SUNPRO_DEPENDENCIES"] as const;
+// GCC_SPECS: Gentoo's gcc reads the specs files it names.
+export const CC_UNCACHEABLE_ENV_VARS = ["DEPENDENCIES_OUTPUT", "SUNPRO_DEPENDENCIES", "GCC_SPECS"] as const;
 
 export type { ColorMode } from "./color.ts";
 

@@ -123,7 +123,7 @@ const FLAG_VARS: readonly string[] = ["CCC_OVERRIDE_OPTIONS", "EMCC_CFLAGS", "EM
 /** Variables of the key that can move the system directories. */
 const SYSTEM_DIR_VARS: readonly string[] = [
   ...FLAG_VARS,
-  ...CC_KEY_ENV_VARS.filter((v) => /^(GCC_EXEC_PREFIX|COMPILER_PATH|SDKROOT|EM_|EMSDK_)/.test(v)),
+  ...CC_KEY_ENV_VARS.filter((v) => /^(GCC_EXEC_PREFIX|COMPILER_PATH|SDKROOT|CLANG_NO_DEFAULT_CONFIG|EM_|EMSDK_)/.test(v)),
 ];
 
 /** Whether a sysroot or toolchain among `flags` is named by a relative path. */

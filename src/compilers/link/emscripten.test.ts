@@ -75,3 +75,30 @@ test("a program link the config names, repointed, changes the fingerprint (also 
     fs.rmSync(root, { recursive: true, force: true });
   }
 });
+
+test("a clang configuration file beside the clang the config names is part of the fingerprint", () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "zc-emroot-"));
+  try {
+    const emcc = path.join(root, "emcc");
+    fs.writeFileSync(emcc, "#!/bin/sh\necho emcc 1.0\n", { mode: 0o755 });
+    fs.mkdirSync(path.join(root, "llvm"));
+    fs.writeFileSync(path.join(root, ".emscripten"), `LLVM_ROOT = '${root}/llvm'\n`);
+    fs.writeFileSync(path.join(root, "llvm", "clang"), "#!/bin/sh\n", { mode: 0o755 });
+    const fp = new EmscriptenFingerprints();
+    const none = fp.fingerprint(emcc, emcc);
+    expect(none).not.toBeNull();
+    fs.writeFileSync(path.join(root, "llvm", "clang.cfg"), "-DV=1\n");
+    const one = fp.fingerprint(emcc, emcc);
+    expect(one).not.toBeNull();
+    expect(one).not.toBe(none);
+    fs.writeFileSync(path.join(root, "llvm", "clang.cfg"), "-DV=2\n");
+    const two = fp.fingerprint(emcc, emcc);
+    expect(two).not.toBe(one);
+    expect(two).not.toBeNull();
+    // One that moves headers cannot be accounted for: no fingerprint, so emcc runs uncached.
+    fs.writeFileSync(path.join(root, "llvm", "wasm32-unknown-emscripten.cfg"), "-isystem /opt/inc\n");
+    expect(fp.fingerprint(emcc, emcc)).toBeNull();
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});

@@ -9,6 +9,7 @@ import { withoutDaemonOnly } from "../../platform/daemon-env.ts";
 import { type StatSnapshot, snapshotOf } from "../../platform/fsx.ts";
 import { sha256Hex } from "../../platform/hash.ts";
 import { stillTrusted } from "../../platform/stat-trust.ts";
+import { configTextAcceptable } from "../cc/driver-config.ts";
 
 /** `emcc --version` takes ~0.2 s; it runs synchronously, once per installation change. */
 const VERSION_TIMEOUT_MS = 10_000;
@@ -63,6 +64,8 @@ export function emscriptenPrograms(config: Record<string, string>): string[] {
 interface Watched {
   readonly path: string;
   readonly snapshot: StatSnapshot | null;
+  /** A directory (whose names are watched), not a file. */
+  readonly dir?: true;
   /** The path as spelled (emcc, a config's LLVM_ROOT/clang): it must still resolve to `path`. */
   readonly via?: string;
 }
@@ -79,6 +82,7 @@ function memoToJson(m: Memo): string {
       w.path,
       w.snapshot === null ? null : [String(w.snapshot.size), String(w.snapshot.mtimeNs), String(w.snapshot.ctimeNs), String(w.snapshot.ino)],
       w.via ?? null,
+      w.dir === true ? 1 : 0,
     ]),
     at: String(m.computedAtNs),
     fingerprint: m.fingerprint,
@@ -92,7 +96,7 @@ function memoFromJson(text: string): Memo | null {
     const watched: Watched[] = [];
     for (const w of v.watched as unknown[]) {
       if (!Array.isArray(w) || typeof w[0] !== "string" || (w[2] !== null && w[2] !== undefined && typeof w[2] !== "string")) return null;
-      const via = typeof w[2] === "string" ? { via: w[2] } : {};
+      const via = { ...(typeof w[2] === "string" ? { via: w[2] } : {}), ...(w[3] === 1 ? { dir: true as const } : {}) };
       const s = w[1] as unknown;
       if (s === null) {
         watched.push({ path: w[0], snapshot: null, ...via });
@@ -108,9 +112,9 @@ function memoFromJson(text: string): Memo | null {
   }
 }
 
-function statOf(p: string): StatSnapshot | null {
+function statOf(p: string, dir = false): StatSnapshot | null {
   const st = fs.statSync(p, { bigint: true, throwIfNoEntry: false });
-  return st?.isFile() ? snapshotOf(st) : null;
+  return (dir ? st?.isDirectory() : st?.isFile()) ? snapshotOf(st as fs.BigIntStats) : null;
 }
 
 function realOr(p: string): string {
@@ -146,7 +150,7 @@ export class EmscriptenFingerprints {
     else {
       this.memo.set(compilerPath, computed);
       this.keep?.computed();
-      this.keep?.set(`emscripten:${compilerPath}`, memoToJson(computed));
+      this.keep?.set(`emscripten2:${compilerPath}`, memoToJson(computed));
     }
     return computed?.fingerprint ?? null;
   }
@@ -158,7 +162,7 @@ export class EmscriptenFingerprints {
   constructor(private readonly keep: FingerprintKeep | null = null) {}
 
   private kept(compilerPath: string): Memo | undefined {
-    const text = this.keep?.get(`emscripten:${compilerPath}`) ?? null;
+    const text = this.keep?.get(`emscripten2:${compilerPath}`) ?? null;
     return text === null ? undefined : (memoFromJson(text) ?? undefined);
   }
 
@@ -167,7 +171,7 @@ export class EmscriptenFingerprints {
       // A link repointed (update-alternatives, another LLVM) leaves the old target unchanged.
       if (w.via !== undefined && realOr(w.via) !== w.path) return false;
       const st = fs.statSync(w.path, { bigint: true, throwIfNoEntry: false });
-      if (st === undefined || !st.isFile()) {
+      if (st === undefined || !(w.dir === true ? st.isDirectory() : st.isFile())) {
         if (w.snapshot !== null) return false;
         continue;
       }
@@ -202,6 +206,37 @@ export class EmscriptenFingerprints {
       const snap = statOf(real);
       watched.push({ path: real, snapshot: snap, via: prog });
       lines.push(snap === null ? `${prog}\u0000absent` : `${prog}\u0000${real}\u0000${snap.size}\u0000${snap.mtimeNs}`);
+    }
+    // clang reads configuration files from its own directory (clang 16 and later by default):
+    // every `*.cfg` there is part of the installation, and one saying what the key cannot
+    // hold (compilers/cc/driver-config.ts) leaves emcc without a fingerprint (uncached).
+    if (config.LLVM_ROOT !== undefined) {
+      const clangDir = path.dirname(realOr(path.join(config.LLVM_ROOT, `clang${config.CLANG_ADD_VERSION ? `-${config.CLANG_ADD_VERSION}` : ""}`)));
+      const snap = statOf(clangDir, true);
+      watched.push({ path: clangDir, snapshot: snap, dir: true });
+      if (snap !== null) {
+        let names: string[];
+        try {
+          names = fs
+            .readdirSync(clangDir)
+            .filter((n) => n.endsWith(".cfg"))
+            .sort();
+        } catch {
+          return null;
+        }
+        for (const name of names) {
+          const p = path.join(clangDir, name);
+          let bytes: Buffer;
+          try {
+            bytes = fs.readFileSync(p);
+          } catch {
+            return null;
+          }
+          if (!configTextAcceptable(bytes.toString("latin1"))) return null;
+          watched.push({ path: p, snapshot: statOf(p) });
+          lines.push(`cfg\u0000${p}\u0000${sha256Hex(bytes)}`);
+        }
+      }
     }
     let version: string;
     try {
