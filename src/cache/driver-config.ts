@@ -9,7 +9,7 @@
 // limited (compilers/cc/driver-config.ts); one saying more makes the compile too hard.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { configOptionsAcceptable, configWords, parseConfigDirs } from "../compilers/cc/driver-config.ts";
+import { cfgNamesIn, configOptionsAcceptable, configWords, parseConfigDirs } from "../compilers/cc/driver-config.ts";
 import { runCapture } from "../platform/exec.ts";
 import { realPathOrNull, type StatSnapshot } from "../platform/fsx.ts";
 import { sha256Hex } from "../platform/hash.ts";
@@ -58,15 +58,8 @@ function cfgNames(dir: string): readonly string[] | null {
   const known = listings.get(dir);
   if (known !== undefined && stillTrusted(known.snapshot, known.listedAtNs, st)) return known.names;
   const listedAtNs = BigInt(Date.now()) * 1_000_000n;
-  let names: string[];
-  try {
-    names = fs
-      .readdirSync(dir)
-      .filter((n) => n.endsWith(".cfg"))
-      .sort();
-  } catch {
-    return null;
-  }
+  const names = cfgNamesIn(dir);
+  if (names === null) return null;
   if (listings.size >= MEMO_LIMIT) listings.clear();
   listings.set(dir, { snapshot: st, listedAtNs, names });
   return names;

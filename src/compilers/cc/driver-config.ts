@@ -8,6 +8,19 @@
 // an absolute sysroot or forced include (the system-directory query runs the real driver,
 // which reads the files; a forced include is in the depfile). Files they include
 // (`@other.cfg`) are read in and hashed. Anything else makes the compile too hard.
+import * as fs from "node:fs";
+
+/** The `*.cfg` names in `dir`, sorted; null when it cannot be listed. */
+export function cfgNamesIn(dir: string): string[] | null {
+  try {
+    return fs
+      .readdirSync(dir)
+      .filter((n) => n.endsWith(".cfg"))
+      .sort();
+  } catch {
+    return null;
+  }
+}
 
 /** The directories `clang -v` names as its system and user configuration directories. */
 export function parseConfigDirs(verbose: string): string[] {

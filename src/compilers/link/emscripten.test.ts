@@ -46,13 +46,19 @@ test("the fingerprint follows the config, the version and the Python sources", (
   }
 });
 
+/** An emscripten root whose config names `<root>/llvm` as LLVM_ROOT; its emcc's path. */
+function installation(root: string): string {
+  const emcc = path.join(root, "emcc");
+  fs.writeFileSync(emcc, "#!/bin/sh\necho emcc 1.0\n", { mode: 0o755 });
+  fs.mkdirSync(path.join(root, "llvm"));
+  fs.writeFileSync(path.join(root, ".emscripten"), `LLVM_ROOT = '${root}/llvm'\n`);
+  return emcc;
+}
+
 test("a program link the config names, repointed, changes the fingerprint (also one kept across restarts)", () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "zc-emroot-"));
   try {
-    const emcc = path.join(root, "emcc");
-    fs.writeFileSync(emcc, "#!/bin/sh\necho emcc 1.0\n", { mode: 0o755 });
-    fs.mkdirSync(path.join(root, "llvm"));
-    fs.writeFileSync(path.join(root, ".emscripten"), `LLVM_ROOT = '${root}/llvm'\n`);
+    const emcc = installation(root);
     fs.writeFileSync(path.join(root, "clang-a"), "#!/bin/sh\n# a\n", { mode: 0o755 });
     fs.writeFileSync(path.join(root, "clang-b"), "#!/bin/sh\n# b\n", { mode: 0o755 });
     const link = path.join(root, "llvm", "clang");
@@ -79,10 +85,7 @@ test("a program link the config names, repointed, changes the fingerprint (also 
 test("a clang configuration file beside the clang the config names is part of the fingerprint", () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "zc-emroot-"));
   try {
-    const emcc = path.join(root, "emcc");
-    fs.writeFileSync(emcc, "#!/bin/sh\necho emcc 1.0\n", { mode: 0o755 });
-    fs.mkdirSync(path.join(root, "llvm"));
-    fs.writeFileSync(path.join(root, ".emscripten"), `LLVM_ROOT = '${root}/llvm'\n`);
+    const emcc = installation(root);
     fs.writeFileSync(path.join(root, "llvm", "clang"), "#!/bin/sh\n", { mode: 0o755 });
     const fp = new EmscriptenFingerprints();
     const none = fp.fingerprint(emcc, emcc);

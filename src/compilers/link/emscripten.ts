@@ -9,7 +9,7 @@ import { withoutDaemonOnly } from "../../platform/daemon-env.ts";
 import { type StatSnapshot, snapshotOf } from "../../platform/fsx.ts";
 import { sha256Hex } from "../../platform/hash.ts";
 import { stillTrusted } from "../../platform/stat-trust.ts";
-import { configTextAcceptable } from "../cc/driver-config.ts";
+import { cfgNamesIn, configTextAcceptable } from "../cc/driver-config.ts";
 
 /** `emcc --version` takes ~0.2 s; it runs synchronously, once per installation change. */
 const VERSION_TIMEOUT_MS = 10_000;
@@ -215,15 +215,8 @@ export class EmscriptenFingerprints {
       const snap = statOf(clangDir, true);
       watched.push({ path: clangDir, snapshot: snap, dir: true });
       if (snap !== null) {
-        let names: string[];
-        try {
-          names = fs
-            .readdirSync(clangDir)
-            .filter((n) => n.endsWith(".cfg"))
-            .sort();
-        } catch {
-          return null;
-        }
+        const names = cfgNamesIn(clangDir);
+        if (names === null) return null;
         for (const name of names) {
           const p = path.join(clangDir, name);
           let bytes: Buffer;
