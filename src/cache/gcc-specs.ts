@@ -44,8 +44,8 @@ export function specsCandidates(searchDirs: string, cwd: string): string[] | nul
 
 function ask(ident: CompilerIdentity, env: Record<string, string>, cwd: string): Promise<readonly string[]> {
   const vars = [env.LIBRARY_PATH ?? null, env.GCC_EXEC_PREFIX ?? null];
-  // A relative entry is the cwd's; absolute ones are the same from anywhere.
-  const relative = vars.some((v) => v !== null && v.split(":").some((d) => d !== "" && !d.startsWith("/")));
+  // A relative entry (an empty one is ".") is the cwd's; absolute ones are the same from anywhere.
+  const relative = vars.some((v) => v !== null && v.split(":").some((d) => !d.startsWith("/")));
   const key = JSON.stringify([ident.path, ident.hash, vars, relative ? cwd : null]);
   let p = candidatesMemo.get(key);
   if (p === undefined) {

@@ -72,7 +72,7 @@ export async function handleCompile(req: CompileRequest, ctx: PipelineContext): 
   if (family === "clang" || family === "emcc" || (family === "gcc" && realClang)) {
     if (env.CCC_OVERRIDE_OPTIONS !== undefined) return runLocal(ctx, "too-hard", compilerPath, "other");
   }
-  if (family === "emcc" && env.EM_LLVM_ROOT !== undefined && hasConfigFiles(path.join(env.EM_LLVM_ROOT, "clang"))) {
+  if (family === "emcc" && env.EM_LLVM_ROOT !== undefined && hasConfigFiles(path.resolve(req.cwd, env.EM_LLVM_ROOT, "clang"))) {
     return runLocal(ctx, "too-hard", compilerPath, "other");
   }
   if (family === "clang" || (family === "gcc" && realClang)) {
