@@ -17,11 +17,12 @@ import { directorySnapshot } from "../platform/stat-snapshot.ts";
 import { stillTrusted } from "../platform/stat-trust.ts";
 import type { CompilerIdentity } from "./compiler-identity.ts";
 import type { FileHashes } from "./file-hashes.ts";
+import { ProbeMemo } from "./probe-memo.ts";
 
 const MEMO_LIMIT = 1024;
 
 /** The system and user configuration directories of each clang binary, as `-v` prints them. */
-const configDirsMemo = new Map<string, Promise<readonly string[]>>();
+const configDirsMemo = new ProbeMemo<readonly string[]>(MEMO_LIMIT);
 /** `*.cfg` names per directory, trusted while the directory's stat is unchanged. */
 const listings = new Map<string, { readonly snapshot: StatSnapshot; readonly listedAtNs: bigint; readonly names: readonly string[] }>();
 /** The words of a configuration file, by content hash (null: not one we can read). */
@@ -34,18 +35,13 @@ const MAX_NESTING = 8;
 function configDirs(ident: CompilerIdentity, env: Record<string, string>): Promise<readonly string[]> {
   // clang expands `~` in its user directory from HOME when it starts.
   const key = `${ident.path}\u0000${ident.hash}\u0000${env.HOME ?? ""}`;
-  let p = configDirsMemo.get(key);
-  if (p === undefined) {
-    // Nothing compiled, linked or written: the commands are printed, not run.
-    p = runCapture([ident.path, "-###", "-v", "-x", "c", "-c", "/dev/null"], { cwd: "/", env: { ...env } }).then((r) => {
+  // Nothing compiled, linked or written: the commands are printed, not run.
+  return configDirsMemo.get(key, () =>
+    runCapture([ident.path, "-###", "-v", "-x", "c", "-c", "/dev/null"], { cwd: "/", env: { ...env } }).then((r) => {
       if (r.exitCode !== 0) throw new Error(`${ident.path} -v failed`);
       return parseConfigDirs(r.stderr.toString("utf8"));
-    });
-    if (configDirsMemo.size >= MEMO_LIMIT) configDirsMemo.clear();
-    configDirsMemo.set(key, p);
-    p.catch(() => configDirsMemo.delete(key));
-  }
-  return p;
+    }),
+  );
 }
 
 /** The `*.cfg` names in `dir`, sorted; [] when it does not exist; null when it cannot be read. */

@@ -8,9 +8,10 @@ import { runCapture } from "../platform/exec.ts";
 import { joinPhysical } from "../platform/paths.ts";
 import { regularFileStamp } from "../platform/stat-snapshot.ts";
 import type { CompilerIdentity } from "./compiler-identity.ts";
+import { ProbeMemo } from "./probe-memo.ts";
 
 const MEMO_LIMIT = 1024;
-const candidatesMemo = new Map<string, Promise<readonly string[]>>();
+const candidatesMemo = new ProbeMemo<readonly string[]>(MEMO_LIMIT);
 
 /**
  * Every path where gcc may look for its specs file, from `-print-search-dirs` run in `cwd`:
@@ -47,18 +48,13 @@ function ask(ident: CompilerIdentity, env: Record<string, string>, cwd: string):
   // A relative entry (an empty one is ".") is the cwd's; absolute ones are the same from anywhere.
   const relative = vars.some((v) => v !== null && v.split(":").some((d) => !d.startsWith("/")));
   const key = JSON.stringify([ident.path, ident.hash, vars, relative ? cwd : null]);
-  let p = candidatesMemo.get(key);
-  if (p === undefined) {
-    p = runCapture([ident.path, "-print-search-dirs"], { cwd, env: { ...env } }).then((r) => {
+  return candidatesMemo.get(key, () =>
+    runCapture([ident.path, "-print-search-dirs"], { cwd, env: { ...env } }).then((r) => {
       const found = r.exitCode === 0 ? specsCandidates(r.stdout.toString("utf8"), cwd) : null;
       if (found === null) throw new Error(`${ident.path} -print-search-dirs not understood`);
       return found;
-    });
-    if (candidatesMemo.size >= MEMO_LIMIT) candidatesMemo.clear();
-    candidatesMemo.set(key, p);
-    p.catch(() => candidatesMemo.delete(key));
-  }
-  return p;
+    }),
+  );
 }
 
 /**

@@ -9,6 +9,7 @@ import type { CcFamily } from "../compilers/family.ts";
 import { runCapture } from "../platform/exec.ts";
 import { findCompiler } from "../platform/compiler-path.ts";
 import type { CompilerIdentities, CompilerIdentity } from "./compiler-identity.ts";
+import { ProbeMemo } from "./probe-memo.ts";
 
 const CC1: Readonly<Record<CcJob["language"], string>> = {
   c: "cc1",
@@ -35,8 +36,7 @@ export function subToolNames(family: CcFamily, job: CcJob, inv: CcInvocation): s
 
 // -print-prog-name answers from the driver's own directories (and COMPILER_PATH,
 // GCC_EXEC_PREFIX); a bare name means "whatever PATH finds", resolved per request below.
-const progNames = new Map<string, Promise<string>>();
-const MAX_PROG_NAMES = 10_000;
+const progNames = new ProbeMemo<string>(10_000);
 
 function progName(
   ident: CompilerIdentity,
@@ -55,15 +55,7 @@ function progName(
   // any time, and clang also looks on PATH: ask every time. gcc's own directories are
   // the installation's, fingerprinted with the driver.
   if (family !== "gcc" || env.COMPILER_PATH !== undefined || env.GCC_EXEC_PREFIX !== undefined) return ask();
-  const memoKey = JSON.stringify([ident.path, ident.hash, name, flags]);
-  let p = progNames.get(memoKey);
-  if (p === undefined) {
-    p = ask();
-    if (progNames.size >= MAX_PROG_NAMES) progNames.clear();
-    progNames.set(memoKey, p);
-    p.catch(() => progNames.delete(memoKey));
-  }
-  return p;
+  return progNames.get(JSON.stringify([ident.path, ident.hash, name, flags]), ask);
 }
 
 /**

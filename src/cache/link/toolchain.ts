@@ -7,21 +7,13 @@ import { deterministicByDefault } from "../../compilers/link/archiver.ts";
 import { parseLdSearchDirs, parsePrintSearchDirs } from "../../compilers/link/search.ts";
 import { runCapture } from "../../platform/exec.ts";
 import { resolveCompiler } from "../compiler-identity.ts";
+import { ProbeMemo } from "../probe-memo.ts";
 
-const MEMO_LIMIT = 256;
-const memo = new Map<string, Promise<unknown>>();
+const memo = new ProbeMemo<unknown>(256);
 
 /** One probe per key at a time and once per daemon; a failed probe is asked again next time. */
 function once<T>(key: string, probe: () => Promise<T>): Promise<T> {
-  const known = memo.get(key);
-  if (known !== undefined) return known as Promise<T>;
-  if (memo.size >= MEMO_LIMIT) memo.clear();
-  const p = probe().catch((e: unknown) => {
-    memo.delete(key);
-    throw e;
-  });
-  memo.set(key, p);
-  return p;
+  return memo.get(key, probe) as Promise<T>;
 }
 
 async function ask(argv: readonly string[], env: Record<string, string>): Promise<string | null> {
