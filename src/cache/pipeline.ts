@@ -64,57 +64,48 @@ export async function handleCompile(req: CompileRequest, ctx: PipelineContext): 
   const family = ident === null ? null : compilerFamily(invokedName, ident.realName);
   if (ident === null || family === null) return runLocal(ctx, "unknown-compiler", compilerPath, "other");
   if (ctx.store === null) return runLocal(ctx, "cache-unavailable", compilerPath, "other");
-  // What the driver reads besides its arguments: clang's configuration files are part of
-  // its identity (driver-config.ts); a specs file gcc would read, or -- for clang and emcc --
-  // CCC_OVERRIDE_OPTIONS, would change what it does where we cannot see (gcc-specs.ts). By
-  // the real program's name: a clang installed as `gcc` reads configuration files, not specs.
-  const realClang = /clang/.test(ident.realName);
-  if (family === "clang" || family === "emcc" || (family === "gcc" && realClang)) {
-    if (env.CCC_OVERRIDE_OPTIONS !== undefined) return runLocal(ctx, "too-hard", compilerPath, "other");
-  }
-  if (family === "emcc" && env.EM_LLVM_ROOT !== undefined && hasConfigFiles(path.resolve(req.cwd, env.EM_LLVM_ROOT, "clang"))) {
-    return runLocal(ctx, "too-hard", compilerPath, "other");
-  }
-  if (family === "clang" || (family === "gcc" && realClang)) {
-    const configured = await withDriverConfig(ident, env, ctx.files);
-    if (configured === null) return runLocal(ctx, "too-hard", compilerPath, "other");
-    return handleFamily(req, configured, family, invokedName, compilerPath, ctx);
-  }
-  if (family === "gcc") {
-    const specs = await gccSpecs(ident, env, req.cwd);
-    if (specs === undefined) {
-      // Not gcc's answer: a clang under another name (a copy called `cc`) is asked as clang.
-      const configured = await withDriverConfig(ident, env, ctx.files);
-      if (configured === null) return runLocal(ctx, "too-hard", compilerPath, "other");
-      return handleFamily(req, configured, family, invokedName, compilerPath, ctx);
-    }
-    if (specs.found !== null) return runLocal(ctx, "too-hard", compilerPath, "other");
-    return handleFamily(req, { ...ident, driverInputs: { files: [], dirs: [], absent: specs.candidates } }, family, invokedName, compilerPath, ctx);
-  }
-  return handleFamily(req, ident, family, invokedName, compilerPath, ctx);
-}
-
-function handleFamily(
-  req: CompileRequest,
-  ident: CompilerIdentity,
-  family: CompilerFamily,
-  invokedName: string,
-  compilerPath: string,
-  ctx: PipelineContext,
-): Promise<CompileReply> {
+  const driver = await driverIdentity(ident, family, req, ctx);
+  if (driver === null) return runLocal(ctx, "too-hard", compilerPath, "other");
   switch (family) {
     case "rustc":
-      return handleRustc(req, ident, ctx);
+      return handleRustc(req, driver, ctx);
     case "archiver":
     case "linker":
-      return handleLink(req, ident, family, req.args, ctx);
+      return handleLink(req, driver, family, req.args, ctx);
     case "gcc":
     case "clang":
     case "emcc":
-      return handleCc(req, ident, family, invokedName, compilerPath, ctx);
+      return handleCc(req, driver, family, invokedName, compilerPath, ctx);
     default:
       return unreachable(family);
   }
+}
+
+/**
+ * The compiler's identity with what its driver reads besides its arguments, or null when
+ * that makes the compile too hard. clang's configuration files are part of its identity
+ * (driver-config.ts); a specs file gcc would read, CCC_OVERRIDE_OPTIONS for clang and emcc,
+ * or configuration files beside EM_LLVM_ROOT's clang would change what it does
+ * where we cannot see (gcc-specs.ts). By the real program: a clang installed as `gcc`
+ * reads configuration files, not specs.
+ */
+async function driverIdentity(
+  ident: CompilerIdentity,
+  family: CompilerFamily,
+  req: CompileRequest,
+  ctx: PipelineContext,
+): Promise<CompilerIdentity | null> {
+  const env = req.env;
+  const clang = family === "clang" || (family === "gcc" && /clang/.test(ident.realName));
+  if ((clang || family === "emcc") && env.CCC_OVERRIDE_OPTIONS !== undefined) return null;
+  if (family === "emcc" && env.EM_LLVM_ROOT !== undefined && hasConfigFiles(path.resolve(req.cwd, env.EM_LLVM_ROOT, "clang"))) return null;
+  if (clang) return withDriverConfig(ident, env, ctx.files);
+  if (family !== "gcc") return ident;
+  const specs = await gccSpecs(ident, env, req.cwd);
+  // Not gcc's answer: a clang under another name (a copy called `cc`) is asked as clang.
+  if (specs === undefined) return withDriverConfig(ident, env, ctx.files);
+  if (specs.found !== null) return null;
+  return { ...ident, driverInputs: { files: [], dirs: [], absent: specs.candidates } };
 }
 
 async function handleCc(
