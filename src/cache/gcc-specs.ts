@@ -1,9 +1,10 @@
 // gcc reads a `specs` file when it finds one among its startfile prefixes: the directories of
-// LIBRARY_PATH, GCC_EXEC_PREFIX and its own installation, each also with its
-// `<machine>/<version>/` below. Such a file can change every compile and link (add options,
-// include directories, other programs) without changing the driver, so a compile or link
-// that would read one runs uncached. Where gcc looks depends on the driver and those two
-// variables: asked once (`-print-search-dirs`); whether a file is there, on every request.
+// LIBRARY_PATH, LPATH (read like LIBRARY_PATH by a native gcc), GCC_EXEC_PREFIX and its own
+// installation, each also with its `<machine>/<version>/` below. Such a file can change every
+// compile and link (add options, include directories, other programs) without changing the
+// driver, so a compile or link that would read one runs uncached. Where gcc looks depends on
+// the driver and those variables: asked once (`-print-search-dirs`); whether a file is there,
+// on every request.
 import { runCapture } from "../platform/exec.ts";
 import { joinPhysical } from "../platform/paths.ts";
 import { regularFileStamp } from "../platform/stat-snapshot.ts";
@@ -43,8 +44,11 @@ export function specsCandidates(searchDirs: string, cwd: string): string[] | nul
   return [...out];
 }
 
+/** The variables that add to gcc's startfile prefixes, where it looks for `specs`. */
+export const STARTFILE_PREFIX_VARS = ["LIBRARY_PATH", "LPATH", "GCC_EXEC_PREFIX"] as const;
+
 function ask(ident: CompilerIdentity, env: Record<string, string>, cwd: string): Promise<readonly string[]> {
-  const vars = [env.LIBRARY_PATH ?? null, env.GCC_EXEC_PREFIX ?? null];
+  const vars = STARTFILE_PREFIX_VARS.map((v) => env[v] ?? null);
   // A relative entry (an empty one is ".") is the cwd's; absolute ones are the same from anywhere.
   const relative = vars.some((v) => v !== null && v.split(":").some((d) => !d.startsWith("/")));
   const key = JSON.stringify([ident.path, ident.hash, vars, relative ? cwd : null]);

@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { classifyCc, type CcInvocation } from "../compilers/cc/args.ts";
 import {
   CC_UNCACHEABLE_ENV_VARS,
+  CLANG_UNCACHEABLE_ENV_VARS,
   type CcJob,
   ccJobs,
   ccKeyFields,
@@ -83,11 +84,11 @@ export async function handleCompile(req: CompileRequest, ctx: PipelineContext): 
 
 /**
  * The compiler's identity with what its driver reads besides its arguments, or null when
- * that makes the compile too hard. clang's configuration files are part of its identity
- * (driver-config.ts); a specs file gcc would read, CCC_OVERRIDE_OPTIONS for clang and emcc,
- * or configuration files beside EM_LLVM_ROOT's clang would change what it does
- * where we cannot see (gcc-specs.ts). By the real program: a clang installed as `gcc`
- * reads configuration files, not specs.
+ * that makes the compile too hard: a specs file gcc would read (gcc-specs.ts); for clang and
+ * emcc, a variable that changes their options or makes them print or log what they did
+ * (CLANG_UNCACHEABLE_ENV_VARS), or configuration files beside EM_LLVM_ROOT's clang. clang's
+ * own configuration files are part of its identity (driver-config.ts). By the real
+ * program: a clang installed as `gcc` reads configuration files, not specs.
  */
 async function driverIdentity(
   ident: CompilerIdentity,
@@ -97,7 +98,7 @@ async function driverIdentity(
 ): Promise<CompilerIdentity | null> {
   const env = req.env;
   const clang = family === "clang" || (family === "gcc" && /clang/.test(ident.realName));
-  if ((clang || family === "emcc") && env.CCC_OVERRIDE_OPTIONS !== undefined) return null;
+  if ((clang || family === "emcc") && CLANG_UNCACHEABLE_ENV_VARS.some((v) => env[v] !== undefined)) return null;
   if (family === "emcc" && env.EM_LLVM_ROOT !== undefined && hasConfigFiles(path.resolve(req.cwd, env.EM_LLVM_ROOT, "clang"))) return null;
   if (clang) return withDriverConfig(ident, env, ctx.files);
   if (family !== "gcc") return ident;

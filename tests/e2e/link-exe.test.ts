@@ -264,6 +264,50 @@ describe("what must miss", () => {
     linkMissThenHit(dir, argv, "prog", CHANGED);
     expect(runProgram(path.join(dir, "prog"))).toBe("3 50\n");
   });
+
+  // gcc searches LIBRARY_PATH's directories, then LPATH's (a native gcc reads it as it reads
+  // LIBRARY_PATH), after the -L ones.
+  for (const variable of ["LIBRARY_PATH", "LPATH"]) {
+    test(`libraries found through ${variable}: other directories there miss, as does a library appearing in an earlier one`, () => {
+      const dir = scenario(`search-${variable}`);
+      cProject(dir);
+      for (const [sub, x] of [["b", 7], ["c", 5]] as const) {
+        fs.mkdirSync(path.join(dir, sub));
+        put(dir, "x1.c", `int x_helper(void) { return ${x}; }\n`);
+        sh(["gcc", "-O2", "-c", "x1.c", "-o", "x1.o"], dir);
+        sh(["ar", "rcs", `${sub}/libx.a`, "x1.o", "x2.o"], dir);
+      }
+      fs.mkdirSync(path.join(dir, "a"));
+      const argv = ["gcc", "main.o", "util.o", "-lx", "-o", "prog"];
+      const out = path.join(dir, "prog");
+      /** A bare link and one through zccache with `dirs` in the variable: same bytes; the counts. */
+      const link = (dirs: string[]): Counts => {
+        const extra = { [variable]: dirs.map((d) => path.join(dir, d)).join(":") };
+        fs.rmSync(out, { force: true });
+        expectOk(bare(argv, dir, { ...env.env, ...extra }), `bare link with ${variable}`);
+        const bareBytes = readOrNull(out);
+        fs.rmSync(out, { force: true });
+        const z = zcMeasured(argv, dir, extra);
+        expectOk(z.r, `link with ${variable}`);
+        expectSameBytes(readOrNull(out), bareBytes, `${variable}=${extra[variable]}`);
+        return counts(z.d);
+      };
+      expect(link(["b"])).toEqual(MISS);
+      expect(link(["b"])).toEqual(HIT);
+      expect(runProgram(out)).toBe("3 70\n");
+      // Another directory: another library, although the one found before is unchanged.
+      expect(link(["c"]).hits).toBe(0);
+      expect(runProgram(out)).toBe("3 50\n");
+      expect(link(["a", "b"]).hits).toBe(0);
+      expect(link(["a", "b"])).toEqual(HIT);
+      // A library appearing in the earlier directory wins from now on.
+      put(dir, "x1.c", "int x_helper(void) { return 6; }\n");
+      sh(["gcc", "-O2", "-c", "x1.c", "-o", "x1.o"], dir);
+      sh(["ar", "rcs", "a/libx.a", "x1.o", "x2.o"], dir);
+      expect(link(["a", "b"])).toEqual(CHANGED);
+      expect(runProgram(out)).toBe("3 60\n");
+    });
+  }
 });
 
 describe("side files and the deploy hook", () => {

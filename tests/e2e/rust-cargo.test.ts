@@ -252,6 +252,30 @@ describe.skipIf(skip)("cargo through zccache", () => {
     expect(compile()).toEqual({ hits: 0, misses: 1 });
   });
 
+  test("a bin's link driver: LPATH is in the key; clang printing or logging its runs leaves the compile to rustc", () => {
+    const dir = path.join(env.work, "linkdriver");
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, "hello.rs"), 'fn main() { println!("hello"); }\n');
+    const rustc = path.join(CARGO_BIN ?? "", "rustc");
+    const compile = (extra: Record<string, string>) => {
+      const before = env.status();
+      const r = env.zc([rustc, "--crate-name", "hello", "--crate-type", "bin", "--emit=dep-info,link", "hello.rs", "--out-dir", ".", "-C", "linker=clang"], {
+        cwd: dir,
+        env: { PATH: `${CARGO_BIN}:${env.env.PATH}`, ...extra },
+      });
+      expect(r.code).toBe(0);
+      const after = env.status();
+      return { hits: after.hits - before.hits, misses: after.misses - before.misses };
+    };
+    expect(compile({})).toEqual({ hits: 0, misses: 1 });
+    expect(compile({})).toEqual({ hits: 1, misses: 0 });
+    expect(compile({ LPATH: path.join(dir, "lib") })).toEqual({ hits: 0, misses: 1 });
+    // clang appends each link's command line to the file: a hit would not.
+    const log = path.join(dir, "opts.log");
+    expect(compile({ CC_PRINT_OPTIONS: "1", CC_PRINT_OPTIONS_FILE: log })).toEqual({ hits: 0, misses: 0 });
+    expect(fs.readFileSync(log, "utf8")).toContain("hello");
+  });
+
   test("7: dylib/cdylib crates and --test harness builds pass through, counted with a reason", () => {
     const r = cargoMeasured(env, ["test", "--no-run", "-p", "base"], ws);
     expect(r.d.reasons["test-harness"]).toBeGreaterThanOrEqual(1);

@@ -569,6 +569,16 @@ describe("clang's configuration files", () => {
   });
 });
 
+test("gettext's LANGUAGE, which picks the language of gcc's messages, is part of the key", () => {
+  const c = new CacheEnv();
+  c.write("v.c", "int v(void) { return 1; }\n");
+  const argv = ["gcc", "-O1", "-c", "v.c", "-o", "v.o"];
+  prime(c, argv, { LANG: "C.UTF-8" });
+  const misses = c.status().misses;
+  expect(c.zc(argv, { env: { LANG: "C.UTF-8", LANGUAGE: "de" } }).code).toBe(0);
+  expect(c.status().misses).toBe(misses + 1);
+});
+
 describe("gcc's specs file", () => {
   // gcc reads `specs` from its startfile prefixes, which LIBRARY_PATH and GCC_EXEC_PREFIX add
   // to: a file there changes the compile while neither the arguments nor the driver change.
@@ -614,4 +624,56 @@ describe("gcc's specs file", () => {
       expect(c.status().hits).toBe(hits + 1);
     });
   }
+
+  // Where gcc looks is asked once per driver and these variables: a daemon that asked
+  // without them must ask again once a build sets them.
+  for (const variable of ["LIBRARY_PATH", "LPATH"] as const) {
+    test(`${variable} set only after the daemon asked where gcc looks: a specs file there runs the compile uncached`, () => {
+      const c = new CacheEnv();
+      c.write("v.c", "#ifndef V\n#define V 0\n#endif\nint v(void) { return V; }\n");
+      const dir = path.join(c.work, "lib");
+      fs.mkdirSync(dir);
+      fs.writeFileSync(path.join(dir, "specs"), SPECS);
+      backdate(path.join(c.work, "v.c"), path.join(dir, "specs"));
+      const argv = ["gcc", "-O1", "-c", "v.c", "-o", "v.o"];
+      prime(c, argv);
+      const plain = c.read("v.o");
+      const tooHard = c.status().reasons["too-hard"] ?? 0;
+      expect(compareOnce(c, argv, ["v.o"], { [variable]: dir })).toBe("");
+      // The setup is real: gcc read the file.
+      expect(c.read("v.o").equals(plain)).toBe(false);
+      expect(c.status().reasons["too-hard"]).toBe(tooHard + 1);
+    });
+  }
+});
+
+describe("variables that make clang print or log each run", () => {
+  // clang's driver prints its command lines or the headers it read, or appends its
+  // diagnostics or statistics to a file, when one of these is set: a hit would do neither.
+  // (CC_PRINT_PROC_STAT's times differ from run to run: not compared here.)
+  const cases: [string, Record<string, string>, string | null][] = [
+    ["CC_PRINT_HEADERS", { CC_PRINT_HEADERS: "1" }, null],
+    ["CC_PRINT_OPTIONS", { CC_PRINT_OPTIONS: "1" }, null],
+    ["CC_PRINT_OPTIONS with its file", { CC_PRINT_OPTIONS: "1", CC_PRINT_OPTIONS_FILE: "opts.log" }, "opts.log"],
+    ["CC_LOG_DIAGNOSTICS with its file", { CC_LOG_DIAGNOSTICS: "1", CC_LOG_DIAGNOSTICS_FILE: "diag.log" }, "diag.log"],
+  ];
+  test("each runs clang uncached, printing or writing what bare clang does, after a cached compile", () => {
+    const clang = Bun.which("clang");
+    if (clang === null) throw new Error("clang is required");
+    const c = new CacheEnv();
+    c.write("w.c", "#include <stddef.h>\nint f(void) { int unused; return (int)sizeof(size_t); }\n");
+    backdate(path.join(c.work, "w.c"));
+    const argv = [clang, "-Wall", "-c", "w.c", "-o", "w.o"];
+    prime(c, argv);
+    for (const [name, env, file] of cases) {
+      if (file !== null) fs.rmSync(path.join(c.work, file), { force: true });
+      const before = c.status();
+      // The bare run and ours print the same (stderr is compared: a hit would print only the warning).
+      expect(compareOnce(c, argv, ["w.o", ...(file === null ? [] : [file])], env)).toBe("");
+      const after = c.status();
+      expect({ name, hits: after.hits - before.hits, tooHard: (after.reasons["too-hard"] ?? 0) - (before.reasons["too-hard"] ?? 0) }).toEqual({ name, hits: 0, tooHard: 1 });
+      // The setup is real: the bare run wrote its file.
+      if (file !== null) expect(fs.existsSync(path.join(c.work, file))).toBe(true);
+    }
+  });
 });

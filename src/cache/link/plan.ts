@@ -206,7 +206,8 @@ export async function prepareLink(
     for (const d of inv.libDirs) probeDirs.push(searchDir(d, cwd, inv.sysroot));
     switch (inv.tool.kind) {
       case "driver": {
-        for (const d of (env.LIBRARY_PATH ?? "").split(":")) if (d !== "") probeDirs.push(path.resolve(cwd, d));
+        // gcc searches LIBRARY_PATH, then LPATH (a native gcc's synonym), after the -L directories.
+        for (const v of ["LIBRARY_PATH", "LPATH"]) for (const d of (env[v] ?? "").split(":")) if (d !== "") probeDirs.push(path.resolve(cwd, d));
         const facts = await driverFacts(ident.path, ident.hash, inv.tool.family, inv.tool.fuseLd, targetArgs(expanded), env, req.selfExe ?? null);
         if (facts.linker === null) return local("too-hard", "cannot find the driver's linker");
         const linkerHash = ctx.files.hash(facts.linker);

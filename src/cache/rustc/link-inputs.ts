@@ -4,6 +4,7 @@
 // `-C target-cpu=native`. Each is reduced to `name=hash` strings for the key.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { CC_UNCACHEABLE_ENV_VARS, CLANG_UNCACHEABLE_ENV_VARS } from "../../compilers/cc/plan.ts";
 import type { RustInvocation } from "../../compilers/rustc/args.ts";
 import { runCapture } from "../../platform/exec.ts";
 import { err, ok, type Result } from "../../platform/result.ts";
@@ -118,6 +119,10 @@ export async function linkerInputs(
   const name = inv.linker ?? (target.includes("-linux") ? "cc" : null);
   // Targets whose default linker ships with the toolchain (rust-lld) are covered by its identity.
   if (name === null) return ok({ identity: "toolchain-default", files: [] });
+  // The linker is a compiler driver: what changes its options, makes it print or log its
+  // runs, or names specs files for it, changes this link too.
+  const driverVar = [...CLANG_UNCACHEABLE_ENV_VARS, ...CC_UNCACHEABLE_ENV_VARS].find((v) => env[v] !== undefined);
+  if (driverVar !== undefined) return err(`${driverVar} is set for the linker`);
   const resolved = resolveCompiler(name, cwd, env.PATH ?? "", null);
   if (resolved === null) return err(`linker ${name} not found`);
   const ident = ctx.compilers.identify(resolved);

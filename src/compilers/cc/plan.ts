@@ -22,6 +22,16 @@ import { splitHeaderTrace } from "./header-trace.ts";
 export const INCLUDE_PATH_VARS: readonly string[] = ["CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH", "OBJC_INCLUDE_PATH", "OBJCPLUS_INCLUDE_PATH"];
 
 /** Environment variables gcc and clang read that can change the object or the diagnostics. */
+/** The OS versions an Apple target is built for when no option names one (clang, rustc). */
+export const APPLE_TARGET_ENV_VARS = [
+  "MACOSX_DEPLOYMENT_TARGET",
+  "IPHONEOS_DEPLOYMENT_TARGET",
+  "TVOS_DEPLOYMENT_TARGET",
+  "WATCHOS_DEPLOYMENT_TARGET",
+  "XROS_DEPLOYMENT_TARGET",
+  "DRIVERKIT_DEPLOYMENT_TARGET",
+] as const;
+
 export const CC_KEY_ENV_VARS = [
   "CPATH",
   "C_INCLUDE_PATH",
@@ -45,6 +55,9 @@ export const CC_KEY_ENV_VARS = [
   "LC_ALL",
   "LC_CTYPE",
   "LC_MESSAGES",
+  // gettext's list of message languages: it wins over LC_MESSAGES for gcc's diagnostics.
+  "LANGUAGE",
+  ...APPLE_TARGET_ENV_VARS,
   // emcc/em++: extra arguments, the config and cache it reads, the programs it runs.
   "EMCC_CFLAGS",
   "EMMAKEN_CFLAGS",
@@ -64,6 +77,24 @@ export const CC_KEY_ENV_VARS = [
 /** Variables that make the compiler write files we do not know about. */
 // GCC_SPECS: Gentoo's gcc reads the specs files it names.
 export const CC_UNCACHEABLE_ENV_VARS = ["DEPENDENCIES_OUTPUT", "SUNPRO_DEPENDENCIES", "GCC_SPECS"] as const;
+
+/**
+ * Variables clang's driver acts on when they are set at all (emcc's clang too): options
+ * changed where we cannot see (CCC_OVERRIDE_OPTIONS); the command lines, headers,
+ * diagnostics or process statistics of each run printed or appended to a file
+ * (`CC_PRINT_OPTIONS`, … with their `_FILE` companions), which a hit would not do; the
+ * command line recorded in the debug info of Apple targets (RC_DEBUG_OPTIONS), which would
+ * hold our own depfile option. Such a compile or link runs uncached.
+ */
+export const CLANG_UNCACHEABLE_ENV_VARS = [
+  "CCC_OVERRIDE_OPTIONS",
+  "CC_PRINT_OPTIONS",
+  "CC_PRINT_HEADERS",
+  "CC_LOG_DIAGNOSTICS",
+  "CC_PRINT_PROC_STAT",
+  "CC_PRINT_INTERNAL_STAT",
+  "RC_DEBUG_OPTIONS",
+] as const;
 
 export type { ColorMode } from "./color.ts";
 

@@ -9,6 +9,8 @@ export const LINK_KEY_ENV_VARS: readonly string[] = [
   ...new Set([
     ...CC_KEY_ENV_VARS,
     "LIBRARY_PATH",
+    // A native gcc reads LPATH as it reads LIBRARY_PATH.
+    "LPATH",
     "LD_LIBRARY_PATH",
     "LD_RUN_PATH",
     "ZERO_AR_DATE",

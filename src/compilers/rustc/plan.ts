@@ -2,6 +2,7 @@
 // the working directory are replaced by placeholders in every path the key hashes.
 import * as path from "node:path";
 import type { KeyField } from "../../cache/key.ts";
+import { APPLE_TARGET_ENV_VARS } from "../cc/plan.ts";
 import type { RustInvocation } from "./args.ts";
 
 /** Cargo-set variables that say where or how fast to build, not what: not in the key. */
@@ -33,11 +34,14 @@ const RUSTC_KEY_ENV = [
   "RUSTC_OVERRIDE_VERSION_STRING",
   "RUSTC_LOG",
   "RUSTC_LOG_COLOR",
+  // Apple targets: the OS version built for, and the SDK linked against.
+  ...APPLE_TARGET_ENV_VARS,
+  "SDKROOT",
 ];
 /** Read by clippy-driver. */
 export const CLIPPY_KEY_ENV = ["CLIPPY_ARGS", "CLIPPY_CONF_DIR", "CLIPPY_DISABLE_DOCS_LINKS", "CARGO_PRIMARY_PACKAGE"];
 /** Read by the system linker driver (cc) when rustc links a bin or proc-macro. */
-export const LINKER_KEY_ENV = ["LIBRARY_PATH", "LD_RUN_PATH", "GCC_EXEC_PREFIX", "COMPILER_PATH"];
+export const LINKER_KEY_ENV = ["LIBRARY_PATH", "LPATH", "LD_RUN_PATH", "GCC_EXEC_PREFIX", "COMPILER_PATH"];
 /** Read when a human-format run decides on colour. */
 const COLOR_KEY_ENV = ["CLICOLOR", "CLICOLOR_FORCE", "NO_COLOR", "TERM"];
 /** Never passed to a rustc the daemon runs: they name the client's jobserver fds. */
