@@ -35,7 +35,8 @@ import { placeOf } from "./cc-relocation.ts";
 import { ccServeJob } from "./cc-serve.ts";
 import { runCcMiss } from "./cc-miss.ts";
 import { subToolFingerprints } from "./sub-tools.ts";
-import { hasConfigFiles, withDriverConfig } from "./driver-config.ts";
+import { withDriverConfig } from "./driver-config.ts";
+import { emccFlagsAcceptable, withEmscriptenConfig } from "./emscripten-config.ts";
 import { gccSpecs } from "./gcc-specs.ts";
 
 export interface JobResult {
@@ -86,9 +87,10 @@ export async function handleCompile(req: CompileRequest, ctx: PipelineContext): 
  * The compiler's identity with what its driver reads besides its arguments, or null when
  * that makes the compile too hard: a specs file gcc would read (gcc-specs.ts); for clang and
  * emcc, a variable that changes their options or makes them print or log what they did
- * (CLANG_UNCACHEABLE_ENV_VARS), or configuration files beside EM_LLVM_ROOT's clang. clang's
- * own configuration files are part of its identity (driver-config.ts). By the real
- * program: a clang installed as `gcc` reads configuration files, not specs.
+ * (CLANG_UNCACHEABLE_ENV_VARS). clang's own configuration files are part of its identity
+ * (driver-config.ts), as are the configuration and tools emcc's environment names
+ * (emscripten-config.ts). By the real program: a clang installed as `gcc` reads
+ * configuration files, not specs.
  */
 async function driverIdentity(
   ident: CompilerIdentity,
@@ -99,7 +101,7 @@ async function driverIdentity(
   const env = req.env;
   const clang = family === "clang" || (family === "gcc" && /clang/.test(ident.realName));
   if ((clang || family === "emcc") && CLANG_UNCACHEABLE_ENV_VARS.some((v) => env[v] !== undefined)) return null;
-  if (family === "emcc" && env.EM_LLVM_ROOT !== undefined && hasConfigFiles(path.resolve(req.cwd, env.EM_LLVM_ROOT, "clang"))) return null;
+  if (family === "emcc") return withEmscriptenConfig(ident, env, req.cwd, ctx.files);
   if (clang) return withDriverConfig(ident, env, ctx.files);
   if (family !== "gcc") return ident;
   const specs = await gccSpecs(ident, env, req.cwd);
@@ -126,6 +128,7 @@ async function handleCc(
     return handleLink(req, ident, family, expanded.value.args, ctx);
   }
   if (cls.kind === "not-cacheable") return runLocal(ctx, cls.reason, compilerPath, "other");
+  if (family === "emcc" && !emccFlagsAcceptable(env)) return runLocal(ctx, "too-hard", compilerPath, "other");
   const inv = cls.inv;
   for (const src of inv.sources) {
     if (isAbsent(path.resolve(req.cwd, src.path))) return runLocal(ctx, "missing-input", compilerPath, "other");

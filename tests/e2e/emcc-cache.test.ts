@@ -4,7 +4,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { bare, CacheEnv, requireTool, type RunResult, run, type Status, tempDir } from "../helpers.ts";
+import { bare, CacheEnv, requireTool, type RunResult, run, sleepMs, type Status, tempDir } from "../helpers.ts";
 import { expectSameBytes, readOrNull } from "../assertions.ts";
 
 const HAVE_EMCC = requireTool("emcc", "the Emscripten suite is") && requireTool("node", "the Emscripten suite is");
@@ -138,6 +138,72 @@ describe.skipIf(!HAVE_EMCC)("emcc", () => {
     // EMCC_CFLAGS adds arguments: another result.
     const other = zcMeasured(["emcc", "-c", "add.c", "-sSTRICT=1", "-o", "add.o"], dir, { EMCC_CFLAGS: "-O2" });
     expect(counts(other.d)).toEqual(MISS);
+  });
+
+  test("what emcc's environment names: a wrapper, its log, added flags, another configuration file and the clang it names", async () => {
+    const dir = scenario("environment");
+    fs.writeFileSync(path.join(dir, "v.c"), "#ifndef V\n#define V 0\n#endif\nint v(void) { return V; }\n");
+    const script = (name: string, v: number): string => {
+      const p = path.join(dir, name);
+      fs.writeFileSync(p, `#!/bin/sh\nexec /usr/bin/clang-14 "$@" -DV=${v}\n`, { mode: 0o755 });
+      return p;
+    };
+    const wrap = path.join(dir, "wrap.sh");
+    fs.writeFileSync(wrap, '#!/bin/sh\nexec "$@" -DV=7\n', { mode: 0o755 });
+    const argv = ["emcc", "-O1", "-c", "v.c", "-o", "v.o"];
+    /** A bare compile and one through zccache under `extra`: same object, stdout, stderr; our counts. */
+    const compare = (extra: Record<string, string>): Counts => {
+      const out = path.join(dir, "v.o");
+      fs.rmSync(out, { force: true });
+      const b = bare(argv, dir, { ...env.env, ...extra });
+      expect(b.code).toBe(0);
+      const bareBytes = readOrNull(out);
+      fs.rmSync(out, { force: true });
+      const z = zcMeasured(argv, dir, extra);
+      expect({ code: z.r.code, out: z.r.out, err: z.r.err }).toEqual({ code: 0, out: b.out, err: b.err });
+      expectSameBytes(readOrNull(out), bareBytes, JSON.stringify(extra));
+      return counts(z.d);
+    };
+    const uncached = { hits: 0, misses: 0, uncacheable: 1, errors: 0, reasons: { "too-hard": 1 } };
+    await sleepMs(2200);
+    const plain = missThenHit(dir, argv, ["v.o"], "c")[0];
+    // A wrapper around every clang run, its logging, flags our decisions cannot see: uncached.
+    expect(compare({ EM_COMPILER_WRAPPER: wrap })).toEqual(uncached);
+    expect(readOrNull(path.join(dir, "v.o"))?.equals(plain as Buffer)).toBe(false);
+    expect(compare({ EMCC_CFLAGS: "-Iinc" })).toEqual(uncached);
+    expect(zcMeasured(argv, dir, { EMCC_DEBUG: "1", EMCC_TEMP_DIR: tempDir("zc-emdebug-") }).d.uncacheable).toBe(1);
+
+    // A configuration file of ours whose LLVM_ROOT is a directory of ours.
+    const tools = path.join(dir, "tools");
+    fs.mkdirSync(tools);
+    for (const name of ["clang-14", "clang++-14"]) fs.symlinkSync(`/usr/bin/${name}`, path.join(tools, name));
+    const root = path.dirname(fs.realpathSync(Bun.which("emcc") as string));
+    const config = path.join(dir, "em-config");
+    const rootConfig = fs.readFileSync(path.join(root, ".emscripten"), "utf8");
+    fs.writeFileSync(config, `${rootConfig}\nLLVM_ROOT = '${tools}'\n`);
+    await sleepMs(2200);
+    expect(compare({ EM_CONFIG: config })).toEqual(MISS);
+    expect(compare({ EM_CONFIG: config })).toEqual(HIT);
+    // The clang it names replaced: the same file names, another compiler.
+    fs.rmSync(path.join(tools, "clang-14"));
+    fs.renameSync(script("clang-14.new", 5), path.join(tools, "clang-14"));
+    await sleepMs(2200);
+    expect(compare({ EM_CONFIG: config }).hits).toBe(0);
+    // The file edited: it now names a wrapper (uncached), then the installation's clang again.
+    fs.writeFileSync(config, `${rootConfig}\nLLVM_ROOT = '${tools}'\nCOMPILER_WRAPPER = '${wrap}'\n`);
+    await sleepMs(2200);
+    expect(compare({ EM_CONFIG: config })).toEqual(uncached);
+    fs.writeFileSync(config, rootConfig);
+    await sleepMs(2200);
+    expect(compare({ EM_CONFIG: config }).hits).toBe(0);
+    expect(readOrNull(path.join(dir, "v.o"))?.equals(plain as Buffer)).toBe(true);
+    // An override of one setting: EM_LLVM_ROOT's clang is the one that counts.
+    expect(compare({ EM_LLVM_ROOT: tools }).hits).toBe(0);
+    expect(compare({ EM_LLVM_ROOT: tools })).toEqual(HIT);
+    fs.rmSync(path.join(tools, "clang-14"));
+    fs.renameSync(script("clang-14.new", 6), path.join(tools, "clang-14"));
+    await sleepMs(2200);
+    expect(compare({ EM_LLVM_ROOT: tools }).hits).toBe(0);
   });
 
   test("emcc link: app.js and app.wasm restored byte-identical, node prints the same", () => {

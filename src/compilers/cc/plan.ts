@@ -22,6 +22,46 @@ import { splitHeaderTrace } from "./header-trace.ts";
 export const INCLUDE_PATH_VARS: readonly string[] = ["CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH", "OBJC_INCLUDE_PATH", "OBJCPLUS_INCLUDE_PATH"];
 
 /** Environment variables gcc and clang read that can change the object or the diagnostics. */
+/** emscripten's settings, each also overridden by an `EM_<name>` variable (tools/config.py). */
+export const EMSCRIPTEN_CONFIG_KEYS = [
+  "NODE_JS",
+  "BINARYEN_ROOT",
+  "SPIDERMONKEY_ENGINE",
+  "V8_ENGINE",
+  "LLVM_ROOT",
+  "LLVM_ADD_VERSION",
+  "CLANG_ADD_VERSION",
+  "CLOSURE_COMPILER",
+  "JAVA",
+  "JS_ENGINE",
+  "JS_ENGINES",
+  "WASMER",
+  "WASMTIME",
+  "WASM_ENGINES",
+  "FROZEN_CACHE",
+  "CACHE",
+  "PORTS",
+  "COMPILER_WRAPPER",
+] as const;
+
+/**
+ * Variables that make emcc log its steps, keep its temporaries or write elsewhere what a
+ * hit would not (EMCC_DEBUG, EMCC_VERBOSE, EMCC_STDERR_FILE, EMPROFILE, …), or run every
+ * clang through a program of the user's (EM_COMPILER_WRAPPER): such a compile or link runs
+ * uncached.
+ */
+export const EMCC_UNCACHEABLE_ENV_VARS = [
+  "EM_COMPILER_WRAPPER",
+  "EMCC_DEBUG",
+  "EMCC_DEBUG_SAVE",
+  "EMCC_VERBOSE",
+  "EMCC_STDERR_FILE",
+  "EMPROFILE",
+  "EMCC_SAVE_OPT_TEMP",
+  "EM_BUILD_VERBOSE",
+  "BINARYEN_PASS_DEBUG",
+] as const;
+
 /** The OS versions an Apple target is built for when no option names one (clang, rustc). */
 export const APPLE_TARGET_ENV_VARS = [
   "MACOSX_DEPLOYMENT_TARGET",
@@ -67,11 +107,11 @@ export const CC_KEY_ENV_VARS = [
   "EMCC_CLOSURE_ARGS",
   "EMSDK_PYTHON",
   "EM_CONFIG",
-  "EM_CACHE",
-  "EM_FROZEN_CACHE",
-  "EM_LLVM_ROOT",
-  "EM_BINARYEN_ROOT",
-  "EM_NODE_JS",
+  ...EMSCRIPTEN_CONFIG_KEYS.map((k) => `EM_${k}` as const),
+  // Read when the configuration does not set them.
+  "LLVM_ADD_VERSION",
+  "CLANG_ADD_VERSION",
+  "EMCC_AUTODEBUG",
 ] as const;
 
 /** Variables that make the compiler write files we do not know about. */
