@@ -4,7 +4,6 @@ import * as path from "node:path";
 import { classifyCc, type CcInvocation } from "../compilers/cc/args.ts";
 import {
   CC_UNCACHEABLE_ENV_VARS,
-  CLANG_UNCACHEABLE_ENV_VARS,
   type CcJob,
   ccJobs,
   ccKeyFields,
@@ -14,7 +13,7 @@ import {
 } from "../compilers/cc/plan.ts";
 import { clangMessageLength, colorModeFor, recordsSwitches, type Terminal } from "../compilers/cc/color.ts";
 import { expandResponseFiles, FD_INPUT } from "../compilers/cc/response-files.ts";
-import { analyzerFamily, type CcFamily, compilerFamily, type CompilerFamily } from "../compilers/family.ts";
+import { analyzerFamily, type CcFamily, compilerFamily } from "../compilers/family.ts";
 import { unreachable } from "../platform/result.ts";
 import { handleLink } from "./link/handle.ts";
 import { handleRustc } from "./rustc/handle.ts";
@@ -35,9 +34,8 @@ import { placeOf } from "./cc-relocation.ts";
 import { ccServeJob } from "./cc-serve.ts";
 import { runCcMiss } from "./cc-miss.ts";
 import { subToolFingerprints } from "./sub-tools.ts";
-import { withDriverConfig } from "./driver-config.ts";
-import { emccFlagsAcceptable, withEmscriptenConfig } from "./emscripten-config.ts";
-import { gccSpecs } from "./gcc-specs.ts";
+import { driverIdentity } from "./driver-identity.ts";
+import { emccFlagsAcceptable } from "./emscripten-config.ts";
 
 export interface JobResult {
   readonly exitCode: number;
@@ -66,7 +64,7 @@ export async function handleCompile(req: CompileRequest, ctx: PipelineContext): 
   const family = ident === null ? null : compilerFamily(invokedName, ident.realName);
   if (ident === null || family === null) return runLocal(ctx, "unknown-compiler", compilerPath, "other");
   if (ctx.store === null) return runLocal(ctx, "cache-unavailable", compilerPath, "other");
-  const driver = await driverIdentity(ident, family, req, ctx);
+  const driver = await driverIdentity(ident, family, req.env, req.cwd, ctx.files);
   if (driver === null) return runLocal(ctx, "too-hard", compilerPath, "other");
   switch (family) {
     case "rustc":
@@ -81,34 +79,6 @@ export async function handleCompile(req: CompileRequest, ctx: PipelineContext): 
     default:
       return unreachable(family);
   }
-}
-
-/**
- * The compiler's identity with what its driver reads besides its arguments, or null when
- * that makes the compile too hard: a specs file gcc would read (gcc-specs.ts); for clang and
- * emcc, a variable that changes their options or makes them print or log what they did
- * (CLANG_UNCACHEABLE_ENV_VARS). clang's own configuration files are part of its identity
- * (driver-config.ts), as are the configuration and tools emcc's environment names
- * (emscripten-config.ts). By the real program: a clang installed as `gcc` reads
- * configuration files, not specs.
- */
-async function driverIdentity(
-  ident: CompilerIdentity,
-  family: CompilerFamily,
-  req: CompileRequest,
-  ctx: PipelineContext,
-): Promise<CompilerIdentity | null> {
-  const env = req.env;
-  const clang = family === "clang" || (family === "gcc" && /clang/.test(ident.realName));
-  if ((clang || family === "emcc") && CLANG_UNCACHEABLE_ENV_VARS.some((v) => env[v] !== undefined)) return null;
-  if (family === "emcc") return withEmscriptenConfig(ident, env, req.cwd, ctx.files);
-  if (clang) return withDriverConfig(ident, env, ctx.files);
-  if (family !== "gcc") return ident;
-  const specs = await gccSpecs(ident, env, req.cwd);
-  // Not gcc's answer: a clang under another name (a copy called `cc`) is asked as clang.
-  if (specs === undefined) return withDriverConfig(ident, env, ctx.files);
-  if (specs.found !== null) return null;
-  return { ...ident, driverInputs: { files: [], dirs: [], absent: specs.candidates } };
 }
 
 async function handleCc(

@@ -276,6 +276,31 @@ describe.skipIf(skip)("cargo through zccache", () => {
     expect(fs.readFileSync(log, "utf8")).toContain("hello");
   });
 
+  test("a bin's link driver: a gcc specs file it would read leaves the compile to rustc", () => {
+    const dir = path.join(env.work, "linkspecs");
+    const lib = path.join(dir, "lib");
+    fs.mkdirSync(lib, { recursive: true });
+    fs.writeFileSync(path.join(dir, "hello.rs"), 'fn main() { println!("hello"); }\n');
+    const rustc = path.join(CARGO_BIN ?? "", "rustc");
+    const argv = [rustc, "--crate-name", "hello", "--crate-type", "bin", "--emit=dep-info,link", "hello.rs", "--out-dir", "."];
+    const extra = { PATH: `${CARGO_BIN}:${env.env.PATH}`, LIBRARY_PATH: lib };
+    const compile = () => {
+      const before = env.status();
+      expect(env.zc(argv, { cwd: dir, env: extra }).code).toBe(0);
+      const after = env.status();
+      return { hits: after.hits - before.hits, misses: after.misses - before.misses };
+    };
+    expect(compile()).toEqual({ hits: 0, misses: 1 });
+    expect(compile()).toEqual({ hits: 1, misses: 0 });
+    const plain = fs.readFileSync(path.join(dir, "hello"));
+    fs.writeFileSync(path.join(lib, "specs"), "*link:\n+ --hash-style=sysv\n\n");
+    const old = new Date(Date.now() - 10_000);
+    fs.utimesSync(path.join(lib, "specs"), old, old);
+    expect(compile()).toEqual({ hits: 0, misses: 0 });
+    // The setup is real: the driver read the file.
+    expect(fs.readFileSync(path.join(dir, "hello")).equals(plain)).toBe(false);
+  });
+
   test("7: dylib/cdylib crates and --test harness builds pass through, counted with a reason", () => {
     const r = cargoMeasured(env, ["test", "--no-run", "-p", "base"], ws);
     expect(r.d.reasons["test-harness"]).toBeGreaterThanOrEqual(1);

@@ -6,9 +6,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { CC_UNCACHEABLE_ENV_VARS, CLANG_UNCACHEABLE_ENV_VARS } from "../../compilers/cc/plan.ts";
 import type { RustInvocation } from "../../compilers/rustc/args.ts";
+import { LINKER_KEY_ENV } from "../../compilers/rustc/plan.ts";
 import { runCapture } from "../../platform/exec.ts";
 import { err, ok, type Result } from "../../platform/result.ts";
+import { compilerFamily } from "../../compilers/family.ts";
 import { resolveCompiler } from "../compiler-identity.ts";
+import { driverIdentity } from "../driver-identity.ts";
 import type { PipelineContext } from "../context.ts";
 
 /** A directory with more libraries than this is a system directory: not hashed. */
@@ -84,17 +87,19 @@ interface LinkerSystem {
 }
 
 const linkerSystems = new Map<string, Promise<LinkerSystem>>();
+const LINKER_MEMO_LIMIT = 256;
 
-async function probeLinker(linkerPath: string, env: Record<string, string>): Promise<LinkerSystem> {
+async function probeLinker(linkerPath: string, env: Record<string, string>, cwd: string): Promise<LinkerSystem> {
   const files: string[] = [];
   const ask = async (arg: string): Promise<string | null> => {
     try {
-      const r = await runCapture([linkerPath, arg], { cwd: "/", env });
+      const r = await runCapture([linkerPath, arg], { cwd, env });
       const v = r.stdout.toString("utf8").trim();
       if (r.exitCode !== 0 || v === "") return null;
-      // -print-file-name echoes a name it did not find; -print-prog-name may answer "ld".
-      if (v.startsWith("/")) return v;
-      return arg.startsWith("-print-prog-name") ? resolveCompiler(v, "/", env.PATH ?? "", null) : null;
+      // -print-prog-name may answer "ld" (found on PATH); -print-file-name echoes a name it
+      // did not find, and names one found through a relative directory relative to the cwd.
+      if (arg.startsWith("-print-prog-name")) return v.startsWith("/") ? v : resolveCompiler(v, cwd, env.PATH ?? "", null);
+      return v === arg.slice("-print-file-name=".length) ? null : path.resolve(cwd, v);
     } catch {
       return null;
     }
@@ -125,12 +130,21 @@ export async function linkerInputs(
   if (driverVar !== undefined) return err(`${driverVar} is set for the linker`);
   const resolved = resolveCompiler(name, cwd, env.PATH ?? "", null);
   if (resolved === null) return err(`linker ${name} not found`);
-  const ident = ctx.compilers.identify(resolved);
-  if (ident === null) return err(`linker ${resolved} unreadable`);
-  const memoKey = `${resolved}\u0000${ident.hash}`;
+  const found = ctx.compilers.identify(resolved);
+  if (found === null) return err(`linker ${resolved} unreadable`);
+  // A gcc or clang reads specs or configuration files for the link as for a compile.
+  const family = compilerFamily(path.basename(resolved), found.realName);
+  const ident = family === "gcc" || family === "clang" ? await driverIdentity(found, family, env, cwd, ctx.files) : found;
+  if (ident === null) return err(`linker ${resolved} reads what the key cannot hold`);
+  // Where the driver finds its startup files, libraries and `ld` depends on these variables
+  // (a relative entry on the cwd): asked again for another value.
+  const vars = [...LINKER_KEY_ENV, "PATH"].map((v) => env[v] ?? null);
+  const relative = vars.some((v) => v !== null && v.split(":").some((d) => !d.startsWith("/")));
+  const memoKey = JSON.stringify([resolved, found.hash, vars, relative ? cwd : null]);
   let sys = linkerSystems.get(memoKey);
   if (sys === undefined) {
-    sys = probeLinker(resolved, { ...env });
+    sys = probeLinker(resolved, { ...env }, relative ? cwd : "/");
+    if (linkerSystems.size >= LINKER_MEMO_LIMIT) linkerSystems.clear();
     linkerSystems.set(memoKey, sys);
   }
   const files: string[] = [];
