@@ -24,14 +24,14 @@ export async function driverIdentity(
   cwd: string,
   files: FileHashes,
 ): Promise<CompilerIdentity | null> {
-  const clang = family === "clang" || (family === "gcc" && /clang/.test(ident.realName));
-  if ((clang || family === "emcc") && CLANG_UNCACHEABLE_ENV_VARS.some((v) => env[v] !== undefined)) return null;
-  if (family === "emcc") return withEmscriptenConfig(ident, env, cwd, files);
-  if (clang) return withDriverConfig(ident, env, files);
+  const clangVars = CLANG_UNCACHEABLE_ENV_VARS.some((v) => env[v] !== undefined);
+  const asClang = async (): Promise<CompilerIdentity | null> => (clangVars ? null : withDriverConfig(ident, env, files));
+  if (family === "emcc") return clangVars ? null : withEmscriptenConfig(ident, env, cwd, files);
+  if (family === "clang" || (family === "gcc" && /clang/.test(ident.realName))) return asClang();
   if (family !== "gcc") return ident;
   const specs = await gccSpecs(ident, env, cwd);
-  // Not gcc's answer: a clang under another name (a copy called `cc`) is asked as clang.
-  if (specs === undefined) return withDriverConfig(ident, env, files);
+  // Not gcc's answer: a clang under another name (a copy or link called `cc`) is asked as clang.
+  if (specs === undefined) return asClang();
   if (specs.found !== null) return null;
   return { ...ident, driverInputs: { files: [], dirs: [], absent: specs.candidates } };
 }

@@ -8,12 +8,12 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { EMCC_UNCACHEABLE_ENV_VARS, EMSCRIPTEN_CONFIG_KEYS } from "../compilers/cc/plan.ts";
+import { EMCC_UNCACHEABLE_ENV_VARS, EMSCRIPTEN_CONFIG_KEYS, emccEnvOff } from "../compilers/cc/plan.ts";
 import { configOptionsAcceptable, configWords } from "../compilers/cc/driver-config.ts";
 import { emscriptenPrograms, parseEmscriptenConfig } from "../compilers/link/emscripten.ts";
 import { realPathOrNull } from "../platform/fsx.ts";
 import { sha256Hex } from "../platform/hash.ts";
-import type { CompilerIdentity } from "./compiler-identity.ts";
+import { type CompilerIdentity, resolveCompiler } from "./compiler-identity.ts";
 import { hasConfigFiles } from "./driver-config.ts";
 import type { FileHashes } from "./file-hashes.ts";
 
@@ -35,13 +35,52 @@ export function emscriptenConfigPath(root: string, env: Readonly<Record<string, 
   return null;
 }
 
+/** Settings that name the programs emcc runs, or their names' suffixes. */
+const PROGRAM_SETTINGS = ["LLVM_ROOT", "BINARYEN_ROOT", "NODE_JS", "LLVM_ADD_VERSION", "CLANG_ADD_VERSION", "COMPILER_WRAPPER"] as const;
+
+/** A variable set to the configuration file's directory, as emsdk's generated file does. */
+const CONFIG_DIR_VAR =
+  /^(\w+)\s*=\s*os\.path\.dirname\(\s*os\.(?:getenv\(\s*(['"])EM_CONFIG\2\s*\)|environ\.get\(\s*(['"])EM_CONFIG\3\s*\)|environ\[\s*(['"])EM_CONFIG\4\s*\])\s*\)(?:\.replace\([^)]*\))?\s*$/gm;
+
+/**
+ * The settings of a configuration file (a Python file) as far as they can be read without
+ * running it: `KEY = 'literal'`, and for the settings that name programs also emsdk's
+ * `KEY = emsdk_path + '/upstream/bin'` (emsdk_path being the file's directory, as emcc sets
+ * EM_CONFIG to the file before reading it). Null when such a setting is assigned in any
+ * other way (computed, indented under a condition): we cannot tell what it names.
+ */
+export function emscriptenSettings(text: string, configPath: string | null): { settings: Record<string, string>; computed: boolean } | null {
+  const settings = parseEmscriptenConfig(text);
+  const dirs = new Map<string, string>();
+  if (configPath !== null) for (const m of text.matchAll(CONFIG_DIR_VAR)) dirs.set(m[1] as string, path.dirname(configPath));
+  let computed = false;
+  for (const key of PROGRAM_SETTINGS) {
+    const assigned = [...text.matchAll(new RegExp(`^([ \\t]*)${key}\\s*=(.*)$`, "gm"))];
+    if (assigned.some((m) => m[1] !== "")) return null;
+    const last = assigned.at(-1);
+    if (last === undefined) continue;
+    const expr = (last[2] as string).replace(/\s#[^'"]*$/, "").trim();
+    const literal = /^(['"])([^'"]*)\1$/.exec(expr);
+    if (literal !== null) {
+      settings[key] = literal[2] as string;
+      continue;
+    }
+    const joined = /^(\w+)\s*\+\s*(['"])([^'"]*)\2$/.exec(expr);
+    const dir = joined === null ? undefined : dirs.get(joined[1] as string);
+    if (joined === null || dir === undefined) return null;
+    settings[key] = `${dir}${joined[3] as string}`;
+    computed = true;
+  }
+  return { settings, computed };
+}
+
 /**
  * The identity of an emcc compile or link under this environment, or null when it is too
- * hard. The common case (the installation's own configuration, nothing overridden) is the
- * identity as it is.
+ * hard. The common case (the installation's own configuration with literal settings,
+ * nothing overridden) is the identity as it is.
  */
 export function withEmscriptenConfig(ident: CompilerIdentity, env: Readonly<Record<string, string>>, cwd: string, files: FileHashes): CompilerIdentity | null {
-  if (EMCC_UNCACHEABLE_ENV_VARS.some((v) => env[v] !== undefined)) return null;
+  if (!EMCC_UNCACHEABLE_ENV_VARS.every((v) => emccEnvOff(v, env[v]))) return null;
   const root = path.dirname(realPathOrNull(ident.path) ?? ident.path);
   const configPath = emscriptenConfigPath(root, env, cwd);
   const own = configPath === path.join(root, ".emscripten");
@@ -54,11 +93,12 @@ export function withEmscriptenConfig(ident: CompilerIdentity, env: Readonly<Reco
       return null;
     }
   }
+  const read = emscriptenSettings(text, configPath);
   // A wrapper around every clang run can do anything.
-  if (/^\s*COMPILER_WRAPPER\s*=/m.test(text)) return null;
-  if (own && overridden.length === 0) return ident;
+  if (read === null || read.settings.COMPILER_WRAPPER !== undefined) return null;
+  if (own && overridden.length === 0 && !read.computed) return ident;
 
-  const config = parseEmscriptenConfig(text);
+  const config = read.settings;
   for (const k of EMSCRIPTEN_CONFIG_KEYS) {
     const v = env[`EM_${k}`];
     if (v !== undefined) config[k] = v;
@@ -66,18 +106,23 @@ export function withEmscriptenConfig(ident: CompilerIdentity, env: Readonly<Reco
   for (const k of VERSION_FALLBACKS) if (config[k] === undefined && env[k] !== undefined) config[k] = env[k];
   const parts = [`config\u0000${configPath ?? "none"}\u0000${configPath === null ? "" : (files.hash(configPath) ?? "unreadable")}`];
   const watched: string[] = configPath === null ? [] : [configPath];
+  // emcc expands `~` in the paths of the tools it runs; a bare name is found on PATH.
+  const home = env.HOME ?? os.homedir();
+  const locate = (p: string): string => {
+    const spelled = p === "~" || p.startsWith("~/") ? path.join(home, p.slice(1)) : p;
+    return spelled.includes("/") ? path.resolve(cwd, spelled) : (resolveCompiler(spelled, cwd, env.PATH ?? "", null) ?? path.resolve(cwd, spelled));
+  };
   // The programs these settings name: big binaries, known by path, size and times as the
   // fingerprint knows the installation's own.
   for (const prog of emscriptenPrograms(config)) {
-    const resolved = path.resolve(cwd, prog);
-    const real = realPathOrNull(resolved);
+    const real = realPathOrNull(locate(prog));
     const st = real === null ? undefined : fs.statSync(real, { bigint: true, throwIfNoEntry: false });
     parts.push(st === undefined ? `${prog}\u0000absent` : `${prog}\u0000${real}\u0000${st.size}\u0000${st.mtimeNs}\u0000${st.ctimeNs}`);
     if (real !== null) watched.push(real);
   }
   // clang reads configuration files beside its real executable: not accounted for here.
   if (config.LLVM_ROOT !== undefined) {
-    const clang = path.resolve(cwd, config.LLVM_ROOT, `clang${config.CLANG_ADD_VERSION ? `-${config.CLANG_ADD_VERSION}` : ""}`);
+    const clang = path.join(locate(config.LLVM_ROOT), `clang${config.CLANG_ADD_VERSION ? `-${config.CLANG_ADD_VERSION}` : ""}`);
     if (hasConfigFiles(clang)) return null;
   }
   const driverInputs = ident.driverInputs ?? { files: [], dirs: [], absent: [] };

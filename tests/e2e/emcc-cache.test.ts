@@ -172,6 +172,8 @@ describe.skipIf(!HAVE_EMCC)("emcc", () => {
     expect(readOrNull(path.join(dir, "v.o"))?.equals(plain as Buffer)).toBe(false);
     expect(compare({ EMCC_CFLAGS: "-Iinc" })).toEqual(uncached);
     expect(zcMeasured(argv, dir, { EMCC_DEBUG: "1", EMCC_TEMP_DIR: tempDir("zc-emdebug-") }).d.uncacheable).toBe(1);
+    // Off as emcc reads it: cached as without it.
+    expect(compare({ EMCC_DEBUG: "0" })).toEqual(HIT);
 
     // A configuration file of ours whose LLVM_ROOT is a directory of ours.
     const tools = path.join(dir, "tools");
@@ -204,6 +206,32 @@ describe.skipIf(!HAVE_EMCC)("emcc", () => {
     fs.renameSync(script("clang-14.new", 6), path.join(tools, "clang-14"));
     await sleepMs(2200);
     expect(compare({ EM_LLVM_ROOT: tools }).hits).toBe(0);
+    // ~ in a setting is HOME's, as emcc expands it in the paths of its tools.
+    const home = tempDir("zc-emhome-");
+    fs.symlinkSync(tools, path.join(home, "llvm"));
+    expect(compare({ HOME: home, EM_LLVM_ROOT: "~/llvm" }).hits).toBe(0);
+    expect(compare({ HOME: home, EM_LLVM_ROOT: "~/llvm" })).toEqual(HIT);
+    fs.rmSync(path.join(tools, "clang-14"));
+    fs.renameSync(script("clang-14.new", 8), path.join(tools, "clang-14"));
+    await sleepMs(2200);
+    expect(compare({ HOME: home, EM_LLVM_ROOT: "~/llvm" }).hits).toBe(0);
+    // emsdk's configuration names its tools from its own directory.
+    const emsdk = path.join(dir, "emsdk");
+    fs.mkdirSync(emsdk);
+    fs.symlinkSync(tools, path.join(emsdk, "upstream-bin"));
+    const emsdkConfig = path.join(emsdk, ".emscripten");
+    fs.writeFileSync(emsdkConfig, `${rootConfig}\nimport os\nemsdk_path = os.path.dirname(os.getenv('EM_CONFIG')).replace('\\\\', '/')\nLLVM_ROOT = emsdk_path + '/upstream-bin'\n`);
+    await sleepMs(2200);
+    expect(compare({ EM_CONFIG: emsdkConfig }).hits).toBe(0);
+    expect(compare({ EM_CONFIG: emsdkConfig })).toEqual(HIT);
+    fs.rmSync(path.join(tools, "clang-14"));
+    fs.renameSync(script("clang-14.new", 9), path.join(tools, "clang-14"));
+    await sleepMs(2200);
+    expect(compare({ EM_CONFIG: emsdkConfig }).hits).toBe(0);
+    // Computed any other way, a setting naming a program cannot be followed: uncached.
+    fs.writeFileSync(config, `${rootConfig}\nimport os\nLLVM_ROOT = os.path.join('${tools}')\n`);
+    await sleepMs(2200);
+    expect(compare({ EM_CONFIG: config })).toEqual(uncached);
   });
 
   test("emcc link: app.js and app.wasm restored byte-identical, node prints the same", () => {

@@ -306,6 +306,15 @@ describe("what must miss", () => {
       sh(["ar", "rcs", "a/libx.a", "x1.o", "x2.o"], dir);
       expect(link(["a", "b"])).toEqual(CHANGED);
       expect(runProgram(out)).toBe("3 60\n");
+      expect(link(["a", "b"])).toEqual(HIT);
+      // gcc searches each entry's `../lib` (and `<machine>/` below it) before the entry: the
+      // directories the driver reports for this value, not for the daemon's first link.
+      fs.mkdirSync(path.join(dir, "lib"));
+      put(dir, "x1.c", "int x_helper(void) { return 4; }\n");
+      sh(["gcc", "-O2", "-c", "x1.c", "-o", "x1.o"], dir);
+      sh(["ar", "rcs", "lib/libx.a", "x1.o", "x2.o"], dir);
+      expect(link(["a", "b"])).toEqual(CHANGED);
+      expect(runProgram(out)).toBe("3 40\n");
     });
   }
 });

@@ -657,15 +657,14 @@ describe("variables that make clang print or log each run", () => {
     ["CC_PRINT_OPTIONS with its file", { CC_PRINT_OPTIONS: "1", CC_PRINT_OPTIONS_FILE: "opts.log" }, "opts.log"],
     ["CC_LOG_DIAGNOSTICS with its file", { CC_LOG_DIAGNOSTICS: "1", CC_LOG_DIAGNOSTICS_FILE: "diag.log" }, "diag.log"],
   ];
-  test("each runs clang uncached, printing or writing what bare clang does, after a cached compile", () => {
-    const clang = Bun.which("clang");
-    if (clang === null) throw new Error("clang is required");
+  /** A cached compile, then each case compared with the bare compiler: uncached, same output. */
+  function eachUncached(compiler: string, source: string, only: (file: string | null) => boolean): void {
     const c = new CacheEnv();
-    c.write("w.c", "#include <stddef.h>\nint f(void) { int unused; return (int)sizeof(size_t); }\n");
+    c.write("w.c", source);
     backdate(path.join(c.work, "w.c"));
-    const argv = [clang, "-Wall", "-c", "w.c", "-o", "w.o"];
+    const argv = [compiler, "-Wall", "-c", "w.c", "-o", "w.o"];
     prime(c, argv);
-    for (const [name, env, file] of cases) {
+    for (const [name, env, file] of cases.filter(([, , f]) => only(f))) {
       if (file !== null) fs.rmSync(path.join(c.work, file), { force: true });
       const before = c.status();
       // The bare run and ours print the same (stderr is compared: a hit would print only the warning).
@@ -675,5 +674,26 @@ describe("variables that make clang print or log each run", () => {
       // The setup is real: the bare run wrote its file.
       if (file !== null) expect(fs.existsSync(path.join(c.work, file))).toBe(true);
     }
+  }
+
+  test("each runs clang uncached, printing or writing what bare clang does, after a cached compile", () => {
+    const clang = Bun.which("clang");
+    if (clang === null) throw new Error("clang is required");
+    eachUncached(clang, "#include <stddef.h>\nint f(void) { int unused; return (int)sizeof(size_t); }\n", () => true);
+  });
+
+  test("the same for a clang installed as `cc` (a link to its real file, as FreeBSD's and macOS's are)", () => {
+    const found = Bun.which("clang");
+    if (found === null) throw new Error("clang is required");
+    const dir = tempDir("zc-cc-");
+    const cc = path.join(dir, "cc");
+    try {
+      fs.linkSync(fs.realpathSync(found), cc);
+    } catch {
+      fs.copyFileSync(fs.realpathSync(found), cc);
+      fs.chmodSync(cc, 0o755);
+    }
+    // (Away from its installation it finds no builtin headers: a source without includes.)
+    eachUncached(cc, "int f(void) { int unused; return 1; }\n", (file) => file !== null);
   });
 });

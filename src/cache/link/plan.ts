@@ -208,7 +208,7 @@ export async function prepareLink(
       case "driver": {
         // gcc searches LIBRARY_PATH, then LPATH (a native gcc's synonym), after the -L directories.
         for (const v of ["LIBRARY_PATH", "LPATH"]) for (const d of (env[v] ?? "").split(":")) if (d !== "") probeDirs.push(path.resolve(cwd, d));
-        const facts = await driverFacts(ident.path, ident.hash, inv.tool.family, inv.tool.fuseLd, targetArgs(expanded), env, req.selfExe ?? null);
+        const facts = await driverFacts(ident.path, ident.hash, inv.tool.family, inv.tool.fuseLd, targetArgs(expanded), env, req.selfExe ?? null, cwd);
         if (facts.linker === null) return local("too-hard", "cannot find the driver's linker");
         const linkerHash = ctx.files.hash(facts.linker);
         if (linkerHash === null) return local("too-hard", "cannot read the driver's linker");

@@ -16,9 +16,9 @@ function once<T>(key: string, probe: () => Promise<T>): Promise<T> {
   return memo.get(key, probe) as Promise<T>;
 }
 
-async function ask(argv: readonly string[], env: Record<string, string>): Promise<string | null> {
+async function ask(argv: readonly string[], env: Record<string, string>, cwd = "/"): Promise<string | null> {
   try {
-    const r = await runCapture(argv, { cwd: "/", env });
+    const r = await runCapture(argv, { cwd, env });
     return r.exitCode === 0 ? r.stdout.toString("utf8") : null;
   } catch {
     return null;
@@ -66,6 +66,13 @@ export function targetArgs(args: readonly string[]): string[] {
   return out;
 }
 
+/**
+ * Variables that move where a driver finds its programs (COMPILER_PATH, GCC_EXEC_PREFIX)
+ * and the library directories it passes to the linker (LIBRARY_PATH, and LPATH for a native
+ * gcc, each also with `<machine>/` and `../lib` below).
+ */
+const DRIVER_SEARCH_VARS = ["GCC_EXEC_PREFIX", "COMPILER_PATH", "LIBRARY_PATH", "LPATH"] as const;
+
 export function driverFacts(
   driver: string,
   driverHash: string,
@@ -75,14 +82,19 @@ export function driverFacts(
   env: Record<string, string>,
   /** Our own executable in symlink mode: never the linker. */
   selfExe: string | null,
+  cwd: string,
 ): Promise<DriverFacts> {
   const pathVar = env.PATH ?? "";
-  const memoKey = ["driver", driver, driverHash, target.join("\u0001"), fuseLd ?? "", pathVar, selfExe ?? ""].join("\u0000");
+  const vars = DRIVER_SEARCH_VARS.map((v) => env[v] ?? null);
+  // A relative entry (an empty one is ".") is the cwd's: asked there, and kept for it.
+  const relative = [...vars, pathVar].some((v) => v !== null && v.split(":").some((d) => !d.startsWith("/")));
+  const at = relative ? cwd : "/";
+  const memoKey = JSON.stringify(["driver", driver, driverHash, target, fuseLd, pathVar, selfExe, vars, at]);
   return once(memoKey, async () => {
     const program = async (name: string): Promise<string | null> => {
-      const out = (await ask([driver, ...target, `-print-prog-name=${name}`], env))?.trim() ?? "";
+      const out = (await ask([driver, ...target, `-print-prog-name=${name}`], env, at))?.trim() ?? "";
       if (out.startsWith("/")) return isFile(out) ? out : null;
-      return out === "" ? null : resolveCompiler(out, "/", pathVar, selfExe);
+      return out === "" ? null : resolveCompiler(out, at, pathVar, selfExe);
     };
     let linker: string | null;
     if (fuseLd !== null && fuseLd.includes("/")) linker = isFile(fuseLd) ? fuseLd : null;
@@ -94,11 +106,15 @@ export function driverFacts(
         if (p !== null) helpers.push(p);
       }
       // gcc hands its LTO plugin to every link, which the linker loads.
-      const plugin = (await ask([driver, ...target, "-print-file-name=liblto_plugin.so"], env))?.trim() ?? "";
+      const plugin = (await ask([driver, ...target, "-print-file-name=liblto_plugin.so"], env, at))?.trim() ?? "";
       if (plugin.startsWith("/") && isFile(plugin)) helpers.push(plugin);
     }
-    const dirs = await ask([driver, ...target, "-print-search-dirs"], env);
-    return { linker: linker === null ? null : path.resolve(linker), helpers, libraryDirs: dirs === null ? [] : parsePrintSearchDirs(dirs) };
+    const dirs = await ask([driver, ...target, "-print-search-dirs"], env, at);
+    return {
+      linker: linker === null ? null : path.resolve(at, linker),
+      helpers,
+      libraryDirs: dirs === null ? [] : parsePrintSearchDirs(dirs, at),
+    };
   });
 }
 

@@ -21,7 +21,6 @@ import { splitHeaderTrace } from "./header-trace.ts";
 /** Include path variables: `:`-separated directories, searched like -I/-isystem ones. */
 export const INCLUDE_PATH_VARS: readonly string[] = ["CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH", "OBJC_INCLUDE_PATH", "OBJCPLUS_INCLUDE_PATH"];
 
-/** Environment variables gcc and clang read that can change the object or the diagnostics. */
 /** emscripten's settings, each also overridden by an `EM_<name>` variable (tools/config.py). */
 export const EMSCRIPTEN_CONFIG_KEYS = [
   "NODE_JS",
@@ -48,7 +47,7 @@ export const EMSCRIPTEN_CONFIG_KEYS = [
  * Variables that make emcc log its steps, keep its temporaries or write elsewhere what a
  * hit would not (EMCC_DEBUG, EMCC_VERBOSE, EMCC_STDERR_FILE, EMPROFILE, …), or run every
  * clang through a program of the user's (EM_COMPILER_WRAPPER): such a compile or link runs
- * uncached.
+ * uncached, unless the value is one emcc reads as off (see emccEnvOff).
  */
 export const EMCC_UNCACHEABLE_ENV_VARS = [
   "EM_COMPILER_WRAPPER",
@@ -62,6 +61,16 @@ export const EMCC_UNCACHEABLE_ENV_VARS = [
   "BINARYEN_PASS_DEBUG",
 ] as const;
 
+/**
+ * Whether emcc reads this variable's value as off: unset; "" for the ones naming a program
+ * or file (emcc tests them for truth); "0" for the numeric ones (int() of anything else is
+ * on, or an error).
+ */
+export function emccEnvOff(name: (typeof EMCC_UNCACHEABLE_ENV_VARS)[number], value: string | undefined): boolean {
+  if (value === undefined) return true;
+  return name === "EM_COMPILER_WRAPPER" || name === "EMCC_STDERR_FILE" ? value === "" : value === "0";
+}
+
 /** The OS versions an Apple target is built for when no option names one (clang, rustc). */
 export const APPLE_TARGET_ENV_VARS = [
   "MACOSX_DEPLOYMENT_TARGET",
@@ -72,6 +81,7 @@ export const APPLE_TARGET_ENV_VARS = [
   "DRIVERKIT_DEPLOYMENT_TARGET",
 ] as const;
 
+/** Environment variables gcc, clang and emcc read that can change the object or the diagnostics. */
 export const CC_KEY_ENV_VARS = [
   "CPATH",
   "C_INCLUDE_PATH",
@@ -112,11 +122,17 @@ export const CC_KEY_ENV_VARS = [
   "LLVM_ADD_VERSION",
   "CLANG_ADD_VERSION",
   "EMCC_AUTODEBUG",
+  // A link in configure mode: another output (a `#!` line, NODERAWFS).
+  "EMMAKEN_JUST_CONFIGURE",
+  // The producer string LLVM records in bitcode (-flto objects).
+  "LLVM_OVERRIDE_PRODUCER",
 ] as const;
 
 /** Variables that make the compiler write files we do not know about. */
 // GCC_SPECS: Gentoo's gcc reads the specs files it names.
-export const CC_UNCACHEABLE_ENV_VARS = ["DEPENDENCIES_OUTPUT", "SUNPRO_DEPENDENCIES", "GCC_SPECS"] as const;
+// GCC_COMPARE_DEBUG: gcc compiles twice, can fail where one compile succeeds, and with
+// options writes dump files.
+export const CC_UNCACHEABLE_ENV_VARS = ["DEPENDENCIES_OUTPUT", "SUNPRO_DEPENDENCIES", "GCC_SPECS", "GCC_COMPARE_DEBUG"] as const;
 
 /**
  * Variables clang's driver acts on when they are set at all (emcc's clang too): options
@@ -124,7 +140,7 @@ export const CC_UNCACHEABLE_ENV_VARS = ["DEPENDENCIES_OUTPUT", "SUNPRO_DEPENDENC
  * diagnostics or process statistics of each run printed or appended to a file
  * (`CC_PRINT_OPTIONS`, … with their `_FILE` companions), which a hit would not do; the
  * command line recorded in the debug info of Apple targets (RC_DEBUG_OPTIONS), which would
- * hold our own depfile option. Such a compile or link runs uncached.
+ * hold our own depfile option; a deliberate crash. Such a compile or link runs uncached.
  */
 export const CLANG_UNCACHEABLE_ENV_VARS = [
   "CCC_OVERRIDE_OPTIONS",
@@ -134,6 +150,8 @@ export const CLANG_UNCACHEABLE_ENV_VARS = [
   "CC_PRINT_PROC_STAT",
   "CC_PRINT_INTERNAL_STAT",
   "RC_DEBUG_OPTIONS",
+  // Makes every clang run crash on purpose, writing reproducers.
+  "FORCE_CLANG_DIAGNOSTICS_CRASH",
 ] as const;
 
 export type { ColorMode } from "./color.ts";

@@ -32,11 +32,11 @@ export function libraryProbes(libs: readonly LibRef[], dirs: readonly string[]):
 }
 
 /** The `libraries: =a:b:c` line of `gcc -print-search-dirs` / `clang -print-search-dirs`. */
-export function parsePrintSearchDirs(text: string): string[] {
+export function parsePrintSearchDirs(text: string, cwd = "/"): string[] {
   for (const line of text.split("\n")) {
     if (!line.startsWith("libraries: ")) continue;
     const list = line.slice("libraries: ".length).replace(/^=/, "");
-    return dedupe(list.split(":").filter((d) => d !== "").map((d) => path.resolve(d)));
+    return dedupe(list.split(":").filter((d) => d !== "").map((d) => path.resolve(cwd, d)));
   }
   return [];
 }

@@ -37,6 +37,8 @@ const RUSTC_KEY_ENV = [
   // Apple targets: the OS version built for, and the SDK linked against.
   ...APPLE_TARGET_ENV_VARS,
   "SDKROOT",
+  // The producer string LLVM records in bitcode (-C linker-plugin-lto, -C embed-bitcode).
+  "LLVM_OVERRIDE_PRODUCER",
 ];
 /** Read by clippy-driver. */
 export const CLIPPY_KEY_ENV = ["CLIPPY_ARGS", "CLIPPY_CONF_DIR", "CLIPPY_DISABLE_DOCS_LINKS", "CARGO_PRIMARY_PACKAGE"];
