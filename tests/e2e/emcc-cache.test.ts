@@ -179,6 +179,12 @@ describe.skipIf(!HAVE_EMCC)("emcc", () => {
     const tools = path.join(dir, "tools");
     fs.mkdirSync(tools);
     for (const name of ["clang-14", "clang++-14"]) fs.symlinkSync(`/usr/bin/${name}`, path.join(tools, name));
+    /** The clang in `tools` replaced by one adding -DV=v, out of the racy window. */
+    const replaceClang = async (v: number): Promise<void> => {
+      fs.rmSync(path.join(tools, "clang-14"));
+      fs.renameSync(script("clang-14.new", v), path.join(tools, "clang-14"));
+      await sleepMs(2200);
+    };
     const root = path.dirname(fs.realpathSync(Bun.which("emcc") as string));
     const config = path.join(dir, "em-config");
     const rootConfig = fs.readFileSync(path.join(root, ".emscripten"), "utf8");
@@ -187,9 +193,7 @@ describe.skipIf(!HAVE_EMCC)("emcc", () => {
     expect(compare({ EM_CONFIG: config })).toEqual(MISS);
     expect(compare({ EM_CONFIG: config })).toEqual(HIT);
     // The clang it names replaced: the same file names, another compiler.
-    fs.rmSync(path.join(tools, "clang-14"));
-    fs.renameSync(script("clang-14.new", 5), path.join(tools, "clang-14"));
-    await sleepMs(2200);
+    await replaceClang(5);
     expect(compare({ EM_CONFIG: config }).hits).toBe(0);
     // The file edited: it now names a wrapper (uncached), then the installation's clang again.
     fs.writeFileSync(config, `${rootConfig}\nLLVM_ROOT = '${tools}'\nCOMPILER_WRAPPER = '${wrap}'\n`);
@@ -202,18 +206,14 @@ describe.skipIf(!HAVE_EMCC)("emcc", () => {
     // An override of one setting: EM_LLVM_ROOT's clang is the one that counts.
     expect(compare({ EM_LLVM_ROOT: tools }).hits).toBe(0);
     expect(compare({ EM_LLVM_ROOT: tools })).toEqual(HIT);
-    fs.rmSync(path.join(tools, "clang-14"));
-    fs.renameSync(script("clang-14.new", 6), path.join(tools, "clang-14"));
-    await sleepMs(2200);
+    await replaceClang(6);
     expect(compare({ EM_LLVM_ROOT: tools }).hits).toBe(0);
     // ~ in a setting is HOME's, as emcc expands it in the paths of its tools.
     const home = tempDir("zc-emhome-");
     fs.symlinkSync(tools, path.join(home, "llvm"));
     expect(compare({ HOME: home, EM_LLVM_ROOT: "~/llvm" }).hits).toBe(0);
     expect(compare({ HOME: home, EM_LLVM_ROOT: "~/llvm" })).toEqual(HIT);
-    fs.rmSync(path.join(tools, "clang-14"));
-    fs.renameSync(script("clang-14.new", 8), path.join(tools, "clang-14"));
-    await sleepMs(2200);
+    await replaceClang(8);
     expect(compare({ HOME: home, EM_LLVM_ROOT: "~/llvm" }).hits).toBe(0);
     // emsdk's configuration names its tools from its own directory.
     const emsdk = path.join(dir, "emsdk");
@@ -224,9 +224,7 @@ describe.skipIf(!HAVE_EMCC)("emcc", () => {
     await sleepMs(2200);
     expect(compare({ EM_CONFIG: emsdkConfig }).hits).toBe(0);
     expect(compare({ EM_CONFIG: emsdkConfig })).toEqual(HIT);
-    fs.rmSync(path.join(tools, "clang-14"));
-    fs.renameSync(script("clang-14.new", 9), path.join(tools, "clang-14"));
-    await sleepMs(2200);
+    await replaceClang(9);
     expect(compare({ EM_CONFIG: emsdkConfig }).hits).toBe(0);
     // Computed any other way, a setting naming a program cannot be followed: uncached.
     fs.writeFileSync(config, `${rootConfig}\nimport os\nLLVM_ROOT = os.path.join('${tools}')\n`);

@@ -474,29 +474,32 @@ describe("sysroots and the compiler's system directories", () => {
   });
 });
 
-describe("clang's configuration files", () => {
-  /**
-   * A clang whose real executable lives in a directory of ours, under a prefixed name: clang
-   * reads `<prefix>.cfg` from that directory (clang 16 and later also `clang.cfg` and the
-   * like, from there and from the configuration directories it was built with).
-   */
-  function ownClang(): { dir: string; clang: string } {
-    const found = Bun.which("clang");
-    if (found === null) throw new Error("clang is required");
-    const dir = tempDir("zc-cfg-");
-    const clang = path.join(dir, "x86_64-linux-gnu-clang");
-    try {
-      fs.linkSync(fs.realpathSync(found), clang);
-    } catch {
-      fs.copyFileSync(fs.realpathSync(found), clang);
-      fs.chmodSync(clang, 0o755);
-    }
-    return { dir, clang };
+/**
+ * A clang whose real executable lives in a directory of ours under `name` (a hard link, else
+ * a copy): a prefixed name reads `<prefix>.cfg` from that directory (clang 16 and later also
+ * `clang.cfg` and the like, from there and from the configuration directories it was built
+ * with); `cc` is a clang installed under gcc's name. Away from its installation it finds no
+ * builtin headers.
+ */
+function ownClang(name: string): { dir: string; clang: string } {
+  const found = Bun.which("clang");
+  if (found === null) throw new Error("clang is required");
+  const dir = tempDir("zc-cfg-");
+  const clang = path.join(dir, name);
+  try {
+    fs.linkSync(fs.realpathSync(found), clang);
+  } catch {
+    fs.copyFileSync(fs.realpathSync(found), clang);
+    fs.chmodSync(clang, 0o755);
   }
+  return { dir, clang };
+}
+
+describe("clang's configuration files", () => {
 
   test("one added, edited or removed beside the executable changes what is served; one we cannot account for runs uncached", async () => {
     const c = new CacheEnv();
-    const { dir, clang } = ownClang();
+    const { dir, clang } = ownClang("x86_64-linux-gnu-clang");
     c.write("v.c", "#ifndef V\n#define V 0\n#endif\nint v(void) { return V; }\n");
     backdate(path.join(c.work, "v.c"));
     const argv = [clang, "-O1", "-c", "v.c", "-o", "v.o"];
@@ -683,17 +686,6 @@ describe("variables that make clang print or log each run", () => {
   });
 
   test("the same for a clang installed as `cc` (a link to its real file, as FreeBSD's and macOS's are)", () => {
-    const found = Bun.which("clang");
-    if (found === null) throw new Error("clang is required");
-    const dir = tempDir("zc-cc-");
-    const cc = path.join(dir, "cc");
-    try {
-      fs.linkSync(fs.realpathSync(found), cc);
-    } catch {
-      fs.copyFileSync(fs.realpathSync(found), cc);
-      fs.chmodSync(cc, 0o755);
-    }
-    // (Away from its installation it finds no builtin headers: a source without includes.)
-    eachUncached(cc, "int f(void) { int unused; return 1; }\n", (file) => file !== null);
+    eachUncached(ownClang("cc").clang, "int f(void) { int unused; return 1; }\n", (file) => file !== null);
   });
 });
