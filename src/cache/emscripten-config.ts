@@ -96,7 +96,9 @@ export function withEmscriptenConfig(ident: CompilerIdentity, env: Readonly<Reco
   const read = emscriptenSettings(text, configPath);
   // A wrapper around every clang run can do anything.
   if (read === null || read.settings.COMPILER_WRAPPER !== undefined) return null;
-  if (own && overridden.length === 0 && !read.computed) return ident;
+  // The fingerprint resolved the installation's own literal, absolute settings already.
+  const absolute = (["LLVM_ROOT", "BINARYEN_ROOT", "NODE_JS"] as const).every((k) => read.settings[k]?.startsWith("/") ?? true);
+  if (own && overridden.length === 0 && !read.computed && absolute) return ident;
 
   const config = read.settings;
   for (const k of EMSCRIPTEN_CONFIG_KEYS) {

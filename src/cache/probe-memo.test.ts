@@ -15,3 +15,14 @@ test("one probe per key; a failed probe is asked again; a full memo starts over"
   expect(await memo.get("c", probe)).toBe(2);
   expect(await memo.get("a", probe)).toBe(3);
 });
+
+test("an answer forgotten is asked again; the others stay", async () => {
+  const memo = new ProbeMemo<number>(8);
+  let asked = 0;
+  const probe = (): Promise<number> => Promise.resolve(++asked);
+  expect(await memo.get("a", probe)).toBe(1);
+  expect(await memo.get("b", probe)).toBe(2);
+  memo.forget("a");
+  expect(await memo.get("a", probe)).toBe(3);
+  expect(await memo.get("b", probe)).toBe(2);
+});

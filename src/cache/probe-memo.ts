@@ -18,4 +18,9 @@ export class ProbeMemo<T> {
     });
     return p;
   }
+
+  /** Drops an answer found stale: the next get() asks again. */
+  forget(key: string): void {
+    this.answers.delete(key);
+  }
 }

@@ -172,7 +172,8 @@ describe.skipIf(!HAVE_EMCC)("emcc", () => {
     expect(readOrNull(path.join(dir, "v.o"))?.equals(plain as Buffer)).toBe(false);
     expect(compare({ EMCC_CFLAGS: "-Iinc" })).toEqual(uncached);
     expect(zcMeasured(argv, dir, { EMCC_DEBUG: "1", EMCC_TEMP_DIR: tempDir("zc-emdebug-") }).d.uncacheable).toBe(1);
-    // Off as emcc reads it: cached as without it.
+    // Off as emcc reads it ("0"): cached, under its own key (emcc's file packager reads it as on).
+    expect(compare({ EMCC_DEBUG: "0" })).toEqual(MISS);
     expect(compare({ EMCC_DEBUG: "0" })).toEqual(HIT);
 
     // A configuration file of ours whose LLVM_ROOT is a directory of ours.

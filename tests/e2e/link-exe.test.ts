@@ -116,6 +116,22 @@ function linkMissThenHit(dir: string, argv: readonly string[], output: string, m
   return { bytes: bareBytes as Buffer, bare: b };
 }
 
+/**
+ * A bare link and one through zccache with `extra` in the environment: the same bytes,
+ * stdout, stderr and exit code; our counts.
+ */
+function linkCompared(dir: string, argv: readonly string[], output: string, extra: Record<string, string>): Counts {
+  const out = path.join(dir, output);
+  fs.rmSync(out, { force: true });
+  const b = expectOk(bare(argv, dir, { ...env.env, ...extra }), `bare link with ${JSON.stringify(extra)}`);
+  const bareBytes = readOrNull(out);
+  fs.rmSync(out, { force: true });
+  const z = zcMeasured(argv, dir, extra);
+  expect({ code: z.r.code, out: z.r.out, err: z.r.err }).toEqual({ code: 0, out: b.out, err: b.err });
+  expectSameBytes(readOrNull(out), bareBytes, JSON.stringify(extra));
+  return counts(z.d);
+}
+
 function runProgram(p: string): string {
   const r = run([p]);
   expect(r.code).toBe(0);
@@ -265,6 +281,25 @@ describe("what must miss", () => {
     expect(runProgram(path.join(dir, "prog"))).toBe("3 50\n");
   });
 
+  test("an ld appearing where the driver looks first (COMPILER_PATH, an earlier PATH directory) is the one that links", () => {
+    const dir = scenario("driver-programs");
+    cProject(dir);
+    const argv = ["gcc", "main.o", "util.o", "-L.", "-lx", "-o", "prog"];
+    for (const where of ["COMPILER_PATH", "PATH"]) {
+      const tools = path.join(dir, `tools-${where}`);
+      fs.mkdirSync(tools);
+      const extra: Record<string, string> = where === "PATH" ? { PATH: `${tools}:${env.env.PATH}` } : { COMPILER_PATH: tools };
+      expect(linkCompared(dir, argv, "prog", extra).hits).toBe(0);
+      expect(linkCompared(dir, argv, "prog", extra)).toEqual(HIT);
+      const ld = path.join(tools, "ld");
+      fs.writeFileSync(ld, `#!/bin/sh\necho "linked through ${where}" >&2\nexec /usr/bin/ld "$@"\n`, { mode: 0o755 });
+      const old = new Date(Date.now() - 10_000);
+      fs.utimesSync(ld, old, old);
+      // Bare gcc runs it (and says so): never the entry linked by the ld found before.
+      expect(linkCompared(dir, argv, "prog", extra).hits).toBe(0);
+    }
+  });
+
   // gcc searches LIBRARY_PATH's directories, then LPATH's (a native gcc reads it as it reads
   // LIBRARY_PATH), after the -L ones.
   for (const variable of ["LIBRARY_PATH", "LPATH"]) {
@@ -281,17 +316,7 @@ describe("what must miss", () => {
       const argv = ["gcc", "main.o", "util.o", "-lx", "-o", "prog"];
       const out = path.join(dir, "prog");
       /** A bare link and one through zccache with `dirs` in the variable: same bytes; the counts. */
-      const link = (dirs: string[]): Counts => {
-        const extra = { [variable]: dirs.map((d) => path.join(dir, d)).join(":") };
-        fs.rmSync(out, { force: true });
-        expectOk(bare(argv, dir, { ...env.env, ...extra }), `bare link with ${variable}`);
-        const bareBytes = readOrNull(out);
-        fs.rmSync(out, { force: true });
-        const z = zcMeasured(argv, dir, extra);
-        expectOk(z.r, `link with ${variable}`);
-        expectSameBytes(readOrNull(out), bareBytes, `${variable}=${extra[variable]}`);
-        return counts(z.d);
-      };
+      const link = (dirs: string[]): Counts => linkCompared(dir, argv, "prog", { [variable]: dirs.map((d) => path.join(dir, d)).join(":") });
       expect(link(["b"])).toEqual(MISS);
       expect(link(["b"])).toEqual(HIT);
       expect(runProgram(out)).toBe("3 70\n");

@@ -215,6 +215,9 @@ export async function prepareLink(
         const lf = await linkerFacts(facts.linker, linkerHash, env);
         if (!lf.writesDepfile && inv.userDepfile === null) return local("too-hard", "the linker writes no dependency file");
         toolFiles.push(facts.linker, ...facts.helpers);
+        // Which programs the driver runs is part of the key, not only that they stay as they were.
+        keyInputs.push({ path: facts.linker, hash: linkerHash });
+        for (const h of facts.helpers) keyInputs.push({ path: h, hash: ctx.files.hash(h) ?? "absent" });
         probeDirs.push(...facts.libraryDirs, ...lf.searchDirs.map((d) => searchDir(d, cwd, inv.sysroot)));
         deps = { kind: "depfile", addArgs: (f) => [`-Wl,--dependency-file=${f}`], userFile: inv.userDepfile };
         break;

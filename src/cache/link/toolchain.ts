@@ -16,6 +16,15 @@ function once<T>(key: string, probe: () => Promise<T>): Promise<T> {
   return memo.get(key, probe) as Promise<T>;
 }
 
+function isExecutable(p: string): boolean {
+  try {
+    fs.accessSync(p, fs.constants.X_OK);
+    return isFile(p);
+  } catch {
+    return false;
+  }
+}
+
 async function ask(argv: readonly string[], env: Record<string, string>, cwd = "/"): Promise<string | null> {
   try {
     const r = await runCapture(argv, { cwd, env });
@@ -53,6 +62,12 @@ export interface DriverFacts {
   readonly helpers: readonly string[];
   /** The driver's library directories (`-print-search-dirs`), passed to the linker as -L. */
   readonly libraryDirs: readonly string[];
+  /**
+   * Which of the places the driver may find its programs in hold one (COMPILER_PATH, its
+   * program directories, PATH; each program also with the machine's prefix): another
+   * program appearing or going away there may change its answers.
+   */
+  readonly programsSeen: string;
 }
 
 /** Driver arguments that change which toolchain files a link uses. */
@@ -73,7 +88,7 @@ export function targetArgs(args: readonly string[]): string[] {
  */
 const DRIVER_SEARCH_VARS = ["GCC_EXEC_PREFIX", "COMPILER_PATH", "LIBRARY_PATH", "LPATH"] as const;
 
-export function driverFacts(
+export async function driverFacts(
   driver: string,
   driverHash: string,
   family: "gcc" | "clang",
@@ -90,7 +105,21 @@ export function driverFacts(
   const relative = [...vars, pathVar].some((v) => v !== null && v.split(":").some((d) => !d.startsWith("/")));
   const at = relative ? cwd : "/";
   const memoKey = JSON.stringify(["driver", driver, driverHash, target, fuseLd, pathVar, selfExe, vars, at]);
-  return once(memoKey, async () => {
+  const linkerName = fuseLd === null ? "ld" : `ld.${fuseLd}`;
+  const names = [linkerName, ...(family === "gcc" ? ["collect2", "lto-wrapper", "lto1"] : [])];
+  const candidateDirs = (programDirs: readonly string[]): string[] =>
+    [...(env.COMPILER_PATH ?? "").split(":"), ...programDirs, ...pathVar.split(":")].filter((d) => d !== "").map((d) => path.resolve(at, d));
+  const seen = (dirs: readonly string[], machine: string): string => {
+    const found: string[] = [];
+    for (const d of dirs) for (const n of names) for (const f of [n, `${machine}-${n}`]) if (isExecutable(path.join(d, f))) found.push(path.join(d, f));
+    return found.join("\u0000");
+  };
+  const probe = (): Promise<DriverFacts & { programDirs: string[]; machine: string }> => once(memoKey, async () => {
+    // Where it looks first: what is there before it is asked is what its answers hold for.
+    const dirs = await ask([driver, ...target, "-print-search-dirs"], env, at);
+    const machine = (await ask([driver, ...target, "-dumpmachine"], env, at))?.trim() ?? "";
+    const programDirs = dirs === null ? [] : parseProgramDirs(dirs, at);
+    const programsSeen = seen(candidateDirs(programDirs), machine);
     const program = async (name: string): Promise<string | null> => {
       const out = (await ask([driver, ...target, `-print-prog-name=${name}`], env, at))?.trim() ?? "";
       if (out.startsWith("/")) return isFile(out) ? out : null;
@@ -109,13 +138,26 @@ export function driverFacts(
       const plugin = (await ask([driver, ...target, "-print-file-name=liblto_plugin.so"], env, at))?.trim() ?? "";
       if (plugin.startsWith("/") && isFile(plugin)) helpers.push(plugin);
     }
-    const dirs = await ask([driver, ...target, "-print-search-dirs"], env, at);
     return {
       linker: linker === null ? null : path.resolve(at, linker),
       helpers,
       libraryDirs: dirs === null ? [] : parsePrintSearchDirs(dirs, at),
+      programDirs,
+      machine,
+      programsSeen,
     };
   });
+  // The answers hold while the same programs are where the driver looks; else asked again.
+  const known = await probe();
+  if (seen(candidateDirs(known.programDirs), known.machine) === known.programsSeen) return known;
+  memo.forget(memoKey);
+  return probe();
+}
+
+/** The `programs: =a:b:c` line of `-print-search-dirs`: where the driver looks for its programs. */
+function parseProgramDirs(text: string, cwd: string): string[] {
+  const line = text.split("\n").find((l) => l.startsWith("programs: "));
+  return line === undefined ? [] : [...new Set(line.slice("programs: ".length).replace(/^=/, "").split(":").filter((d) => d !== "").map((d) => path.resolve(cwd, d)))];
 }
 
 /** Whether `ar` without D or U writes zero timestamps and ids (Debian's binutils and llvm-ar do). */

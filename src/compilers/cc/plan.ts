@@ -122,6 +122,9 @@ export const CC_KEY_ENV_VARS = [
   "LLVM_ADD_VERSION",
   "CLANG_ADD_VERSION",
   "EMCC_AUTODEBUG",
+  // Read as a number by emcc ("0" is off), as true by its file packager and source-map
+  // writer ("0" is on): a link's messages depend on the value.
+  "EMCC_DEBUG",
   // A link in configure mode: another output (a `#!` line, NODERAWFS).
   "EMMAKEN_JUST_CONFIGURE",
   // The producer string LLVM records in bitcode (-flto objects).
