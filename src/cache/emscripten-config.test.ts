@@ -2,7 +2,7 @@ import { afterAll, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { emccFlagsAcceptable, emscriptenConfigPath } from "./emscripten-config.ts";
+import { emccFlagsAcceptable, emscriptenConfigPath, emscriptenSettings } from "./emscripten-config.ts";
 
 const base = fs.mkdtempSync(path.join(os.tmpdir(), "zc-emconfig-"));
 afterAll(() => fs.rmSync(base, { recursive: true, force: true }));
@@ -35,5 +35,26 @@ test("EMCC_CFLAGS: options a clang configuration file may hold are accepted, any
   // (A quoted word with a space in it is refused too: read as emcc's shlex reads it, not ours.)
   for (const bad of ["-Iinc", "-g", "-sUSE_SDL=2", "-o x.o", "-MD", "@args", "-include rel.h", "# -O2", "-O2\n-Iinc", "-D$X", "'-DNAME=a b'"]) {
     expect({ bad, accepted: emccFlagsAcceptable({ EMCC_CFLAGS: bad }) }).toEqual({ bad, accepted: false });
+  }
+});
+
+test("a configuration's settings that name programs: literal, emsdk's joined ones, or nothing we can follow", () => {
+  const debian = "EMSCRIPTEN_ROOT = '/usr/share/emscripten' # directory\nLLVM_ROOT = '/usr/bin' # directory\nNODE_JS = '/usr/bin/node'\nFROZEN_CACHE = True\nCLANG_ADD_VERSION = '14'\n";
+  expect(emscriptenSettings(debian, "/usr/share/emscripten/.emscripten")).toEqual({
+    settings: { EMSCRIPTEN_ROOT: "/usr/share/emscripten", LLVM_ROOT: "/usr/bin", NODE_JS: "/usr/bin/node", CLANG_ADD_VERSION: "14" },
+    computed: false,
+  });
+  const emsdk = "import os\nemsdk_path = os.path.dirname(os.getenv('EM_CONFIG')).replace('\\\\', '/')\nLLVM_ROOT = emsdk_path + '/upstream/bin'\n";
+  expect(emscriptenSettings(emsdk, "/opt/emsdk/.emscripten")?.settings.LLVM_ROOT).toBe("/opt/emsdk/upstream/bin");
+  expect(emscriptenSettings("root = '/opt/sdk'\nBINARYEN_ROOT = root + '/binaryen'\n", "/x/.emscripten")?.settings.BINARYEN_ROOT).toBe("/opt/sdk/binaryen");
+  for (const text of [
+    "import os\nLLVM_ROOT = os.path.join('/d', 'llvm')\n",
+    "LLVM_ROOT = '/a'\nLLVM_ROOT += '/b'\n",
+    "if True:\n  LLVM_ROOT = '/a'\n",
+    "NODE_JS = ['/usr/bin/node', '--stack-size=8192']\n",
+    "COMPILER_WRAPPER = None\n",
+    "LLVM_ROOT = other + '/bin'\n",
+  ]) {
+    expect({ text, read: emscriptenSettings(text, "/x/.emscripten") }).toEqual({ text, read: null });
   }
 });

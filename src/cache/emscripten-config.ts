@@ -51,10 +51,14 @@ const CONFIG_DIR_VAR =
  */
 export function emscriptenSettings(text: string, configPath: string | null): { settings: Record<string, string>; computed: boolean } | null {
   const settings = parseEmscriptenConfig(text);
+  // Variables a setting may be joined from: the file's directory, or a literal of its own.
   const dirs = new Map<string, string>();
+  for (const m of text.matchAll(/^(\w+)\s*=\s*(['"])([^'"]*)\2\s*$/gm)) dirs.set(m[1] as string, m[3] as string);
   if (configPath !== null) for (const m of text.matchAll(CONFIG_DIR_VAR)) dirs.set(m[1] as string, path.dirname(configPath));
   let computed = false;
   for (const key of PROGRAM_SETTINGS) {
+    // Changed in place (`+=`) or under a condition (indented): not followed.
+    if (new RegExp(`^[ \\t]*${key}\\s*[^=\\s]=`, "m").test(text)) return null;
     const assigned = [...text.matchAll(new RegExp(`^([ \\t]*)${key}\\s*=(.*)$`, "gm"))];
     if (assigned.some((m) => m[1] !== "")) return null;
     const last = assigned.at(-1);
