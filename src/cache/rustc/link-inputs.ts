@@ -12,6 +12,7 @@ import { err, ok, type Result } from "../../platform/result.ts";
 import { compilerFamily } from "../../compilers/family.ts";
 import { resolveCompiler } from "../compiler-identity.ts";
 import { driverIdentity } from "../driver-identity.ts";
+import { driverFacts } from "../link/toolchain.ts";
 import type { PipelineContext } from "../context.ts";
 
 /** A directory with more libraries than this is a system directory: not hashed. */
@@ -149,6 +150,12 @@ export async function linkerInputs(
   }
   const files: string[] = [];
   for (const f of (await sys).files) files.push(`${f}=${ctx.files.hash(f) ?? "missing"}`);
+  // The programs a gcc or clang runs for the link, as a C link knows them: asked again when
+  // one of those names appears or goes away where the driver looks (link/toolchain.ts).
+  if (family === "gcc" || family === "clang") {
+    const facts = await driverFacts(resolved, found.hash, family, null, [], { ...env }, null, cwd);
+    for (const f of [facts.linker, ...facts.helpers]) if (f !== null) files.push(`program:${f}=${ctx.files.hash(f) ?? "missing"}`);
+  }
   return ok({ identity: `${name}=${ident.hash}`, files });
 }
 
