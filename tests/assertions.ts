@@ -101,6 +101,26 @@ export function expectSameRun(z: RunResult, b: RunResult, what: string): void {
   expectSameBytes(z.stderr, b.stderr, `${what}: stderr`);
 }
 
+/**
+ * The bare command with `extra` added to `env`, then the same through zccache (`viaCache`,
+ * which also measures what it likes): the same output file, stdout and stderr, exit 0 both
+ * times. Returns what `viaCache` measured.
+ */
+export function sameAsBare<T>(
+  o: { dir: string; argv: readonly string[]; output: string; env: Record<string, string | undefined>; extra: Record<string, string> },
+  viaCache: () => { r: RunResult; value: T },
+): T {
+  const out = path.join(o.dir, o.output);
+  fs.rmSync(out, { force: true });
+  const b = expectOk(bare(o.argv, o.dir, { ...o.env, ...o.extra }), `bare ${o.argv.join(" ")} with ${JSON.stringify(o.extra)}`);
+  const bareBytes = readOrNull(out);
+  fs.rmSync(out, { force: true });
+  const z = viaCache();
+  expect({ code: z.r.code, out: z.r.out, err: z.r.err }).toEqual({ code: 0, out: b.out, err: b.err });
+  expectSameBytes(readOrNull(out), bareBytes, JSON.stringify(o.extra));
+  return z.value;
+}
+
 export function expectOk(r: RunResult, what = "command"): RunResult {
   if (r.code !== 0) throw new Error(`${what} exited ${r.code}\nstdout: ${r.out}\nstderr: ${r.err}`);
   return r;

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { bare, CacheEnv, requireTool, type RunResult, run, sleepMs, type Status, tempDir } from "../helpers.ts";
-import { expectSameBytes, readOrNull } from "../assertions.ts";
+import { expectSameBytes, readOrNull, sameAsBare } from "../assertions.ts";
 
 const HAVE_EMCC = requireTool("emcc", "the Emscripten suite is") && requireTool("node", "the Emscripten suite is");
 
@@ -151,19 +151,12 @@ describe.skipIf(!HAVE_EMCC)("emcc", () => {
     const wrap = path.join(dir, "wrap.sh");
     fs.writeFileSync(wrap, '#!/bin/sh\nexec "$@" -DV=7\n', { mode: 0o755 });
     const argv = ["emcc", "-O1", "-c", "v.c", "-o", "v.o"];
-    /** A bare compile and one through zccache under `extra`: same object, stdout, stderr; our counts. */
-    const compare = (extra: Record<string, string>): Counts => {
-      const out = path.join(dir, "v.o");
-      fs.rmSync(out, { force: true });
-      const b = bare(argv, dir, { ...env.env, ...extra });
-      expect(b.code).toBe(0);
-      const bareBytes = readOrNull(out);
-      fs.rmSync(out, { force: true });
-      const z = zcMeasured(argv, dir, extra);
-      expect({ code: z.r.code, out: z.r.out, err: z.r.err }).toEqual({ code: 0, out: b.out, err: b.err });
-      expectSameBytes(readOrNull(out), bareBytes, JSON.stringify(extra));
-      return counts(z.d);
-    };
+    /** A bare compile and one through zccache under `extra` (sameAsBare); our counts. */
+    const compare = (extra: Record<string, string>): Counts =>
+      sameAsBare({ dir, argv, output: "v.o", env: env.env, extra }, () => {
+        const z = zcMeasured(argv, dir, extra);
+        return { r: z.r, value: counts(z.d) };
+      });
     const uncached = { hits: 0, misses: 0, uncacheable: 1, errors: 0, reasons: { "too-hard": 1 } };
     await sleepMs(2200);
     const plain = missThenHit(dir, argv, ["v.o"], "c")[0];

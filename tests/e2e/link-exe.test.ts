@@ -6,7 +6,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { bare, CacheEnv, requireTool, type RunResult, run, type Status } from "../helpers.ts";
-import { expectOk, expectSameBytes, readOrNull, waitUntil } from "../assertions.ts";
+import { expectOk, expectSameBytes, readOrNull, sameAsBare, waitUntil } from "../assertions.ts";
 
 const env = new CacheEnv();
 afterAll(() => CacheEnv.stopAll());
@@ -116,20 +116,12 @@ function linkMissThenHit(dir: string, argv: readonly string[], output: string, m
   return { bytes: bareBytes as Buffer, bare: b };
 }
 
-/**
- * A bare link and one through zccache with `extra` in the environment: the same bytes,
- * stdout, stderr and exit code; our counts.
- */
+/** A bare link and one through zccache with `extra` in the environment (sameAsBare); our counts. */
 function linkCompared(dir: string, argv: readonly string[], output: string, extra: Record<string, string>): Counts {
-  const out = path.join(dir, output);
-  fs.rmSync(out, { force: true });
-  const b = expectOk(bare(argv, dir, { ...env.env, ...extra }), `bare link with ${JSON.stringify(extra)}`);
-  const bareBytes = readOrNull(out);
-  fs.rmSync(out, { force: true });
-  const z = zcMeasured(argv, dir, extra);
-  expect({ code: z.r.code, out: z.r.out, err: z.r.err }).toEqual({ code: 0, out: b.out, err: b.err });
-  expectSameBytes(readOrNull(out), bareBytes, JSON.stringify(extra));
-  return counts(z.d);
+  return sameAsBare({ dir, argv, output, env: env.env, extra }, () => {
+    const z = zcMeasured(argv, dir, extra);
+    return { r: z.r, value: counts(z.d) };
+  });
 }
 
 function runProgram(p: string): string {
