@@ -292,6 +292,23 @@ describe("what must miss", () => {
     }
   });
 
+  test("a startup file appearing in a directory the driver searches first (LIBRARY_PATH) is the one linked", () => {
+    const dir = scenario("startfiles");
+    cProject(dir);
+    const lib = path.join(dir, "lib0");
+    fs.mkdirSync(lib);
+    const argv = ["gcc", "main.o", "util.o", "-L.", "-lx", "-o", "prog"];
+    const extra = { LIBRARY_PATH: lib };
+    expect(linkCompared(dir, argv, "prog", extra).hits).toBe(0);
+    expect(linkCompared(dir, argv, "prog", extra)).toEqual(HIT);
+    // The driver's own Scrt1.o with one more section: another executable.
+    const crt = bare(["gcc", "-print-file-name=Scrt1.o"], dir).out.trim();
+    sh(["objcopy", "--add-section", `.zc=${path.join(dir, "main.c")}`, crt, path.join(lib, "Scrt1.o")], dir);
+    const old = new Date(Date.now() - 10_000);
+    fs.utimesSync(path.join(lib, "Scrt1.o"), old, old);
+    expect(linkCompared(dir, argv, "prog", extra)).toEqual(CHANGED);
+  });
+
   // gcc searches LIBRARY_PATH's directories, then LPATH's (a native gcc reads it as it reads
   // LIBRARY_PATH), after the -L ones.
   for (const variable of ["LIBRARY_PATH", "LPATH"]) {

@@ -3,7 +3,7 @@
 // the run makes it unsafe to replay.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { libraryProbes } from "../../compilers/link/search.ts";
+import { implicitSearchNames, libraryProbes } from "../../compilers/link/search.ts";
 import { isBuildFile, isLinkSideFile, isTempName, outputDirOf } from "../../compilers/link/side-files.ts";
 import { filesFromLinkerDepfile, splitLldVerbose } from "../../compilers/link/reports.ts";
 import { withReentryMarker } from "../../platform/compiler-path.ts";
@@ -152,7 +152,8 @@ async function linkAndStore(
   const check = ctx.absence.pass();
   const libDirs = new Set(plan.probeDirs);
   for (const d of depRecords) if (/^lib.*\.(a|so)$/.test(path.basename(d.path))) libDirs.add(path.dirname(d.path));
-  const probes = linking ? libraryProbes(inv.libs, [...libDirs]) : [];
+  const implicit = implicitSearchNames(depRecords.map((d) => d.path));
+  const probes = linking ? [...libraryProbes(inv.libs, [...libDirs]), ...[...libDirs].flatMap((d) => implicit.map((n) => path.join(d, n)))] : [];
   const absent = groupByDirectory(probes.filter((p) => check(path.dirname(p), [path.basename(p)])));
 
   const outputs: NewOutput[] = [];

@@ -31,6 +31,26 @@ export function libraryProbes(libs: readonly LibRef[], dirs: readonly string[]):
   return [...out];
 }
 
+/** Startup files a driver finds by search (crt1.o, Scrt1.o, crti.o, crtbeginS.o, …). */
+const STARTFILE = /^[A-Za-z]*crt[A-Za-z0-9]*\.o$/;
+
+/**
+ * Names a link read that the driver found by search without the command line naming them:
+ * startup files, and the libraries it adds (`-lc`, `-lgcc`, `-lstdc++`, …) in both their
+ * shared and archive forms. Any of them appearing in another search directory may be chosen
+ * next time, as a `-l` library may.
+ */
+export function implicitSearchNames(read: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const p of read) {
+    const base = path.basename(p);
+    if (STARTFILE.test(base)) out.add(base);
+    const lib = /^lib(.+?)\.(?:a|so)(?:\.\d+)*$/.exec(base);
+    if (lib !== null) for (const n of libraryFileNames({ name: lib[1] as string, verbatim: false, archiveOnly: false })) out.add(n);
+  }
+  return [...out];
+}
+
 /** The `libraries: =a:b:c` line of `gcc -print-search-dirs` / `clang -print-search-dirs`. */
 export function parsePrintSearchDirs(text: string, cwd = "/"): string[] {
   for (const line of text.split("\n")) {
