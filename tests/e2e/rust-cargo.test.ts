@@ -299,6 +299,14 @@ describe.skipIf(skip)("cargo through zccache", () => {
     expect(compile()).toEqual({ hits: 0, misses: 0 });
     // The setup is real: the driver read the file.
     expect(fs.readFileSync(path.join(dir, "hello")).equals(plain)).toBe(false);
+    // Without it, the entry serves again; then a startup file appears there, searched first.
+    fs.rmSync(path.join(lib, "specs"));
+    expect(compile()).toEqual({ hits: 1, misses: 0 });
+    const crt = run(["gcc", "-print-file-name=Scrt1.o"], { cwd: dir }).out.trim();
+    expect(run(["objcopy", "--add-section", `.zc=${path.join(dir, "hello.rs")}`, crt, path.join(lib, "Scrt1.o")], { cwd: dir }).code).toBe(0);
+    fs.utimesSync(path.join(lib, "Scrt1.o"), old, old);
+    expect(compile()).toEqual({ hits: 0, misses: 1 });
+    expect(fs.readFileSync(path.join(dir, "hello")).equals(plain)).toBe(false);
   });
 
   test("7: dylib/cdylib crates and --test harness builds pass through, counted with a reason", () => {

@@ -137,11 +137,18 @@ export async function linkerInputs(
   const family = compilerFamily(path.basename(resolved), found.realName);
   const ident = family === "gcc" || family === "clang" ? await driverIdentity(found, family, env, cwd, ctx.files) : found;
   if (ident === null) return err(`linker ${resolved} reads what the key cannot hold`);
-  // Where the driver finds its startup files, libraries and `ld` depends on these variables
-  // (a relative entry on the cwd): asked again for another value.
+  // The programs a gcc or clang runs for the link, as a C link knows them (asked again when
+  // one of those names appears or goes away where the driver looks, link/toolchain.ts), and
+  // which of its startup files and libraries are in which of its search directories: one
+  // appearing in a directory searched first is the one linked from then on.
+  const facts = family === "gcc" || family === "clang" ? await driverFacts(resolved, found.hash, family, null, [], { ...env }, null, cwd) : null;
+  const present: string[] = [];
+  for (const d of facts?.libraryDirs ?? []) for (const f of SYSTEM_LINK_FILES) if (fs.existsSync(path.join(d, f))) present.push(path.join(d, f));
+  // Where the driver finds them depends on these variables (a relative entry on the cwd):
+  // asked again for another value, or when the files present changed.
   const vars = [...LINKER_KEY_ENV, "PATH"].map((v) => env[v] ?? null);
   const relative = vars.some((v) => v !== null && v.split(":").some((d) => !d.startsWith("/")));
-  const memoKey = JSON.stringify([resolved, found.hash, vars, relative ? cwd : null]);
+  const memoKey = JSON.stringify([resolved, found.hash, vars, relative ? cwd : null, present]);
   let sys = linkerSystems.get(memoKey);
   if (sys === undefined) {
     sys = probeLinker(resolved, { ...env }, relative ? cwd : "/");
@@ -150,12 +157,8 @@ export async function linkerInputs(
   }
   const files: string[] = [];
   for (const f of (await sys).files) files.push(`${f}=${ctx.files.hash(f) ?? "missing"}`);
-  // The programs a gcc or clang runs for the link, as a C link knows them: asked again when
-  // one of those names appears or goes away where the driver looks (link/toolchain.ts).
-  if (family === "gcc" || family === "clang") {
-    const facts = await driverFacts(resolved, found.hash, family, null, [], { ...env }, null, cwd);
-    for (const f of [facts.linker, ...facts.helpers]) if (f !== null) files.push(`program:${f}=${ctx.files.hash(f) ?? "missing"}`);
-  }
+  for (const f of [facts?.linker ?? null, ...(facts?.helpers ?? [])]) if (f !== null) files.push(`program:${f}=${ctx.files.hash(f) ?? "missing"}`);
+  files.push(`present:${present.join(":")}`);
   return ok({ identity: `${name}=${ident.hash}`, files });
 }
 
