@@ -10,7 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { EMCC_UNCACHEABLE_ENV_VARS, EMSCRIPTEN_CONFIG_KEYS, emccEnvOff } from "../compilers/cc/plan.ts";
 import { configOptionsAcceptable, configWords } from "../compilers/cc/driver-config.ts";
-import { emscriptenPrograms, parseEmscriptenConfig } from "../compilers/link/emscripten.ts";
+import { emscriptenClang, emscriptenPrograms, parseEmscriptenConfig } from "../compilers/link/emscripten.ts";
 import { realPathOrNull } from "../platform/fsx.ts";
 import { sha256Hex } from "../platform/hash.ts";
 import { type CompilerIdentity, resolveCompiler } from "./compiler-identity.ts";
@@ -127,10 +127,8 @@ export function withEmscriptenConfig(ident: CompilerIdentity, env: Readonly<Reco
     if (real !== null) watched.push(real);
   }
   // clang reads configuration files beside its real executable: not accounted for here.
-  if (config.LLVM_ROOT !== undefined) {
-    const clang = path.join(locate(config.LLVM_ROOT), `clang${config.CLANG_ADD_VERSION ? `-${config.CLANG_ADD_VERSION}` : ""}`);
-    if (hasConfigFiles(clang)) return null;
-  }
+  const clang = emscriptenClang(config);
+  if (clang !== null && hasConfigFiles(locate(clang))) return null;
   const driverInputs = ident.driverInputs ?? { files: [], dirs: [], absent: [] };
   return {
     ...ident,

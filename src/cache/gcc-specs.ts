@@ -6,7 +6,7 @@
 // the driver and those variables: asked once (`-print-search-dirs`); whether a file is there,
 // on every request.
 import { runCapture } from "../platform/exec.ts";
-import { joinPhysical } from "../platform/paths.ts";
+import { hasRelativeEntry, joinPhysical } from "../platform/paths.ts";
 import { regularFileStamp } from "../platform/stat-snapshot.ts";
 import type { CompilerIdentity } from "./compiler-identity.ts";
 import { ProbeMemo } from "./probe-memo.ts";
@@ -50,7 +50,7 @@ export const STARTFILE_PREFIX_VARS = ["LIBRARY_PATH", "LPATH", "GCC_EXEC_PREFIX"
 function ask(ident: CompilerIdentity, env: Record<string, string>, cwd: string): Promise<readonly string[]> {
   const vars = STARTFILE_PREFIX_VARS.map((v) => env[v] ?? null);
   // A relative entry (an empty one is ".") is the cwd's; absolute ones are the same from anywhere.
-  const relative = vars.some((v) => v !== null && v.split(":").some((d) => !d.startsWith("/")));
+  const relative = hasRelativeEntry(vars);
   const key = JSON.stringify([ident.path, ident.hash, vars, relative ? cwd : null]);
   return candidatesMemo.get(key, () =>
     runCapture([ident.path, "-print-search-dirs"], { cwd, env: { ...env } }).then((r) => {

@@ -14,6 +14,14 @@ export function joinPhysical(base: string, p: string): string {
 }
 
 /** The directory part of a physical spelling (no normalisation). */
+/**
+ * Whether any of these `:`-separated search lists (unset ones null) has a relative entry (an
+ * empty one is "."): what it names then depends on the cwd.
+ */
+export function hasRelativeEntry(lists: readonly (string | null | undefined)[]): boolean {
+  return lists.some((v) => v !== null && v !== undefined && v.split(":").some((d) => !d.startsWith("/")));
+}
+
 export function dirOf(p: string): string {
   const i = p.lastIndexOf("/");
   return i <= 0 ? "/" : p.slice(0, i);

@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { deterministicByDefault } from "../../compilers/link/archiver.ts";
 import { parseLdSearchDirs, parsePrintSearchDirs } from "../../compilers/link/search.ts";
 import { runCapture } from "../../platform/exec.ts";
+import { hasRelativeEntry } from "../../platform/paths.ts";
 import { resolveCompiler } from "../compiler-identity.ts";
 import { ProbeMemo } from "../probe-memo.ts";
 
@@ -102,7 +103,7 @@ export async function driverFacts(
   const pathVar = env.PATH ?? "";
   const vars = DRIVER_SEARCH_VARS.map((v) => env[v] ?? null);
   // A relative entry (an empty one is ".") is the cwd's: asked there, and kept for it.
-  const relative = [...vars, pathVar].some((v) => v !== null && v.split(":").some((d) => !d.startsWith("/")));
+  const relative = hasRelativeEntry([...vars, pathVar]);
   const at = relative ? cwd : "/";
   const memoKey = JSON.stringify(["driver", driver, driverHash, target, fuseLd, pathVar, selfExe, vars, at]);
   const linkerName = fuseLd === null ? "ld" : `ld.${fuseLd}`;

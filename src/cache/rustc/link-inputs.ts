@@ -8,6 +8,7 @@ import { CC_UNCACHEABLE_ENV_VARS, CLANG_UNCACHEABLE_ENV_VARS } from "../../compi
 import type { RustInvocation } from "../../compilers/rustc/args.ts";
 import { LINKER_KEY_ENV } from "../../compilers/rustc/plan.ts";
 import { runCapture } from "../../platform/exec.ts";
+import { hasRelativeEntry } from "../../platform/paths.ts";
 import { err, ok, type Result } from "../../platform/result.ts";
 import { compilerFamily } from "../../compilers/family.ts";
 import { resolveCompiler } from "../compiler-identity.ts";
@@ -97,15 +98,14 @@ async function probeLinker(linkerPath: string, env: Record<string, string>, cwd:
       const r = await runCapture([linkerPath, arg], { cwd, env });
       const v = r.stdout.toString("utf8").trim();
       if (r.exitCode !== 0 || v === "") return null;
-      // -print-prog-name may answer "ld" (found on PATH); -print-file-name echoes a name it
-      // did not find, and names one found through a relative directory relative to the cwd.
-      if (arg.startsWith("-print-prog-name")) return v.startsWith("/") ? v : resolveCompiler(v, cwd, env.PATH ?? "", null);
+      // It echoes a name it did not find, and names one found through a relative directory
+      // relative to the cwd. (Its ld, collect2 and plugin come from driverFacts.)
       return v === arg.slice("-print-file-name=".length) ? null : path.resolve(cwd, v);
     } catch {
       return null;
     }
   };
-  const found = await Promise.all([...SYSTEM_LINK_FILES.map((f) => ask(`-print-file-name=${f}`)), ask("-print-prog-name=ld")]);
+  const found = await Promise.all(SYSTEM_LINK_FILES.map((f) => ask(`-print-file-name=${f}`)));
   for (const f of found) if (f !== null) files.push(path.normalize(f));
   return { files };
 }
@@ -147,7 +147,7 @@ export async function linkerInputs(
   // Where the driver finds them depends on these variables (a relative entry on the cwd):
   // asked again for another value, or when the files present changed.
   const vars = [...LINKER_KEY_ENV, "PATH"].map((v) => env[v] ?? null);
-  const relative = vars.some((v) => v !== null && v.split(":").some((d) => !d.startsWith("/")));
+  const relative = hasRelativeEntry(vars);
   const memoKey = JSON.stringify([resolved, found.hash, vars, relative ? cwd : null, present]);
   let sys = linkerSystems.get(memoKey);
   if (sys === undefined) {

@@ -2,7 +2,7 @@
 // would shadow one that was read. System directories come from the compiler itself (-v).
 import * as path from "node:path";
 import { withReentryMarker } from "../../platform/compiler-path.ts";
-import { dirOf, joinPhysical } from "../../platform/paths.ts";
+import { dirOf, hasRelativeEntry, joinPhysical } from "../../platform/paths.ts";
 import type { CcInvocation, Language } from "./args.ts";
 import { CC_KEY_ENV_VARS, INCLUDE_PATH_VARS } from "./plan.ts";
 
@@ -86,7 +86,7 @@ export class SystemDirs {
     const here =
       relativePathValue(flags) ||
       FLAG_VARS.some((v) => env[v] !== undefined) ||
-      SYSTEM_DIR_VARS.some((v) => env[v] !== undefined && (env[v] as string).split(":").some((d) => !d.startsWith("/")));
+      hasRelativeEntry(SYSTEM_DIR_VARS.map((v) => env[v]));
     const key = JSON.stringify([compilerHash, compilerPath, lang, flags, here ? cwd : null, vars]);
     let p = this.memo.get(key);
     if (p === undefined) {

@@ -43,6 +43,12 @@ export function parseEmscriptenConfig(text: string): Record<string, string> {
   return out;
 }
 
+/** The clang emcc runs under these settings (LLVM_ROOT's, with CLANG_ADD_VERSION), or null. */
+export function emscriptenClang(config: Record<string, string>): string | null {
+  if (config.LLVM_ROOT === undefined) return null;
+  return path.join(config.LLVM_ROOT, `clang${config.CLANG_ADD_VERSION ? `-${config.CLANG_ADD_VERSION}` : ""}`);
+}
+
 /** Programs the config names (which emcc runs), by path. */
 export function emscriptenPrograms(config: Record<string, string>): string[] {
   const llvm = config.LLVM_ROOT;
@@ -210,8 +216,9 @@ export class EmscriptenFingerprints {
     // clang reads configuration files from its own directory (clang 16 and later by default):
     // every `*.cfg` there is part of the installation, and one saying what the key cannot
     // hold (compilers/cc/driver-config.ts) leaves emcc without a fingerprint (uncached).
-    if (config.LLVM_ROOT !== undefined) {
-      const clangDir = path.dirname(realOr(path.join(config.LLVM_ROOT, `clang${config.CLANG_ADD_VERSION ? `-${config.CLANG_ADD_VERSION}` : ""}`)));
+    const clang = emscriptenClang(config);
+    if (clang !== null) {
+      const clangDir = path.dirname(realOr(clang));
       const snap = statOf(clangDir, true);
       watched.push({ path: clangDir, snapshot: snap, dir: true });
       if (snap !== null) {
