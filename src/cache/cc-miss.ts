@@ -12,9 +12,6 @@ import {
   changedSince,
   readIfExists,
   removeQuietly,
-  sameSnapshot,
-  type StatSnapshot,
-  snapshotOf,
   statSnapshot,
   writtenSince,
 } from "../platform/fsx.ts";
@@ -100,12 +97,6 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
   const logicalCwd = compilerCwd(req.cwd, req.env);
   const remap = remapArgs(logicalCwd, ctx.relocation);
   const runArgs = [...plan.args, ...remap];
-  try {
-    // The compiler must be able to write our depfile, or the build would fail because of us.
-    fs.writeFileSync(privateDepfile, "");
-  } catch (e) {
-    return compileUncached(m, `scratch depfile not writable: ${e instanceof Error ? e.message : String(e)}`);
-  }
   // Timestamps have at most millisecond-ish granularity here; back off 1 ms to be safe.
   const startNs = BigInt(Date.now() - 1) * 1_000_000n;
   const startedMs = performance.now();
@@ -138,8 +129,9 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
       : Promise.resolve(null),
   ]);
   const endNs = BigInt(Date.now() + 1) * 1_000_000n;
-  // Writing our depfile can still fail mid-compile (a disk filling up): never let that
-  // failure reach the build.
+  // The compiler could not create or write our depfile (the scratch directory unusable, a
+  // disk filling up): never let that failure reach the build. Not tried beforehand: a
+  // file created per miss costs more than the rare compile run twice.
   if ((run.exitCode !== 0 || (trace !== null && trace.exitCode !== 0)) && [run, trace].some((r) => r?.stderr.includes(privateDepfile))) {
     return compileUncached(m, "the compiler could not write the scratch depfile");
   }
@@ -237,8 +229,8 @@ export interface Produced {
 /**
  * Checks the inputs and outputs of what `p` describes and stores the entry under `m.key`
  * (and under `m.preprocessedKey` when it may be found by its text alone). `deps` is filled
- * with the inputs read. Null when stored (or the store refused the write, which is counted);
- * else why it may not be stored.
+ * with the inputs read. Null when it is stored: written once the reply has gone out
+ * (a refused write is counted then); else why it may not be stored.
  */
 export async function recordEntry(m: MissInput, p: Produced, deps: DepRecord[]): Promise<UncacheableReason | null> {
   const { job, inv, ident, req, ctx } = m;
@@ -341,14 +333,15 @@ export async function recordEntry(m: MissInput, p: Produced, deps: DepRecord[]):
   }
 
   // Whether the entry may serve other trees and output names, or is bound to this compile's.
-  const outputBytes: Buffer[] = [];
+  // The bytes read here are the ones stored: checked below to be what the compiler wrote.
+  const bytesOf = new Map<string, Buffer>();
   for (const o of outputs) {
-    if (o.role === "depfile") continue;
     const b = readIfExists(o.path);
     if (b === null) return "racy-input";
-    outputBytes.push(b);
+    bytesOf.set(o.path, b);
   }
-  const userDepText = job.userDepfile === null ? null : readIfExists(job.userDepfile);
+  const outputBytes = outputs.filter((o) => o.role !== "depfile").map((o) => bytesOf.get(o.path) as Buffer);
+  const userDepText = job.userDepfile === null ? null : (bytesOf.get(job.userDepfile) ?? null);
   if (job.userDepfile !== null && userDepText === null) return "racy-input";
   const spelledInputs = [job.source.path, ...(depText === null ? [] : parseDepfile(depText.toString("utf8")))];
   const where = await portability({
@@ -399,50 +392,47 @@ export async function recordEntry(m: MissInput, p: Produced, deps: DepRecord[]):
     ...(where.stdio === null ? {} : { ccStdioTemplate: true }),
   };
 
-  // Outputs must be exactly what the compiler wrote: nothing may touch them after it exited,
-  // from before we look until after we have copied them into the store.
-  const before = new Map<string, StatSnapshot>();
+  // Outputs must be exactly what the compiler wrote: nothing touched them after it exited
+  // until we had read them (a stamp after the compile's end is another writer's).
   for (const o of outputs) {
     const st = fs.statSync(o.path, { bigint: true, throwIfNoEntry: false });
     if (st === undefined || st.mtimeNs > endNs || st.ctimeNs > endNs) return "racy-input";
-    before.set(o.path, snapshotOf(st));
   }
   const store = ctx.store;
-  const put = await store.put(
-    m.key,
-    {
-      ...ccRecord,
-      deps: storedDeps,
-      absent: storedAbsent,
-      exitCode: 0,
-      stdout: (where.stdio?.stdout ?? run.stdout).toString("base64"),
-      stderr: (where.stdio?.stderr ?? stderr).toString("base64"),
-      language: m.lang,
-      compileMs: Math.round(compileMs),
-    },
-    stored,
-  );
-  if (!put.ok) ctx.stats.error("store-write-failed", put.error.detail);
-  else {
-    for (const o of outputs) {
-      const st = fs.statSync(o.path, { bigint: true, throwIfNoEntry: false });
-      const was = before.get(o.path);
-      if (st === undefined || was === undefined || !sameSnapshot(was, st)) {
-        await store.remove(m.key, put.value.digest);
-        return "racy-input";
-      }
+  const key = m.key;
+  const record = {
+    ...ccRecord,
+    deps: storedDeps,
+    absent: storedAbsent,
+    exitCode: 0,
+    stdout: (where.stdio?.stdout ?? run.stdout).toString("base64"),
+    stderr: (where.stdio?.stderr ?? stderr).toString("base64"),
+    language: m.lang,
+    compileMs: Math.round(compileMs),
+  };
+  const blobs = stored.map((o) => ({ ...o, bytes: bytesOf.get(o.path) as Buffer }));
+  // The same outputs under the text's key: no inputs to check (the text is the key), no
+  // depfile (each compile renders its own from its preprocessing run).
+  const byText =
+    m.preprocessedKey !== undefined && servableByText(binding, where.stdio !== null, run.stdout, stderr, deps)
+      ? { key: m.preprocessedKey, outputs: blobs.filter((o) => o.role !== "depfile") }
+      : null;
+  // Everything above decided what the entry is; writing it waits until the build has its
+  // answer (after-reply.ts), from the bytes read above, whatever the files hold by then.
+  ctx.afterReply.defer(byText === null ? [key] : [key, byText.key], async () => {
+    const put = await store.put(key, record, blobs);
+    if (!put.ok) {
+      ctx.stats.error("store-write-failed", put.error.detail);
+      return;
     }
-  }
-  if (put.ok && m.preprocessedKey !== undefined && servableByText(binding, where.stdio !== null, run.stdout, stderr, deps)) {
-    // The same outputs under the text's key: no inputs to check (the text is the key), no
-    // depfile (each compile renders its own from its preprocessing run).
-    const byText = await store.put(
-      m.preprocessedKey,
+    if (byText === null) return;
+    const second = await store.put(
+      byText.key,
       { deps: [], absent: [], exitCode: 0, stdout: "", stderr: "", language: m.lang, compileMs: Math.round(compileMs) },
-      outputs.filter((o) => o.role !== "depfile"),
+      byText.outputs,
     );
-    if (!byText.ok) ctx.stats.error("store-write-failed", byText.error.detail);
-  }
+    if (!second.ok) ctx.stats.error("store-write-failed", second.error.detail);
+  });
   return null;
 }
 

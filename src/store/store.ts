@@ -44,6 +44,8 @@ export interface StoredEntry extends EntryRecord {
 export interface NewOutput {
   readonly role: string;
   readonly path: string;
+  /** Its bytes, read when the job ended (the file may have changed since); else read from `path`. */
+  readonly bytes?: Uint8Array;
 }
 
 export type DeliveryMode = "copy" | "hardlink";

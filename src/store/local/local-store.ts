@@ -144,7 +144,7 @@ export class LocalStore implements LocalTier {
       const stored: OutputRecord[] = [];
       const diskSizes = new Map<string, number>();
       for (const o of outputs) {
-        const bytes = fs.readFileSync(o.path);
+        const bytes = o.bytes ?? fs.readFileSync(o.path);
         const { hash, stored: onDisk } = this.blobs.write(bytes);
         stored.push({ role: o.role, path: o.path, hash, size: bytes.length });
         diskSizes.set(hash, onDisk);
