@@ -15,6 +15,7 @@ import { PRODUCT_VERSION } from "../protocol/version.ts";
 import { Counters } from "../stats/counters.ts";
 import { counterNames, type ErrorReason, type Language, type Outcome } from "../stats/outcomes.ts";
 import { LocalStore } from "../store/local/local-store.ts";
+import { twinBudget } from "../store/local/blobs.ts";
 import { Remotes } from "../store/remote/remotes.ts";
 import { usePersistentMemo } from "../cache/fingerprint-memo.ts";
 import type { LocalTier, Store } from "../store/store.ts";
@@ -181,7 +182,10 @@ export class DaemonState {
       this.storeProblem = errorMessage(e);
     }
     this.current = store;
-    if (store !== null) store.blobs.compressionLevel = this.currentLimits.compressionLevel;
+    if (store !== null) {
+      store.blobs.compressionLevel = this.currentLimits.compressionLevel;
+      store.blobs.twinBudgetBytes = twinBudget(this.currentLimits.cacheSizeBytes);
+    }
     // Toolchain fingerprints outlive the daemon in this store's index.
     usePersistentMemo(store === null ? null : store.fingerprints);
     const modes = store?.modes ?? { dir: undefined, file: undefined };
@@ -319,7 +323,10 @@ export class DaemonState {
         };
       } else this.log.error(`config file not applied: ${r.error}`);
     }
-    if (this.current !== null) this.current.blobs.compressionLevel = this.currentLimits.compressionLevel;
+    if (this.current !== null) {
+      this.current.blobs.compressionLevel = this.currentLimits.compressionLevel;
+      this.current.blobs.twinBudgetBytes = twinBudget(this.currentLimits.cacheSizeBytes);
+    }
     return this.currentLimits;
   }
 

@@ -1,6 +1,11 @@
 // Content-addressed blob files under <root>/blobs/<2 hex>/<hash>, written atomically, read-only.
 // With compression on, a blob that zstd makes smaller is stored as <hash>.zst instead; its
 // name is still the SHA-256 of the uncompressed bytes, which every read checks.
+// A big compressed blob delivered a second time by this process gets a plain twin in a
+// scratch directory (<root>/tmp/hot, emptied when a daemon starts), within a budget, least
+// recently delivered first out: its next deliveries are a kernel copy, not a decompression
+// (an rlib, a proc-macro library or a build script costs 3-30 ms to inflate here, and a
+// clean cargo build delivers them all again). A twin is checked as a plain blob is.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { type ContentHash, sha256Hex } from "../../platform/hash.ts";
@@ -51,17 +56,44 @@ function inflate(packed: Uint8Array, size: number): Uint8Array {
   return out;
 }
 
+/** The smallest blob that gets a plain twin: below it, inflating costs about as much as copying. */
+const TWIN_MIN_BYTES = 1024 * 1024;
+/** Twins' share of the cache's size limit, and their most. */
+const TWIN_BUDGET_SHARE = 10;
+const TWIN_BUDGET_MAX_BYTES = 1024 * 1024 * 1024;
+/** How many once-delivered blobs are remembered before the set starts over. */
+const DELIVERED_ONCE_MAX = 100_000;
+
+/** The plain-twin budget for a cache of `cacheSizeBytes`. */
+export function twinBudget(cacheSizeBytes: number): number {
+  return Math.min(TWIN_BUDGET_MAX_BYTES, Math.floor(cacheSizeBytes / TWIN_BUDGET_SHARE));
+}
+
 export class BlobDir {
-  /** Blobs whose content was verified, with their stat at that moment. */
+  /** Blobs (and twins, as "hot:<hash>") whose content was verified, with their stat at that moment. */
   private readonly verified = new Map<string, { snapshot: StatSnapshot; verifiedAtNs: bigint }>();
   /** zstd level for new blobs; 0 stores them as they are. */
   compressionLevel = 0;
+  /** Bytes the plain twins may take; 0: none are made. */
+  twinBudgetBytes = 0;
+  /** This process's twins by hash, with their sizes, least recently delivered first. */
+  private readonly twins = new Map<ContentHash, number>();
+  private twinBytes = 0;
+  /** Big compressed blobs delivered once by this process. */
+  private readonly deliveredOnce = new Set<ContentHash>();
 
   constructor(
     readonly dir: string,
     private readonly modes: RootModes,
+    /** Where twins go; null: none are made. */
+    private readonly twinDir: string | null = null,
   ) {
     mkdirp(dir, modes.dir);
+  }
+
+  /** The twins there are now, by hash (for tests). */
+  twinHashes(): ContentHash[] {
+    return [...this.twins.keys()];
   }
 
   pathOf(hash: ContentHash): string {
@@ -107,6 +139,84 @@ export class BlobDir {
     this.verified.delete(hash);
     removeQuietly(this.pathOf(hash));
     removeQuietly(this.compressedPathOf(hash));
+    this.dropTwin(hash);
+  }
+
+  private twinPathOf(hash: ContentHash): string {
+    return path.join(this.twinDir ?? "", hash);
+  }
+
+  private dropTwin(hash: ContentHash): void {
+    const size = this.twins.get(hash);
+    if (size === undefined) return;
+    this.twins.delete(hash);
+    this.twinBytes -= size;
+    this.verified.delete(`hot:${hash}`);
+    removeQuietly(this.twinPathOf(hash));
+  }
+
+  /**
+   * After a compressed blob was inflated into `delivered` (ours, not yet in place): on its
+   * second delivery by this process, a big one gets a plain twin, copied from it. Best effort.
+   */
+  private considerTwin(hash: ContentHash, size: number, delivered: string): void {
+    if (this.twinDir === null || size < TWIN_MIN_BYTES || size > this.twinBudgetBytes) return;
+    if (!this.deliveredOnce.has(hash)) {
+      if (this.deliveredOnce.size >= DELIVERED_ONCE_MAX) this.deliveredOnce.clear();
+      this.deliveredOnce.add(hash);
+      return;
+    }
+    const twin = this.twinPathOf(hash);
+    const tmp = siblingTemp(twin);
+    try {
+      mkdirp(this.twinDir, this.modes.dir);
+      fs.copyFileSync(delivered, tmp);
+      fs.chmodSync(tmp, this.modes.blob);
+      fs.renameSync(tmp, twin);
+    } catch {
+      removeQuietly(tmp);
+      return;
+    }
+    this.deliveredOnce.delete(hash);
+    this.twins.set(hash, size);
+    this.twinBytes += size;
+    for (const [old] of this.twins) {
+      if (this.twinBytes <= this.twinBudgetBytes) break;
+      this.dropTwin(old);
+    }
+  }
+
+  /**
+   * Delivers a blob from its twin into `tmp`: true when done; false when there is none (or it
+   * was damaged, and is dropped), and the compressed blob is to be used.
+   */
+  private fromTwin(hash: ContentHash, size: number, tmp: string): boolean {
+    if (!this.twins.has(hash)) return false;
+    const twin = this.twinPathOf(hash);
+    try {
+      const st = fs.statSync(twin, { bigint: true });
+      const known = this.verified.get(`hot:${hash}`);
+      if (known !== undefined && stillTrusted(known.snapshot, known.verifiedAtNs, st)) {
+        fs.copyFileSync(twin, tmp);
+        fs.chmodSync(tmp, OUTPUT_MODE);
+      } else {
+        const bytes = fs.readFileSync(twin);
+        if (bytes.length !== size || sha256Hex(bytes) !== hash) {
+          this.dropTwin(hash);
+          return false;
+        }
+        this.verified.set(`hot:${hash}`, { snapshot: snapshotOf(st), verifiedAtNs: nowNs() });
+        fs.writeFileSync(tmp, bytes, { mode: OUTPUT_MODE });
+      }
+    } catch {
+      removeQuietly(tmp);
+      this.dropTwin(hash);
+      return false;
+    }
+    // Least recently delivered first out.
+    this.twins.delete(hash);
+    this.twins.set(hash, size);
+    return true;
   }
 
   /** The blob's bytes (decompressed), checked against its size and hash; null when gone or damaged. */
@@ -169,12 +279,17 @@ export class BlobDir {
     try {
       const st = fs.statSync(src, { bigint: true, throwIfNoEntry: false });
       if (st === undefined) {
+        if (this.fromTwin(hash, size, tmp)) {
+          moveIntoPlace(tmp, target);
+          return ok(undefined);
+        }
         const z = this.materializeCompressed(hash, size, tmp);
         if (z === null) return err("missing");
         if (!z.ok) {
           removeQuietly(tmp);
           return z;
         }
+        this.considerTwin(hash, size, tmp);
         moveIntoPlace(tmp, target);
         return ok(undefined);
       }
@@ -225,6 +340,8 @@ export class BlobDir {
 
   /** Deletes every blob file; the index is cleared by the caller. */
   clear(): void {
+    for (const hash of [...this.twins.keys()]) this.dropTwin(hash);
+    this.deliveredOnce.clear();
     this.verified.clear();
     for (const shard of safeReaddir(this.dir)) {
       fs.rmSync(path.join(this.dir, shard), { recursive: true, force: true });

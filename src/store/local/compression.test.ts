@@ -119,3 +119,88 @@ test("a frame declaring another size than the blob's is refused before it is inf
   expect(zstdDeclaredSize(Buffer.from("not a frame"))).toBeNull();
   store.close();
 });
+
+test("a big compressed blob delivered again gets a plain twin; deliveries from it are the same bytes", async () => {
+  const { store, dir } = fresh(1);
+  store.blobs.twinBudgetBytes = 64 * 1024 * 1024;
+  const bytes = objectBytes(3 * 1024 * 1024);
+  const out = await putFile(store, dir, bytes);
+  const twin = path.join(dir, "cache", "tmp", "hot", out.hash);
+  const deliver = async (n: number): Promise<Buffer> => {
+    const dest = path.join(dir, `d${n}.o`);
+    expect(await store.materialize(out, dest, "copy")).toEqual({ ok: true, value: undefined });
+    return fs.readFileSync(dest);
+  };
+  expect((await deliver(1)).equals(bytes)).toBe(true);
+  // Once: nothing more on disk than the compressed blob.
+  expect(fs.existsSync(twin)).toBe(false);
+  expect((await deliver(2)).equals(bytes)).toBe(true);
+  expect(store.blobs.twinHashes()).toEqual([out.hash]);
+  expect(fs.readFileSync(twin).equals(bytes)).toBe(true);
+  // Delivered from the twin (the compressed blob is not even read: damage it to be sure).
+  const z = store.blobs.compressedPathOf(out.hash);
+  const packed = fs.readFileSync(z);
+  fs.chmodSync(z, 0o600);
+  fs.writeFileSync(z, Buffer.from("not zstd"));
+  expect((await deliver(3)).equals(bytes)).toBe(true);
+  // A twin changed under us is caught by its hash, dropped, and the compressed blob used.
+  fs.writeFileSync(z, packed);
+  fs.chmodSync(twin, 0o600);
+  const bad = Buffer.from(bytes);
+  bad[1000] = (bad[1000] as number) ^ 1;
+  fs.writeFileSync(twin, bad);
+  expect((await deliver(4)).equals(bytes)).toBe(true);
+  expect(store.blobs.twinHashes()).toEqual([]);
+  expect(fs.existsSync(twin)).toBe(false);
+  store.close();
+});
+
+test("twins stay within their budget, least recently delivered out first; removing a blob removes its twin", async () => {
+  const { store, dir } = fresh(1);
+  const size = 2 * 1024 * 1024;
+  store.blobs.twinBudgetBytes = 2 * size + 1;
+  const outs = [];
+  for (let i = 0; i < 3; i++) {
+    const bytes = objectBytes(size);
+    bytes.writeUInt32LE(i, 0);
+    const file = path.join(dir, `x${i}.o`);
+    fs.writeFileSync(file, bytes);
+    const r = await store.put(String(i).repeat(64), { deps: [], absent: [], exitCode: 0, stdout: "", stderr: "", language: "c" }, [{ role: "object", path: file }]);
+    if (!r.ok) throw new Error(r.error.detail);
+    outs.push(r.value.outputs[0] as (typeof r.value.outputs)[0]);
+  }
+  const [a, b, c] = outs as [(typeof outs)[0], (typeof outs)[0], (typeof outs)[0]];
+  const twice = async (o: typeof a) => {
+    for (let n = 0; n < 2; n++) expect((await store.materialize(o, path.join(dir, "out.o"), "copy")).ok).toBe(true);
+  };
+  await twice(a);
+  await twice(b);
+  expect(store.blobs.twinHashes()).toEqual([a.hash, b.hash]);
+  // `a` delivered again: `b` is now the least recent, and goes when `c` comes.
+  expect((await store.materialize(a, path.join(dir, "out.o"), "copy")).ok).toBe(true);
+  await twice(c);
+  expect(store.blobs.twinHashes()).toEqual([a.hash, c.hash]);
+  expect(fs.readdirSync(path.join(dir, "cache", "tmp", "hot")).sort()).toEqual([a.hash, c.hash].sort());
+  store.blobs.remove(a.hash);
+  expect(store.blobs.twinHashes()).toEqual([c.hash]);
+  expect(fs.readdirSync(path.join(dir, "cache", "tmp", "hot"))).toEqual([c.hash]);
+  store.clear();
+  expect(fs.readdirSync(path.join(dir, "cache", "tmp", "hot"))).toEqual([]);
+  store.close();
+});
+
+test("no twin for a small blob, without a budget, or for a plain blob", async () => {
+  for (const [level, budget, size] of [
+    [1, 64 * 1024 * 1024, 200_000],
+    [1, 0, 3 * 1024 * 1024],
+    [0, 64 * 1024 * 1024, 3 * 1024 * 1024],
+  ] as const) {
+    const { store, dir } = fresh(level);
+    store.blobs.twinBudgetBytes = budget;
+    const out = await putFile(store, dir, objectBytes(size));
+    for (let n = 0; n < 3; n++) expect((await store.materialize(out, path.join(dir, "o.o"), "copy")).ok).toBe(true);
+    expect(store.blobs.twinHashes()).toEqual([]);
+    expect(fs.existsSync(path.join(dir, "cache", "tmp", "hot"))).toBe(false);
+    store.close();
+  }
+});

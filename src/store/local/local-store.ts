@@ -100,7 +100,8 @@ export class LocalStore implements LocalTier {
     private readonly onCorrupt: (detail: string) => void = () => {},
   ) {
     this.modes = prepareRoot(root);
-    this.blobs = new BlobDir(path.join(root, "blobs"), this.modes);
+    // Twins live in the daemon's scratch directory, emptied when a daemon opens the store.
+    this.blobs = new BlobDir(path.join(root, "blobs"), this.modes, path.join(root, "tmp", "hot"));
     const opened = IndexDb.open(path.join(root, "index.sqlite"), this.modes.file);
     this.index = opened.db;
     this.recreatedIndex = opened.recreated;
