@@ -97,6 +97,9 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
   const logicalCwd = compilerCwd(req.cwd, req.env);
   const remap = remapArgs(logicalCwd, ctx.relocation);
   const runArgs = [...plan.args, ...remap];
+  // The compiler creates our depfile: its directory must be there and writable (one
+  // access(2); a file created per miss to prove it would cost ~0.2 ms).
+  if (!scratchUsable(ctx.tmpDir)) return compileUncached(m, `scratch directory ${ctx.tmpDir} not writable`);
   // Timestamps have at most millisecond-ish granularity here; back off 1 ms to be safe.
   const startNs = BigInt(Date.now() - 1) * 1_000_000n;
   const startedMs = performance.now();
@@ -129,10 +132,13 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
       : Promise.resolve(null),
   ]);
   const endNs = BigInt(Date.now() + 1) * 1_000_000n;
-  // The compiler could not create or write our depfile (the scratch directory unusable, a
-  // disk filling up): never let that failure reach the build. Not tried beforehand: a
-  // file created per miss costs more than the rare compile run twice.
-  if ((run.exitCode !== 0 || (trace !== null && trace.exitCode !== 0)) && [run, trace].some((r) => r?.stderr.includes(privateDepfile))) {
+  // The compiler could not create or write our depfile (the scratch directory gone meanwhile,
+  // a disk filling up): never let that failure reach the build. Its message may be wrapped
+  // (-fmessage-length) where the path has a space, so compared without whitespace.
+  if (
+    (run.exitCode !== 0 || (trace !== null && trace.exitCode !== 0)) &&
+    (!scratchUsable(ctx.tmpDir) || [run, trace].some((r) => r !== null && mentions(r.stderr, privateDepfile)))
+  ) {
     return compileUncached(m, "the compiler could not write the scratch depfile");
   }
   const depText = plan.headers.kind === "none" ? Buffer.alloc(0) : readIfExists(plan.headers.depfile);
@@ -190,6 +196,30 @@ async function compileAndStore(m: MissInput, privateDepfile: string): Promise<Jo
     outputs,
   }, deps);
   return why === null ? result({ kind: "miss", reason: m.missReason }) : notStored(why);
+}
+
+/**
+ * Whether the scratch directory is a directory we can write to; recreated (private) when it
+ * is gone, as when the cache root was emptied under a running daemon.
+ */
+function scratchUsable(dir: string): boolean {
+  try {
+    fs.accessSync(dir, fs.constants.W_OK | fs.constants.X_OK);
+    return fs.statSync(dir).isDirectory();
+  } catch {
+    try {
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      return fs.statSync(dir).isDirectory();
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** Whether `text` names `p`, however a compiler wrapped its message. */
+function mentions(text: Buffer, p: string): boolean {
+  if (text.includes(p)) return true;
+  return text.toString("utf8").replace(/\s+/g, "").includes(p.replace(/\s+/g, ""));
 }
 
 /** The key's arguments but the output names, and the values of the variables it reads, as the key holds them. */

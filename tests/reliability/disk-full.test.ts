@@ -24,9 +24,9 @@ function bigSource(tag: string, i: number, kb: number): string {
 }
 
 /** zccache vs bare for one compile in the same cwd; "" when identical. */
-function compareOnce(c: CacheEnv, rel: string): string {
+function compareOnce(c: CacheEnv, rel: string, extra: readonly string[] = []): string {
   const out = rel.replace(/\.c$/, ".o");
-  const argv = ["gcc", "-O1", "-c", rel, "-o", out];
+  const argv = ["gcc", "-O1", ...extra, "-c", rel, "-o", out];
   removeOutputs(c.work, [out]);
   const b = observe(bare(argv, c.work, c.env), c.work, [out]);
   removeOutputs(c.work, [out]);
@@ -35,8 +35,8 @@ function compareOnce(c: CacheEnv, rel: string): string {
   return d === "" ? "" : `${argv.join(" ")}\n${d}`;
 }
 
-function compareMany(c: CacheEnv, rels: readonly string[]): string[] {
-  return rels.map((r) => compareOnce(c, r)).filter((d) => d !== "");
+function compareMany(c: CacheEnv, rels: readonly string[], extra: readonly string[] = []): string[] {
+  return rels.map((r) => compareOnce(c, r, extra)).filter((d) => d !== "");
 }
 
 /** Fills what is left of a filesystem with ballast files (bytes or inodes, whichever ends first). */
@@ -107,7 +107,7 @@ describe("a cache root on a filesystem that fills up", () => {
     expect(full.reasons).not.toHaveProperty("internal");
   });
 
-  test("out of inodes: the cache cannot create a single file, compiles still match bare", () => {
+  test("out of inodes: the cache cannot create a single file, compiles still match bare (also when the compiler wraps the path in its message)", () => {
     const base = tempDir("zc-inodes-");
     const mnt = path.join(base, "mnt");
     if (!tryMountTmpfs(mnt, "size=32m,nr_inodes=96")) {
@@ -116,7 +116,9 @@ describe("a cache root on a filesystem that fills up", () => {
       return;
     }
     mounts.push(mnt);
-    const root = path.join(mnt, "cache");
+    // Spaces in the root: a compiler wrapping its messages (-fmessage-length) splits the
+    // private depfile's path in the error it gives when it cannot create it.
+    const root = path.join(mnt, "cache root with spaces");
     const c = new CacheEnv({ ZCCACHE_CACHE_DIR: root });
     onMounts.push(c);
     const first = ["i0.c", "i1.c", "i2.c"];
@@ -128,6 +130,9 @@ describe("a cache root on a filesystem that fills up", () => {
     const more = ["j0.c", "j1.c", "j2.c", "j3.c"];
     more.forEach((r, i) => c.write(r, bigSource("more", i, 2)));
     expect(compareMany(c, [...first, ...more])).toEqual([]);
+    const wrapped = ["w0.c", "w1.c"];
+    wrapped.forEach((r, i) => c.write(r, bigSource("wrapped", i, 2)));
+    expect(compareMany(c, wrapped, ["-fmessage-length=30"])).toEqual([]);
     expect(c.status().pid).toBe(pid);
     expect(daemonPidsFor(root)).toEqual([pid]);
   });
@@ -177,5 +182,27 @@ describe("a tiny budget and directories the daemon cannot write to", () => {
     expect(compareMany(c, last)).toEqual([]);
     expect(c.status().pid).toBe(pid);
     expect(c.daemonPids()).toEqual([pid]);
+  });
+
+  test("the scratch directory removed under a running daemon: made again, compiles cached as before", () => {
+    const c = new CacheEnv();
+    c.write("a.c", bigSource("gone", 0, 1));
+    expect(compareMany(c, ["a.c"])).toEqual([]);
+    const pid = c.status().pid;
+    const scratch = path.join(c.root, "tmp");
+    fs.rmSync(scratch, { recursive: true, force: true });
+    const rels = ["g0.c", "g1.c"];
+    rels.forEach((r, i) => c.write(r, bigSource("gone", i + 1, 1)));
+    const before = c.status();
+    expect(compareMany(c, rels)).toEqual([]);
+    const mid = c.status();
+    // Cached, each compiled once: no failure, nothing run uncached.
+    expect(mid.misses - before.misses).toBe(rels.length);
+    expect(mid.errors - before.errors).toBe(0);
+    expect(fs.statSync(scratch).isDirectory()).toBe(true);
+    expect(fs.statSync(scratch).mode & 0o777).toBe(0o700);
+    expect(compareMany(c, rels)).toEqual([]);
+    expect(c.status().hits - mid.hits).toBe(rels.length);
+    expect(c.status().pid).toBe(pid);
   });
 });

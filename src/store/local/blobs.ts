@@ -74,8 +74,7 @@ export class BlobDir {
   private readonly verified = new Map<string, { snapshot: StatSnapshot; verifiedAtNs: bigint }>();
   /** zstd level for new blobs; 0 stores them as they are. */
   compressionLevel = 0;
-  /** Bytes the plain twins may take; 0: none are made. */
-  twinBudgetBytes = 0;
+  private twinBudget = 0;
   /** This process's twins by hash, with their sizes, least recently delivered first. */
   private readonly twins = new Map<ContentHash, number>();
   private twinBytes = 0;
@@ -94,6 +93,29 @@ export class BlobDir {
   /** The twins there are now, by hash (for tests). */
   twinHashes(): ContentHash[] {
     return [...this.twins.keys()];
+  }
+
+  /** Bytes the plain twins may take; 0: none are made. A lower budget drops twins at once. */
+  get twinBudgetBytes(): number {
+    return this.twinBudget;
+  }
+
+  set twinBudgetBytes(bytes: number) {
+    this.twinBudget = bytes;
+    this.trimTwins();
+  }
+
+  /** Drops the least recently delivered twins until they fit their budget. */
+  private trimTwins(): void {
+    for (const [old] of this.twins) {
+      if (this.twinBytes <= this.twinBudget) break;
+      this.dropTwin(old);
+    }
+  }
+
+  /** Removes every twin (the store is closing: they are worth nothing to the next daemon). */
+  dropTwins(): void {
+    for (const hash of [...this.twins.keys()]) this.dropTwin(hash);
   }
 
   pathOf(hash: ContentHash): string {
@@ -160,7 +182,7 @@ export class BlobDir {
    * second delivery by this process, a big one gets a plain twin, copied from it. Best effort.
    */
   private considerTwin(hash: ContentHash, size: number, delivered: string): void {
-    if (this.twinDir === null || size < TWIN_MIN_BYTES || size > this.twinBudgetBytes) return;
+    if (this.twinDir === null || size < TWIN_MIN_BYTES || size > this.twinBudget) return;
     if (!this.deliveredOnce.has(hash)) {
       if (this.deliveredOnce.size >= DELIVERED_ONCE_MAX) this.deliveredOnce.clear();
       this.deliveredOnce.add(hash);
@@ -180,10 +202,7 @@ export class BlobDir {
     this.deliveredOnce.delete(hash);
     this.twins.set(hash, size);
     this.twinBytes += size;
-    for (const [old] of this.twins) {
-      if (this.twinBytes <= this.twinBudgetBytes) break;
-      this.dropTwin(old);
-    }
+    this.trimTwins();
   }
 
   /**
@@ -340,7 +359,7 @@ export class BlobDir {
 
   /** Deletes every blob file; the index is cleared by the caller. */
   clear(): void {
-    for (const hash of [...this.twins.keys()]) this.dropTwin(hash);
+    this.dropTwins();
     this.deliveredOnce.clear();
     this.verified.clear();
     for (const shard of safeReaddir(this.dir)) {

@@ -204,3 +204,20 @@ test("no twin for a small blob, without a budget, or for a plain blob", async ()
     store.close();
   }
 });
+
+test("a lower budget drops twins at once; closing the store removes them", async () => {
+  const { store, dir } = fresh(1);
+  store.blobs.twinBudgetBytes = 64 * 1024 * 1024;
+  const out = await putFile(store, dir, objectBytes(2 * 1024 * 1024));
+  for (let n = 0; n < 2; n++) expect((await store.materialize(out, path.join(dir, "o.o"), "copy")).ok).toBe(true);
+  const hot = path.join(dir, "cache", "tmp", "hot");
+  expect(fs.readdirSync(hot)).toEqual([out.hash]);
+  store.blobs.twinBudgetBytes = 1024 * 1024;
+  expect(store.blobs.twinHashes()).toEqual([]);
+  expect(fs.readdirSync(hot)).toEqual([]);
+  store.blobs.twinBudgetBytes = 64 * 1024 * 1024;
+  for (let n = 0; n < 2; n++) expect((await store.materialize(out, path.join(dir, "o.o"), "copy")).ok).toBe(true);
+  expect(fs.readdirSync(hot)).toEqual([out.hash]);
+  store.close();
+  expect(fs.readdirSync(hot)).toEqual([]);
+});

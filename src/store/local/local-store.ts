@@ -373,5 +373,6 @@ export class LocalStore implements LocalTier {
   close(): void {
     this.flush();
     this.index.close();
+    this.blobs.dropTwins();
   }
 }
