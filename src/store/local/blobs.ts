@@ -213,19 +213,9 @@ export class BlobDir {
     if (!this.twins.has(hash)) return false;
     const twin = this.twinPathOf(hash);
     try {
-      const st = fs.statSync(twin, { bigint: true });
-      const known = this.verified.get(`hot:${hash}`);
-      if (known !== undefined && stillTrusted(known.snapshot, known.verifiedAtNs, st)) {
-        fs.copyFileSync(twin, tmp);
-        fs.chmodSync(tmp, OUTPUT_MODE);
-      } else {
-        const bytes = fs.readFileSync(twin);
-        if (bytes.length !== size || sha256Hex(bytes) !== hash) {
-          this.dropTwin(hash);
-          return false;
-        }
-        this.verified.set(`hot:${hash}`, { snapshot: snapshotOf(st), verifiedAtNs: nowNs() });
-        fs.writeFileSync(tmp, bytes, { mode: OUTPUT_MODE });
+      if (!this.copyChecked(twin, fs.statSync(twin, { bigint: true }), `hot:${hash}`, hash, size, tmp)) {
+        this.dropTwin(hash);
+        return false;
       }
     } catch {
       removeQuietly(tmp);
@@ -312,26 +302,18 @@ export class BlobDir {
         moveIntoPlace(tmp, target);
         return ok(undefined);
       }
-      const known = this.verified.get(hash);
-      const trusted = known !== undefined && stillTrusted(known.snapshot, known.verifiedAtNs, st);
       if (mode === "hardlink") {
+        const known = this.verified.get(hash);
+        const trusted = known !== undefined && stillTrusted(known.snapshot, known.verifiedAtNs, st);
         if (!trusted && !this.verify(hash, size, src, st)) return err("corrupt");
         fs.linkSync(src, tmp);
         // A fresh mtime keeps make's freshness checks right; it is shared by every link.
         const now = new Date();
         fs.utimesSync(tmp, now, now);
         this.remember(hash, src);
-      } else if (trusted) {
-        fs.copyFileSync(src, tmp);
-        fs.chmodSync(tmp, OUTPUT_MODE);
-      } else {
-        const bytes = fs.readFileSync(src);
-        if (bytes.length !== size || sha256Hex(bytes) !== hash) {
-          this.remove(hash);
-          return err("corrupt");
-        }
-        this.verified.set(hash, { snapshot: snapshotOf(st), verifiedAtNs: nowNs() });
-        fs.writeFileSync(tmp, bytes);
+      } else if (!this.copyChecked(src, st, hash, hash, size, tmp)) {
+        this.remove(hash);
+        return err("corrupt");
       }
       moveIntoPlace(tmp, target);
       return ok(undefined);
@@ -339,6 +321,25 @@ export class BlobDir {
       removeQuietly(tmp);
       return err(errorCode(e) === "ENOENT" && !fs.existsSync(src) && !fs.existsSync(this.compressedPathOf(hash)) ? "missing" : "io");
     }
+  }
+
+  /**
+   * Copies `src`, a plain file that should hold the blob `hash`, to `tmp`: a kernel copy when
+   * its stat is trusted since it was last hashed (remembered under `memo`), else read, hashed
+   * and written. False when it does not hold the blob.
+   */
+  private copyChecked(src: string, st: fs.BigIntStats, memo: string, hash: ContentHash, size: number, tmp: string): boolean {
+    const known = this.verified.get(memo);
+    if (known !== undefined && stillTrusted(known.snapshot, known.verifiedAtNs, st)) {
+      fs.copyFileSync(src, tmp);
+      fs.chmodSync(tmp, OUTPUT_MODE);
+      return true;
+    }
+    const bytes = fs.readFileSync(src);
+    if (bytes.length !== size || sha256Hex(bytes) !== hash) return false;
+    this.verified.set(memo, { snapshot: snapshotOf(st), verifiedAtNs: nowNs() });
+    fs.writeFileSync(tmp, bytes, { mode: OUTPUT_MODE });
+    return true;
   }
 
   private verify(hash: ContentHash, size: number, src: string, st: fs.BigIntStats): boolean {
