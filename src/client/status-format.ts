@@ -25,7 +25,8 @@ function compression(s: Record<string, unknown>): string {
   const disk = num(s.bytes);
   const raw = num(s.uncompressed_bytes);
   const ratio = disk > 0 && raw > 0 ? ` (ratio ${(raw / disk).toFixed(2)}, ${bytes(Math.max(0, raw - disk))} saved)` : "";
-  return `${level === 0 ? "off for new entries" : `zstd level ${level}`}, ${bytes(disk)} on disk for ${bytes(raw)}${ratio}`;
+  const copies = num(s.plain_copy_bytes) > 0 ? `; plain copies of big blobs delivered again: ${bytes(num(s.plain_copy_bytes))}` : "";
+  return `${level === 0 ? "off for new entries" : `zstd level ${level}`}, ${bytes(disk)} on disk for ${bytes(raw)}${ratio}${copies}`;
 }
 
 const START_REASONS: Record<string, string> = { auto: "auto (spawned by a compile or command)", start: "start (zccache start)" };

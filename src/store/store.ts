@@ -64,6 +64,8 @@ export interface StoreTotals {
   readonly bytes: number;
   /** What the blobs hold uncompressed. */
   readonly uncompressedBytes: number;
+  /** Plain copies of big compressed blobs delivered again (outside `bytes` and the size limit). */
+  readonly plainCopyBytes: number;
 }
 
 /**

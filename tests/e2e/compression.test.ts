@@ -44,6 +44,30 @@ describe("compression", () => {
     expect(human).toMatch(/^compression {3}zstd level 1, .* on disk for .* \(ratio \d+\.\d\d, .* saved\)$/m);
   });
 
+  test("a big object delivered again gets a plain copy: same bytes, counted in status, gone when the daemon stops", () => {
+    const c = new CacheEnv(UNSET);
+    // ~2 MiB of initialised data: an object above the 1 MiB mark that compresses well.
+    c.write("big.c", `unsigned char big_table[2 * 1024 * 1024] = { 1, 2, 3 };\nint big_get(int i) { return big_table[i]; }\n`);
+    const want = bareObject(c.work, "big.c");
+    expect(want.length).toBeGreaterThan(1024 * 1024);
+    expectOk(compileIn(c, "big.c"));
+    const hot = path.join(c.root, "tmp", "hot");
+    const hash = createHash("sha256").update(want).digest("hex");
+    for (let n = 0; n < 3; n++) {
+      fs.rmSync(path.join(c.work, "big.o"));
+      expectOk(compileIn(c, "big.c"));
+      expect(c.read("big.o").equals(want)).toBe(true);
+      // The first hit inflates; the second makes the copy; the third is served from it.
+      expect(fs.existsSync(path.join(hot, hash))).toBe(n >= 1);
+    }
+    const st = c.status();
+    expect(st.hits).toBe(3);
+    expect(st.plain_copy_bytes).toBe(want.length);
+    expect(c.zc(["status"]).out).toMatch(/^compression {3}zstd level 1, .*; plain copies of big blobs delivered again: /m);
+    expectOk(c.zc(["stop"]));
+    expect(fs.readdirSync(hot)).toEqual([]);
+  });
+
   test("a damaged compressed blob is detected: a correct object, and the next hit is byte-identical again", () => {
     const c = new CacheEnv(UNSET);
     c.write("d.c", tableSource(5));

@@ -31,7 +31,7 @@ export function statusReport(state: DaemonState): Record<string, unknown> {
   // Verified hits (verify_rate): every result, zero or not, so a script can read any of them.
   const verify: Record<string, number> = {};
   for (const r of VERIFY_RESULTS) verify[r] = c.get(`verify.${r}`);
-  const totals = state.store?.totals() ?? { entries: 0, bytes: 0, uncompressedBytes: 0 };
+  const totals = state.store?.totals() ?? { entries: 0, bytes: 0, uncompressedBytes: 0, plainCopyBytes: 0 };
   const limits = state.limits();
   return {
     version: state.version,
@@ -61,6 +61,7 @@ export function statusReport(state: DaemonState): Record<string, unknown> {
     evicted: c.get("evicted"),
     bytes: totals.bytes,
     uncompressed_bytes: totals.uncompressedBytes,
+    plain_copy_bytes: totals.plainCopyBytes,
     compression_level: limits.compressionLevel,
     reasons,
     hints,

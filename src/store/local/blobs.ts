@@ -90,6 +90,11 @@ export class BlobDir {
     mkdirp(dir, modes.dir);
   }
 
+  /** What the twins take. */
+  get twinBytesTotal(): number {
+    return this.twinBytes;
+  }
+
   /** The twins there are now, by hash (for tests). */
   twinHashes(): ContentHash[] {
     return [...this.twins.keys()];

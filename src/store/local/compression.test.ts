@@ -44,7 +44,7 @@ test("a compressible blob is stored compressed; totals say what it takes and hol
   expect(fs.existsSync(store.blobs.pathOf(out.hash))).toBe(false);
   const z = store.blobs.compressedPathOf(out.hash);
   expect(fs.statSync(z).size).toBeLessThan(bytes.length / 2);
-  expect(store.totals()).toEqual({ entries: 1, bytes: fs.statSync(z).size, uncompressedBytes: bytes.length });
+  expect(store.totals()).toEqual({ entries: 1, bytes: fs.statSync(z).size, uncompressedBytes: bytes.length, plainCopyBytes: 0 });
   expect(Buffer.from(store.readBlob(out.hash, bytes.length) as Uint8Array).equals(bytes)).toBe(true);
   expect(store.readBlob(out.hash, bytes.length + 1)).toBeNull();
   store.close();
@@ -136,6 +136,7 @@ test("a big compressed blob delivered again gets a plain twin; deliveries from i
   expect(fs.existsSync(twin)).toBe(false);
   expect((await deliver(2)).equals(bytes)).toBe(true);
   expect(store.blobs.twinHashes()).toEqual([out.hash]);
+  expect(store.totals().plainCopyBytes).toBe(bytes.length);
   expect(fs.readFileSync(twin).equals(bytes)).toBe(true);
   // Delivered from the twin (the compressed blob is not even read: damage it to be sure).
   const z = store.blobs.compressedPathOf(out.hash);
@@ -151,6 +152,7 @@ test("a big compressed blob delivered again gets a plain twin; deliveries from i
   fs.writeFileSync(twin, bad);
   expect((await deliver(4)).equals(bytes)).toBe(true);
   expect(store.blobs.twinHashes()).toEqual([]);
+  expect(store.totals().plainCopyBytes).toBe(0);
   expect(fs.existsSync(twin)).toBe(false);
   store.close();
 });

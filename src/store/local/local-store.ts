@@ -255,7 +255,7 @@ export class LocalStore implements LocalTier {
   }
 
   totals(): StoreTotals {
-    return this.index.totals();
+    return { ...this.index.totals(), plainCopyBytes: this.blobs.twinBytesTotal };
   }
 
   evictTo(maxBytes: number): number {
