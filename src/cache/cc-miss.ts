@@ -259,8 +259,8 @@ export interface Produced {
 /**
  * Checks the inputs and outputs of what `p` describes and stores the entry under `m.key`
  * (and under `m.preprocessedKey` when it may be found by its text alone). `deps` is filled
- * with the inputs read. Null when it is stored: written once the reply has gone out
- * (a refused write is counted then); else why it may not be stored.
+ * with the inputs read. Null when stored (or the store refused the write, which is counted);
+ * else why it may not be stored.
  */
 export async function recordEntry(m: MissInput, p: Produced, deps: DepRecord[]): Promise<UncacheableReason | null> {
   const { job, inv, ident, req, ctx } = m;
@@ -423,46 +423,39 @@ export async function recordEntry(m: MissInput, p: Produced, deps: DepRecord[]):
   };
 
   // Outputs must be exactly what the compiler wrote: nothing touched them after it exited
-  // until we had read them (a stamp after the compile's end is another writer's).
+  // until we had read them (a stamp after the compile's end is another writer's). The bytes
+  // read are the ones stored, whatever the files hold by then.
   for (const o of outputs) {
     const st = fs.statSync(o.path, { bigint: true, throwIfNoEntry: false });
     if (st === undefined || st.mtimeNs > endNs || st.ctimeNs > endNs) return "racy-input";
   }
   const store = ctx.store;
-  const key = m.key;
-  const record = {
-    ...ccRecord,
-    deps: storedDeps,
-    absent: storedAbsent,
-    exitCode: 0,
-    stdout: (where.stdio?.stdout ?? run.stdout).toString("base64"),
-    stderr: (where.stdio?.stderr ?? stderr).toString("base64"),
-    language: m.lang,
-    compileMs: Math.round(compileMs),
-  };
   const blobs = stored.map((o) => ({ ...o, bytes: bytesOf.get(o.path) as Buffer }));
-  // The same outputs under the text's key: no inputs to check (the text is the key), no
-  // depfile (each compile renders its own from its preprocessing run).
-  const byText =
-    m.preprocessedKey !== undefined && servableByText(binding, where.stdio !== null, run.stdout, stderr, deps)
-      ? { key: m.preprocessedKey, outputs: blobs.filter((o) => o.role !== "depfile") }
-      : null;
-  // Everything above decided what the entry is; writing it waits until the build has its
-  // answer (after-reply.ts), from the bytes read above, whatever the files hold by then.
-  ctx.afterReply.defer(byText === null ? [key] : [key, byText.key], async () => {
-    const put = await store.put(key, record, blobs);
-    if (!put.ok) {
-      ctx.stats.error("store-write-failed", put.error.detail);
-      return;
-    }
-    if (byText === null) return;
-    const second = await store.put(
-      byText.key,
+  const put = await store.put(
+    m.key,
+    {
+      ...ccRecord,
+      deps: storedDeps,
+      absent: storedAbsent,
+      exitCode: 0,
+      stdout: (where.stdio?.stdout ?? run.stdout).toString("base64"),
+      stderr: (where.stdio?.stderr ?? stderr).toString("base64"),
+      language: m.lang,
+      compileMs: Math.round(compileMs),
+    },
+    blobs,
+  );
+  if (!put.ok) ctx.stats.error("store-write-failed", put.error.detail);
+  if (put.ok && m.preprocessedKey !== undefined && servableByText(binding, where.stdio !== null, run.stdout, stderr, deps)) {
+    // The same outputs under the text's key: no inputs to check (the text is the key), no
+    // depfile (each compile renders its own from its preprocessing run).
+    const byText = await store.put(
+      m.preprocessedKey,
       { deps: [], absent: [], exitCode: 0, stdout: "", stderr: "", language: m.lang, compileMs: Math.round(compileMs) },
-      byText.outputs,
+      blobs.filter((o) => o.role !== "depfile"),
     );
-    if (!second.ok) ctx.stats.error("store-write-failed", second.error.detail);
-  });
+    if (!byText.ok) ctx.stats.error("store-write-failed", byText.error.detail);
+  }
   return null;
 }
 

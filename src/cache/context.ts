@@ -9,7 +9,6 @@ import type { ErrorReason, Language, Outcome } from "../stats/outcomes.ts";
 import type { Quarantine } from "../serve/serve.ts";
 import type { CcVerifyTarget } from "./cc-verify.ts";
 import type { OutputWrites } from "./output-writes.ts";
-import type { AfterReply } from "./after-reply.ts";
 
 /** What the journal, sessions and `explain` learn about one compile, beyond its outcome. */
 export interface OutcomeDetail {
@@ -74,8 +73,6 @@ export interface PipelineContext {
   readonly preprocessorFallback: boolean;
   /** Entries a verification proved wrong: the serve loop passes over them (daemon/verify.ts). */
   readonly quarantine?: Quarantine;
-  /** Entries still being written after their reply went out (after-reply.ts). */
-  readonly afterReply: AfterReply;
 }
 
 export type CompileReply =

@@ -25,8 +25,6 @@ export async function dispatch(req: Request, state: DaemonState, control: Contro
     control.requestShutdown();
     return { type: "error", code: "daemon-outdated", message: `daemon ${state.version} is older than client ${req.clientVersion}` };
   }
-  // What a reply told a build is in the store, and counted, before anything else looks.
-  if (req.type !== "compile" && req.type !== "ping") await state.ctx.afterReply.drain();
   if (req.type === "compile" || req.type === "status" || req.type === "clear" || req.type === "cleanup") state.ensureStore();
   switch (req.type) {
     case "compile":

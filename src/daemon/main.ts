@@ -79,7 +79,7 @@ export async function daemonMain(args: string[]): Promise<number> {
     server.stop(false);
     fs.rmSync(ep.socketPath, { force: true });
     const deadline = Date.now() + DRAIN_MS;
-    while ((state.inflight > 0 || state.ctx.afterReply.pending > 0) && Date.now() < deadline) await Bun.sleep(10);
+    while (state.inflight > 0 && Date.now() < deadline) await Bun.sleep(10);
     // Entries not yet written to remote storage: a bounded wait, then they are dropped (counted).
     await state.remotes.drain(REMOTE_DRAIN_MS);
     state.close();
@@ -103,7 +103,7 @@ export async function daemonMain(args: string[]): Promise<number> {
 
   const idleMs = config.value.idleTimeoutSecs.value * 1000;
   const idleTimer = setInterval(() => {
-    if (idleMs > 0 && state.inflight === 0 && state.ctx.afterReply.pending === 0 && Date.now() - state.lastActivityMs > idleMs) {
+    if (idleMs > 0 && state.inflight === 0 && Date.now() - state.lastActivityMs > idleMs) {
       void shutdown({ event: "idle-exit", idle_secs: config.value.idleTimeoutSecs.value });
     }
   }, Math.min(IDLE_CHECK_MS, Math.max(idleMs, 100)));

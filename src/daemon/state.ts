@@ -5,7 +5,6 @@ import { AbsenceChecker } from "../cache/absence.ts";
 import { CompilerIdentities } from "../cache/compiler-identity.ts";
 import type { OutcomeDetail, PipelineContext, StatsSink } from "../cache/context.ts";
 import { OutputWrites } from "../cache/output-writes.ts";
-import { AfterReply } from "../cache/after-reply.ts";
 import { FileHashes } from "../cache/file-hashes.ts";
 import { SystemDirs } from "../compilers/cc/search-path.ts";
 import { CONFIG_FILE_NAME, type Config, type DeliveryChoice, effectiveDelivery, loadConfig } from "../config/config.ts";
@@ -139,7 +138,6 @@ export class DaemonState {
       relocation: { baseDirs: config.baseDirs.value, remap: config.pathRemap.value },
       prefixCommand: config.prefixCommand.value,
       preprocessorFallback: config.preprocessorFallback.value,
-      afterReply: new AfterReply((e) => stats.error("internal", errorMessage(e))),
     };
     this.verifier = new Verifier({
       counters,
@@ -214,7 +212,7 @@ export class DaemonState {
    * uncached until the daemon exits; costs one stat.
    */
   ensureStore(): void {
-    if (this.retired.length > 0 && this.inflight <= 1 && this.ctx.afterReply.pending === 0) this.closeRetired();
+    if (this.retired.length > 0 && this.inflight <= 1) this.closeRetired();
     if (this.current !== null && this.indexIdentity !== null) {
       const st = fs.statSync(this.indexPath(), { throwIfNoEntry: false });
       if (st !== undefined && st.dev === this.indexIdentity.dev && st.ino === this.indexIdentity.ino) return;

@@ -14,19 +14,11 @@ export interface Quarantine {
   has(key: string, digest: string): boolean;
 }
 
-/** Entries still being written after their reply went out (cache/after-reply.ts). */
-export interface PendingWrites {
-  settled(key: string): Promise<void> | undefined;
-}
-
 export async function serve<R>(
   job: ServeJob<R>,
   store: Store,
-  services: ValidationServices & { readonly quarantine?: Quarantine; readonly afterReply?: PendingWrites },
+  services: ValidationServices & { readonly quarantine?: Quarantine },
 ): Promise<R> {
-  // The same compile again right after its miss: its entry first, then the lookup.
-  const writing = services.afterReply?.settled(job.key);
-  if (writing !== undefined) await writing;
   const entries = await store.lookup(job.key);
   let reason: MissReason = entries.length === 0 ? "new-source" : "inputs-changed";
   const q = services.quarantine;
