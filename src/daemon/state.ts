@@ -180,10 +180,7 @@ export class DaemonState {
       this.storeProblem = errorMessage(e);
     }
     this.current = store;
-    if (store !== null) {
-      store.blobs.compressionLevel = this.currentLimits.compressionLevel;
-      store.blobs.twinBudgetBytes = twinBudget(this.currentLimits.cacheSizeBytes);
-    }
+    if (store !== null) this.applyLimits(store);
     // Toolchain fingerprints outlive the daemon in this store's index.
     usePersistentMemo(store === null ? null : store.fingerprints);
     const modes = store?.modes ?? { dir: undefined, file: undefined };
@@ -321,11 +318,14 @@ export class DaemonState {
         };
       } else this.log.error(`config file not applied: ${r.error}`);
     }
-    if (this.current !== null) {
-      this.current.blobs.compressionLevel = this.currentLimits.compressionLevel;
-      this.current.blobs.twinBudgetBytes = twinBudget(this.currentLimits.cacheSizeBytes);
-    }
+    if (this.current !== null) this.applyLimits(this.current);
     return this.currentLimits;
+  }
+
+  /** What the store's blobs take from the current limits: the zstd level, the twins' budget. */
+  private applyLimits(store: LocalStore): void {
+    store.blobs.compressionLevel = this.currentLimits.compressionLevel;
+    store.blobs.setTwinBudget(twinBudget(this.currentLimits.cacheSizeBytes));
   }
 
   /** `zccache --cleanup` / `--evict-older-than`: the budget, then the age limit, now. */

@@ -101,11 +101,7 @@ export class BlobDir {
   }
 
   /** Bytes the plain twins may take; 0: none are made. A lower budget drops twins at once. */
-  get twinBudgetBytes(): number {
-    return this.twinBudget;
-  }
-
-  set twinBudgetBytes(bytes: number) {
+  setTwinBudget(bytes: number): void {
     this.twinBudget = bytes;
     this.trimTwins();
   }

@@ -122,7 +122,7 @@ test("a frame declaring another size than the blob's is refused before it is inf
 
 test("a big compressed blob delivered again gets a plain twin; deliveries from it are the same bytes", async () => {
   const { store, dir } = fresh(1);
-  store.blobs.twinBudgetBytes = 64 * 1024 * 1024;
+  store.blobs.setTwinBudget(64 * 1024 * 1024);
   const bytes = objectBytes(3 * 1024 * 1024);
   const out = await putFile(store, dir, bytes);
   const twin = path.join(dir, "cache", "tmp", "hot", out.hash);
@@ -160,7 +160,7 @@ test("a big compressed blob delivered again gets a plain twin; deliveries from i
 test("twins stay within their budget, least recently delivered out first; removing a blob removes its twin", async () => {
   const { store, dir } = fresh(1);
   const size = 2 * 1024 * 1024;
-  store.blobs.twinBudgetBytes = 2 * size + 1;
+  store.blobs.setTwinBudget(2 * size + 1);
   const outs = [];
   for (let i = 0; i < 3; i++) {
     const bytes = objectBytes(size);
@@ -198,7 +198,7 @@ test("no twin for a small blob, without a budget, or for a plain blob", async ()
     [0, 64 * 1024 * 1024, 3 * 1024 * 1024],
   ] as const) {
     const { store, dir } = fresh(level);
-    store.blobs.twinBudgetBytes = budget;
+    store.blobs.setTwinBudget(budget);
     const out = await putFile(store, dir, objectBytes(size));
     for (let n = 0; n < 3; n++) expect((await store.materialize(out, path.join(dir, "o.o"), "copy")).ok).toBe(true);
     expect(store.blobs.twinHashes()).toEqual([]);
@@ -209,15 +209,15 @@ test("no twin for a small blob, without a budget, or for a plain blob", async ()
 
 test("a lower budget drops twins at once; closing the store removes them", async () => {
   const { store, dir } = fresh(1);
-  store.blobs.twinBudgetBytes = 64 * 1024 * 1024;
+  store.blobs.setTwinBudget(64 * 1024 * 1024);
   const out = await putFile(store, dir, objectBytes(2 * 1024 * 1024));
   for (let n = 0; n < 2; n++) expect((await store.materialize(out, path.join(dir, "o.o"), "copy")).ok).toBe(true);
   const hot = path.join(dir, "cache", "tmp", "hot");
   expect(fs.readdirSync(hot)).toEqual([out.hash]);
-  store.blobs.twinBudgetBytes = 1024 * 1024;
+  store.blobs.setTwinBudget(1024 * 1024);
   expect(store.blobs.twinHashes()).toEqual([]);
   expect(fs.readdirSync(hot)).toEqual([]);
-  store.blobs.twinBudgetBytes = 64 * 1024 * 1024;
+  store.blobs.setTwinBudget(64 * 1024 * 1024);
   for (let n = 0; n < 2; n++) expect((await store.materialize(out, path.join(dir, "o.o"), "copy")).ok).toBe(true);
   expect(fs.readdirSync(hot)).toEqual([out.hash]);
   store.close();
