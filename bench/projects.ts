@@ -148,22 +148,28 @@ export function debianSource(pkg: string, cacheDir: string): string | null {
  * Debian bookworm's libuv1 sources unpacked into root/libuv (fetched into cacheDir when not
  * there yet); null when they cannot be fetched or unpacked.
  */
-export function libuvSources(root: string, cacheDir: string): { dir: string; version: string } | null {
+export function libuvSources(root: string, cacheDir: string, name = "libuv"): { dir: string; version: string } | null {
   const dsc = debianSource("libuv1", cacheDir);
   if (dsc === null) return null;
   const version = /_([^_]+)\.dsc$/.exec(dsc)?.[1] ?? "?";
-  const dir = path.join(root, "libuv");
+  const dir = path.join(root, name);
   // dpkg-source applies Debian's patches, as `apt-get source` would.
   if (Bun.spawnSync(["dpkg-source", "-q", "-x", dsc, dir], { cwd: root, stdout: "pipe", stderr: "pipe" }).exitCode !== 0) return null;
   return { dir, version };
 }
 
-/** libuv from Debian bookworm's libuv1 source package, configured with CMake (Release). */
-export function libuvProject(root: string, cacheDir: string): Project | null {
-  const sources = libuvSources(root, cacheDir);
+/**
+ * libuv from Debian bookworm's libuv1 source package, configured with CMake (Release), for
+ * CMake's Makefile generator (run with `make -j2`) or for Ninja (`ninja -j2`, in its own copy of
+ * the sources). Ninja runs with `-d keepdepfile`: it otherwise deletes each depfile once read,
+ * and the floor (instant-cache) copies depfiles from the bare build's.
+ */
+export function libuvProject(root: string, cacheDir: string, generator: "make" | "ninja" = "make"): Project | null {
+  const ninja = generator === "ninja";
+  const sources = libuvSources(root, cacheDir, ninja ? "libuv-ninja" : "libuv");
   if (sources === null) return null;
   const { dir, version } = sources;
-  const check = path.join(root, "uvcheck");
+  const check = path.join(root, ninja ? "uvcheck-ninja" : "uvcheck");
   fs.writeFileSync(
     `${check}.c`,
     `#include <stdio.h>
@@ -188,17 +194,17 @@ int main(void) {
 `,
   );
   return {
-    name: `libuv (third-party C, CMake, Debian libuv1 ${version} sources)`,
+    name: `libuv (third-party C, CMake${ninja ? " + Ninja" : ""}, Debian libuv1 ${version} sources)`,
     dir,
     configure: (launcher) =>
-      "rm -rf build && cmake -S . -B build -G 'Unix Makefiles' -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF -DCMAKE_C_COMPILER=gcc" +
+      `rm -rf build && cmake -S . -B build -G '${ninja ? "Ninja" : "Unix Makefiles"}' -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF -DCMAKE_C_COMPILER=gcc` +
       (launcher === "" ? "" : ` -DCMAKE_C_COMPILER_LAUNCHER=${launcher}`) +
       " >/dev/null",
     relaunch: (launcher) =>
       (launcher === "" ? "cmake -U CMAKE_C_COMPILER_LAUNCHER build" : `cmake -D CMAKE_C_COMPILER_LAUNCHER=${launcher} build`) + " >/dev/null",
     // The default target: the shared and the static library, each source compiled for both.
-    build: () => "make -s -j2 -C build",
-    clean: "make -s -C build clean",
+    build: () => (ninja ? "ninja -j2 -d keepdepfile -C build >/dev/null" : "make -s -j2 -C build"),
+    clean: ninja ? "ninja -C build clean >/dev/null" : "make -s -C build clean",
     // Built bare from the freshly built static library, outside the tree the objects are compared in.
     check: `gcc -O2 -Iinclude ${check}.c build/libuv_a.a -lpthread -ldl -o ${check} && ${check}`,
     objects: () => listObjects(path.join(dir, "build")),
