@@ -124,6 +124,31 @@ export function hyperfine(b: Bench, cmd: string, o: HyperfineOptions): Timing & 
 }
 
 /** Median (of an even count, the mean of the middle two), min and max of some timings, ms. */
+/**
+ * The daemon's own time for zccache's hits of `file` since `sinceMs` (Date.now()): the
+ * `latency_ms` its compile journal records from a request's arrival to its reply, so the
+ * client's start and the socket are not in it. Both journal generations are read. Null when
+ * there are none.
+ */
+export function daemonHitMs(b: Bench, file: string, sinceMs: number): Timing | null {
+  const logs = path.join(b.dirs.zccache, "logs", "compile_journal.jsonl");
+  const ms: number[] = [];
+  for (const f of [`${logs}.1`, logs]) {
+    let text: string;
+    try {
+      text = fs.readFileSync(f, "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n")) {
+      if (line === "") continue;
+      const e = JSON.parse(line) as { ts: string; outcome: string; args: string[]; latency_ms: number };
+      if (e.outcome === "hit" && Date.parse(e.ts) >= sinceMs && e.args.includes(file)) ms.push(e.latency_ms);
+    }
+  }
+  return ms.length === 0 ? null : timingOf(ms);
+}
+
 export function timingOf(times: readonly number[]): Timing {
   const sorted = [...times].sort((a, b) => a - b);
   if (sorted.length === 0) throw new Error("no timings");
