@@ -138,7 +138,7 @@ export function markdown(r: Results): string {
       "cold-miss: one run per tool and round, before each the source gets one new constant (a source no cache has seen, as after an edit); caches, daemons and servers stay up. " +
       "warm-hit: each cache primed once, then per round 3 warm-up and 5 measured runs per tool. zccache's daemon starts in the first case's first cold run and serves both cases: its trivial-C rows are a fresh daemon's, its C++ rows the first of that path. Bare's warm-hit row is its compile again, measured alone. " +
       "warm-hit-later: the same rounds again after 300 more hits per tool (100 with --quick); cold-miss-later: the cold rounds again after those. " +
-      "zccache's warm rows also give its daemon's own time per hit, from a request's arrival to its reply (`latency_ms` in its compile journal; the C++ file reads ~290 headers).",
+      "zccache's warm rows also give its daemon's own time per hit, from a request's arrival to its reply (`latency_ms` in its compile journal; the C++ file reads 269 headers).",
     "",
   );
   lines.push("| case | mode | tool | median ms | min–max ms | ratio to ccache | check |", "|---|---|---|---:|---:|---:|---|");
