@@ -2,6 +2,7 @@
 // clear them and read their own hit counters, and one hyperfine measurement.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { journalGenerations, journalLines } from "../src/daemon/journal.ts";
 
 export type Tool = "bare" | "ccache" | "sccache" | "zccache";
 export const TOOLS: Tool[] = ["bare", "ccache", "sccache", "zccache"];
@@ -123,32 +124,23 @@ export function hyperfine(b: Bench, cmd: string, o: HyperfineOptions): Timing & 
   return { median: res.median * 1000, min: res.min * 1000, max: res.max * 1000, times: res.times.map((t) => t * 1000) };
 }
 
-/** Median (of an even count, the mean of the middle two), min and max of some timings, ms. */
 /**
  * The daemon's own time for zccache's hits of `file` since `sinceMs` (Date.now()): the
- * `latency_ms` its compile journal records from a request's arrival to its reply, so the
- * client's start and the socket are not in it. Both journal generations are read. Null when
- * there are none.
+ * `latency_ms` its compile journal records for each compile, from after the request was
+ * decoded to its result (decoding, the journal line and writing the reply are not in it, nor
+ * the client's start). Every hit counts, warm-up runs included. Both journal generations are
+ * read; a torn line is skipped. Null when there are none.
  */
 export function daemonHitMs(b: Bench, file: string, sinceMs: number): Timing | null {
   const logs = path.join(b.dirs.zccache, "logs", "compile_journal.jsonl");
-  const ms: number[] = [];
-  for (const f of [`${logs}.1`, logs]) {
-    let text: string;
-    try {
-      text = fs.readFileSync(f, "utf8");
-    } catch {
-      continue;
-    }
-    for (const line of text.split("\n")) {
-      if (line === "") continue;
-      const e = JSON.parse(line) as { ts: string; outcome: string; args: string[]; latency_ms: number };
-      if (e.outcome === "hit" && Date.parse(e.ts) >= sinceMs && e.args.includes(file)) ms.push(e.latency_ms);
-    }
-  }
+  const ms = journalLines(journalGenerations(logs), file, (e) => {
+    const ts = typeof e.ts === "string" ? Date.parse(e.ts) : Number.NaN;
+    return e.outcome === "hit" && ts >= sinceMs && Array.isArray(e.args) && e.args.includes(file) && typeof e.latency_ms === "number";
+  }).map((e) => e.latency_ms as number);
   return ms.length === 0 ? null : timingOf(ms);
 }
 
+/** Median (of an even count, the mean of the middle two), min and max of some timings, ms. */
 export function timingOf(times: readonly number[]): Timing {
   const sorted = [...times].sort((a, b) => a - b);
   if (sorted.length === 0) throw new Error("no timings");

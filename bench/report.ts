@@ -138,7 +138,7 @@ export function markdown(r: Results): string {
       "cold-miss: one run per tool and round, before each the source gets one new constant (a source no cache has seen, as after an edit); caches, daemons and servers stay up. " +
       "warm-hit: each cache primed once, then per round 3 warm-up and 5 measured runs per tool. zccache's daemon starts in the first case's first cold run and serves both cases: its trivial-C rows are a fresh daemon's, its C++ rows the first of that path. Bare's warm-hit row is its compile again, measured alone. " +
       "warm-hit-later: the same rounds again after 300 more hits per tool (100 with --quick); cold-miss-later: the cold rounds again after those. " +
-      "zccache's warm rows also give its daemon's own time per hit, from a request's arrival to its reply (`latency_ms` in its compile journal; the C++ file reads 269 headers).",
+      "zccache's warm rows also give its daemon's own time per hit over all the rows' hits, warm-ups included: `latency_ms` in its compile journal, from after a request is decoded to its result (the C++ file reads 269 headers).",
     "",
   );
   lines.push("| case | mode | tool | median ms | min–max ms | ratio to ccache | check |", "|---|---|---|---:|---:|---:|---|");
@@ -156,9 +156,9 @@ export function markdown(r: Results): string {
       `| ${f.what} | \`${f.command}\` | ${f.medianMs.toFixed(2)} | ${f.minMs.toFixed(2)}–${f.maxMs.toFixed(2)} | ${ratio(f.medianMs, ccacheFloor)} | ${f.verified || "-"} |`,
     );
   }
-  lines.push("", "## Clean rebuild with a warm cache (make -j2)", "");
+  lines.push("", "## Clean rebuild with a warm cache (make -j2; ninja -j2 for the Ninja row)", "");
   lines.push(
-    "Each tool's cache is filled by one build; then rounds of `make clean` and a timed build, each round building once with every cache and the floor (instant), " +
+    "Each tool's cache is filled by one build; then rounds of a clean (`make clean`, `ninja clean`) and a timed build, each round building once with every cache and the floor (instant), " +
       "the order rotating from round to round, so a machine whose speed drifts moves every tool alike. Bare builds, the reference, run first, one after another. " +
       "Objects and program output are compared with the first bare build after every build.",
     "",

@@ -280,6 +280,7 @@ try {
     const daemonPart = (tool: Tool, sinceMs: number): string => {
       if (tool !== "zccache") return "";
       const d = daemonHitMs(b, s.file, sinceMs);
+      if (d === null) process.stderr.write(`bench: no zccache hits of ${s.file} in its compile journal; its row goes without the daemon's time\n`);
       return d === null ? "" : `; daemon ${d.median.toFixed(2)} ms per hit (${d.min.toFixed(2)}–${d.max.toFixed(2)})`;
     };
     const warmFrom = Date.now();
@@ -336,9 +337,12 @@ if (!quick) {
   else process.stderr.write("bench: no cmake, or could not fetch Debian's libuv1 sources with apt-get source; skipping that project\n");
   // The same sources through CMake's Ninja generator, whose own steps cost far less than the
   // Makefile generator's (a cmake process per object for its progress lines).
-  const libuvNinja = libuv === null || Bun.which("ninja") === null ? null : libuvProject(work, path.join(ROOT, "bench", "work"), "ninja");
-  if (libuvNinja !== null) projects.push(libuvNinja);
-  else if (libuv !== null) process.stderr.write("bench: no ninja; skipping libuv with CMake's Ninja generator\n");
+  if (libuv !== null && Bun.which("ninja") === null) process.stderr.write("bench: no ninja; skipping libuv with CMake's Ninja generator\n");
+  else if (libuv !== null) {
+    const libuvNinja = libuvProject(work, path.join(ROOT, "bench", "work"), "ninja");
+    if (libuvNinja !== null) projects.push(libuvNinja);
+    else process.stderr.write("bench: could not unpack a second copy of libuv's sources; skipping libuv with CMake's Ninja generator\n");
+  }
 }
 const projectResults = measureProjects(b, projects, PROJECT_RUNS, progress);
 
