@@ -145,6 +145,10 @@ describe("damaged blobs", () => {
       const byUnit = entriesByUnit(c);
       expect(byUnit.size).toBe(N);
       const damaged: string[] = [];
+      // Damage that leaves a blob's content intact: a bit of a zstd frame the decoder never
+      // uses (a flip in a table's or a bitstream's padding). Such a blob still holds what its
+      // name says, so serving it is right, and it is a hit, not a corrupt entry.
+      const harmless: string[] = [];
       for (let i = 0; i < N; i++) {
         const outs = outputsOf((byUnit.get(i) as IndexEntry).record);
         // Damage the depfile blob where there is one, half of the time.
@@ -153,14 +157,20 @@ describe("damaged blobs", () => {
         const kind = BLOB_DAMAGE[i % BLOB_DAMAGE.length] as BlobDamage;
         damageBlob(blobPath(c.root, target.hash), kind, rng, blobPath(c.root, other.hash));
         damaged.push(`u${i}: ${kind} of its ${target.role} blob`);
+        const content = blobContent(c.root, target.hash);
+        if (content !== null && sha256(content) === target.hash) harmless.push(`u${i}`);
       }
       // In hardlink mode a delivered object may share the damaged blob's inode: remove them
       // first so the comparison sees only what the next compile writes.
       expect(compareAll(c, units)).toEqual([]);
       const mid = c.status();
       expect(mid.pid).toBe(before.pid);
-      expect(reason(mid, "corrupt-entry") - reason(before, "corrupt-entry")).toBe(N);
-      expect(mid.hits - before.hits).toBe(0);
+      expect({ damaged, harmless, corrupt: reason(mid, "corrupt-entry") - reason(before, "corrupt-entry") }).toEqual({
+        damaged,
+        harmless,
+        corrupt: N - harmless.length,
+      });
+      expect(mid.hits - before.hits).toBe(harmless.length);
       expect(mid.errors - before.errors).toBe(0);
 
       // Repaired: everything hits again, identical to bare, and the store is consistent.
