@@ -289,6 +289,12 @@ export function blobContent(root: string, hash: string): Buffer | null {
   }
 }
 
+/** Whether a blob's file (decoded when compressed) still holds the bytes its name hashes. */
+export function blobIntact(root: string, hash: string): boolean {
+  const content = blobContent(root, hash);
+  return content !== null && sha256(content) === hash;
+}
+
 /** Every blob file under the root's blob dir (not temp files). */
 export function listBlobs(root: string): string[] {
   const dir = path.join(root, "blobs");
